@@ -1,0 +1,55 @@
+"""The validated, normalised form of a scenario (what the rest of eventsim consumes).
+
+Produced by :func:`eventsim.scenario.load_scenario`; every default is filled in,
+every cross-reference checked, numbers are floats/ints, distributions are
+:class:`eventsim.distributions.Dist`, paths are resolved against ``base_dir``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class Scenario:
+    # {"duration": float ms, "seed": int, "backend": "cpu"|"cuda"}
+    simulation: dict
+    # [{"name", "size": int, "model": str,
+    #   "params": {param: float | Dist | str (option) | list (spike_source times)},  all model params, defaults filled
+    #   "init": {state: float | Dist | None}}]   (None = model default, e.g. v = v_rest)
+    populations: list
+    # [{"name", "kind": "poisson"|"spike_times"|"current", "target": pop name, "ids": list[int] | None,
+    #   poisson: "rate", "weight", "delay"; spike_times: "times" (list[float]), "weight", "delay";
+    #   current: "times" (list[float]), "amplitudes" (list[float])}]
+    stimuli: list = field(default_factory=list)
+    # [{"name", "source", "target", "rule", one of "p"/"indegree"/"outdegree"/"n"/"pairs" as the rule needs,
+    #   "weight": float | Dist, "delay": float | Dist, "allow_autapses": bool, "allow_multapses": bool,
+    #   "plasticity": str | None}]
+    projections: list = field(default_factory=list)
+    # name -> {"rule": str, <rule params with defaults filled>}
+    plasticity: dict = field(default_factory=dict)
+    # {"graph": Path | None}
+    network: dict = field(default_factory=lambda: {"graph": None})
+    # {"spikes": "all" | list[str], "weights": list[str], ...}
+    record: dict = field(default_factory=lambda: {"spikes": "all", "weights": []})
+    # {"path": str | None}
+    output: dict = field(default_factory=lambda: {"path": None})
+    # {"hardware": list[str]}
+    energy: dict = field(default_factory=lambda: {"hardware": []})
+    text: str = ""                 # the scenario text as given (TOML or JSON), for the output file
+    path: Path | None = None       # the scenario file, if any
+    base_dir: Path = field(default_factory=Path.cwd)  # for relative paths
+
+    @property
+    def seed(self) -> int:
+        return int(self.simulation["seed"])
+
+    @property
+    def duration(self) -> float:
+        return float(self.simulation["duration"])
+
+    def population(self, name):
+        for p in self.populations:
+            if p["name"] == name:
+                return p
+        raise KeyError(name)

@@ -1,0 +1,51 @@
+"""Declarations that catalogue entries use: parameters with defaults and units, neuron models.
+
+A neuron model is declared in one module under ``models/neurons/`` as a
+``NeuronModel`` instance named ``MODEL``. The declaration carries what the
+scenario reader needs (parameter names, defaults, units, constraints, options)
+and names the module that holds the model's numba scalar functions (its
+*kernel module*), from which the engine generates its update kernel.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Param:
+    default: object          # a number, a string (option), or None (see ``doc``)
+    unit: str                # "ms", "mV", "pA", "pF", "Hz", "" ...
+    doc: str
+    check: str = "any"       # "any" | ">0" | ">=0"
+    choices: tuple = ()      # for string options: the allowed values
+    per_neuron: bool = True  # may be a distribution drawn per neuron
+
+    def violates(self, value):
+        """A short reason if ``value`` (a number) breaks ``check``, else None."""
+        if self.check == ">0" and not value > 0:
+            return f"must be > 0 {self.unit}".rstrip()
+        if self.check == ">=0" and not value >= 0:
+            return f"must be >= 0 {self.unit}".rstrip()
+        return None
+
+
+@dataclass(frozen=True)
+class NeuronModel:
+    name: str
+    doc: str                      # one paragraph: what it is
+    equations: str                # the equations, in the contract's notation
+    source: str                   # paper / simulator it follows
+    params: dict                  # name -> Param (numbers and string options)
+    init: dict                    # state name -> Param (initial values; default None = a param, see doc)
+    is_source: bool = False       # emits spikes, receives no input
+    state: tuple = ()             # state variable names, in kernel column order
+    kernel_module: str | None = None   # module with the numba scalar functions
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def numeric_params(self):
+        return [k for k, p in self.params.items() if not p.choices and p.per_neuron]
+
+    @property
+    def options(self):
+        return {k: p for k, p in self.params.items() if p.choices}
