@@ -1,0 +1,45 @@
+"""Backend registry: where a simulation runs is chosen by name, apart from what is simulated."""
+from __future__ import annotations
+
+from eventsim.errors import BackendUnavailableError
+
+_REGISTRY = {}
+
+
+def register_backend(name, factory, available=lambda: (True, "")):
+    """factory(network, seed) -> engine; available() -> (ok, reason)."""
+    _REGISTRY[name] = (factory, available)
+
+
+def backend_names():
+    return sorted(_REGISTRY)
+
+
+def make_engine(name, network, seed):
+    if name not in _REGISTRY:
+        raise BackendUnavailableError(f"backend: unknown backend {name!r} (known: {', '.join(backend_names())})")
+    factory, available = _REGISTRY[name]
+    ok, reason = available()
+    if not ok:
+        raise BackendUnavailableError(f"backend: {name!r} cannot run here: {reason}")
+    return factory(network, seed)
+
+
+def _cpu_factory(network, seed):
+    from .cpu import CpuEngine
+    return CpuEngine(network, seed)
+
+
+def _cuda_available():
+    try:
+        from numba import cuda
+        if cuda.is_available():
+            return False, ("the cuda backend is not implemented yet in this version of eventsim "
+                           "(a GPU was found); use --backend cpu")
+        return False, "no CUDA GPU found (numba.cuda.is_available() is False); use --backend cpu"
+    except Exception as exc:  # numba-cuda missing or the driver failing
+        return False, f"CUDA is unavailable ({exc.__class__.__name__}: {exc}); use --backend cpu"
+
+
+register_backend("cpu", _cpu_factory)
+register_backend("cuda", None, _cuda_available)

@@ -1,0 +1,236 @@
+"""The CPU backend: allocates the engine's arrays and drives the numba kernels window by window."""
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+
+from eventsim.models import neuron_model
+
+from . import kernels as K
+from .codegen import update_kernel
+from .rng import STREAM_POISSON_SOURCE, STREAM_POISSON_STIMULUS
+
+
+class _NeuronGroup:
+    """A population of integrating neurons with its model's kernel and tables."""
+
+    def __init__(self, pop):
+        model = neuron_model(pop.model)
+        km = importlib.import_module(model.kernel_module)
+        self.pop = pop
+        self.i0 = pop.offset
+        self.n = pop.size
+        self.params = np.ascontiguousarray(km.pack_params(pop))
+        self.state = np.ascontiguousarray(km.init_state(pop))
+        self.kernel_module = km
+        self.update = update_kernel(model.kernel_module)
+
+
+class CpuEngine:
+    """Exact window-by-window simulation of a Network on the CPU (one thread)."""
+
+    name = "cpu"
+
+    def __init__(self, network, seed: int):
+        self.net = net = network
+        self.seed = int(seed)
+        N = self.N = net.n_neurons
+        d_min = net.min_delay()
+        d_max = net.max_delay()
+        # window length: the minimum delay (nothing emitted in a window lands in it);
+        # with no synapses any length is exact, 1 ms keeps output flushing regular
+        self.W = float(d_min) if np.isfinite(d_min) else 1.0
+        self.B = int(np.floor(d_max / self.W)) + 2
+        self.t = 0.0
+        self.t_stop = np.inf   # set by the driver: checks beyond it are not scheduled
+        # per-neuron engine state
+        self.t_state = np.zeros(N)
+        self.ref_end = np.full(N, -np.inf)
+        self.i_stim = np.zeros(N)
+        self.version = np.zeros(N, dtype=np.int64)
+        self.updates = np.zeros(N, dtype=np.int64)
+        self.spike_count = np.zeros(N, dtype=np.int64)
+        self.proj_events = np.zeros(max(len(net.projections), 1), dtype=np.int64)
+        # synapse table
+        self.use_table = net.delay_table is not None
+        self.delay_index = net.delay_index if self.use_table else np.zeros(0, np.uint16)
+        self.delay_table = net.delay_table if self.use_table else np.zeros(0)
+        self.delay_values = net.delay_values if not self.use_table else np.zeros(0)
+        self.outdeg = np.diff(net.indptr)
+        # queue: ring of B buckets
+        self.cap = 1024
+        self._alloc_buckets(self.cap)
+        self.b_count = np.zeros(self.B, dtype=np.int64)
+        # events of the current window
+        self.ev_ptr = np.zeros(N + 1, dtype=np.int64)
+        self._alloc_events(1024)
+        # crossing checks: every neuron is checked at t = 0 (initial v may be above threshold)
+        self.far_t = np.zeros(N)
+        self.far_id = np.arange(N, dtype=np.int64)
+        self.far_ver = np.zeros(N, dtype=np.int64)
+        self.n_far = 0
+        # spike buffer
+        self.spk_t = np.zeros(1024)
+        self.spk_id = np.zeros(1024, dtype=np.int64)
+        self.groups = []
+        self.spike_sources = []
+        self.poisson_sources = []
+        integrating = np.zeros(N, dtype=bool)
+        for pi, pop in enumerate(net.populations):
+            if pop.model == "spike_source":
+                times = [np.asarray(t, dtype=np.float64) for t in (pop.spike_times or [[]] * pop.size)]
+                ptr = np.zeros(pop.size + 1, dtype=np.int64)
+                ptr[1:] = np.cumsum([len(t) for t in times])
+                flat = np.concatenate(times) if times else np.zeros(0)
+                self.spike_sources.append((pop.offset, pop.size, flat, ptr, ptr[:-1].copy()))
+            elif pop.model == "poisson_source":
+                rate = np.asarray(pop.params["rate"], dtype=np.float64) / 1000.0
+                nxt = np.empty(pop.size)
+                kk = np.zeros(pop.size, dtype=np.int64)
+                stream = STREAM_POISSON_SOURCE + pi
+                K.first_draws(self.seed, stream, np.arange(pop.size, dtype=np.int64), rate,
+                              np.zeros(pop.size), nxt)
+                self.poisson_sources.append((pop.offset, pop.size, rate, nxt, kk, stream))
+            else:
+                self.groups.append(_NeuronGroup(pop))
+                integrating[pop.offset:pop.offset + pop.size] = True
+        self.far_ver[:] = 0
+        idx = np.flatnonzero(integrating)
+        self.far_id[:idx.size] = idx
+        self.n_far = idx.size
+        self._setup_stimuli()
+
+    # ---- set-up ----
+    def _setup_stimuli(self):
+        net, N = self.net, self.N
+        pois = [s for s in net.stimuli if s.kind == "poisson"]
+        self.stim_rate = np.array([s.rate / 1000.0 for s in pois] or [0.0])
+        self.stim_w = np.array([s.weight for s in pois] or [0.0])
+        self.stim_stream = np.array([STREAM_POISSON_STIMULUS + j for j in range(len(pois))] or [0],
+                                    dtype=np.int64)
+        self.stim_events = np.zeros(max(len(pois), 1), dtype=np.int64)
+        self.poisson_stimuli = pois
+        pairs_n, pairs_s = [], []
+        for j, s in enumerate(pois):
+            pairs_n.append(np.asarray(s.ids, dtype=np.int64))
+            pairs_s.append(np.full(len(s.ids), j, dtype=np.int64))
+        if pairs_n:
+            nn = np.concatenate(pairs_n)
+            ss = np.concatenate(pairs_s)
+            order = np.lexsort((ss, nn))
+            nn, ss = nn[order], ss[order]
+        else:
+            nn = ss = np.zeros(0, dtype=np.int64)
+        self.ps_ptr = np.zeros(N + 1, dtype=np.int64)
+        np.cumsum(np.bincount(nn, minlength=N), out=self.ps_ptr[1:])
+        self.ps_stim = ss
+        self.ps_k = np.zeros(nn.size, dtype=np.int64)
+        self.ps_next = np.empty(nn.size)
+        for j, s in enumerate(pois):
+            sel = np.flatnonzero(ss == j)
+            first = np.empty(sel.size)
+            K.first_draws(self.seed, int(self.stim_stream[j]), nn[sel],
+                          np.full(sel.size, self.stim_rate[j]), np.full(sel.size, float(s.delay)), first)
+            self.ps_next[sel] = first
+        # current steps: amplitude a_k holds from t_k on -> increments at t_k
+        ct, ci, cd = [], [], []
+        for s in net.stimuli:
+            if s.kind != "current":
+                continue
+            amps = np.asarray(s.amplitudes, dtype=np.float64)
+            inc = np.diff(np.concatenate([[0.0], amps]))
+            for tk, dk in zip(np.asarray(s.times, dtype=np.float64), inc):
+                ct.append(np.full(len(s.ids), tk))
+                ci.append(np.asarray(s.ids, dtype=np.int64))
+                cd.append(np.full(len(s.ids), dk))
+        if ct:
+            ct, ci, cd = np.concatenate(ct), np.concatenate(ci), np.concatenate(cd)
+            order = np.lexsort((ci, ct))
+            self.cur_t, self.cur_id, self.cur_di = ct[order], ci[order], cd[order]
+        else:
+            self.cur_t, self.cur_id, self.cur_di = np.zeros(0), np.zeros(0, np.int64), np.zeros(0)
+        self.cur_pos = 0
+
+    def _alloc_buckets(self, cap):
+        old = getattr(self, "b_t", None)
+        b_t = np.zeros((self.B, cap))
+        b_w = np.zeros((self.B, cap))
+        b_tgt = np.zeros((self.B, cap), dtype=np.int32)
+        b_syn = np.zeros((self.B, cap), dtype=np.int64)
+        if old is not None:
+            m = old.shape[1]
+            b_t[:, :m] = self.b_t
+            b_w[:, :m] = self.b_w
+            b_tgt[:, :m] = self.b_tgt
+            b_syn[:, :m] = self.b_syn
+        self.b_t, self.b_w, self.b_tgt, self.b_syn = b_t, b_w, b_tgt, b_syn
+        self.cap = cap
+
+    def _alloc_events(self, cap):
+        self.ev_t = np.zeros(cap)
+        self.ev_w = np.zeros(cap)
+        self.ev_kind = np.zeros(cap, dtype=np.int8)
+        self.ev_syn = np.zeros(cap, dtype=np.int64)
+
+    # ---- the window loop ----
+    def step_window(self, t_until):
+        """Simulate one window (or its part before t_until); returns sorted emitted spikes (t, gid)."""
+        W = self.W
+        k = K.window_of(self.t, W)
+        t1 = min((k + 1) * W, t_until)
+        b = k % self.B
+        nb = int(self.b_count[b])
+        need = nb + self.n_far + (self.cur_t.shape[0] - self.cur_pos)
+        if need > self.ev_t.shape[0]:
+            self._alloc_events(max(need, 2 * self.ev_t.shape[0]))
+        _, self.n_far, self.cur_pos = K.gather_window(
+            self.N, t1, self.b_t[b], self.b_w[b], self.b_tgt[b], self.b_syn[b], nb,
+            self.far_t, self.far_id, self.far_ver, self.n_far, self.version,
+            self.cur_t, self.cur_id, self.cur_di, self.cur_pos,
+            self.ev_ptr, self.ev_t, self.ev_w, self.ev_kind, self.ev_syn)
+        n_spk = 0
+        spk_t, spk_id = self.spk_t, self.spk_id
+        far_t, far_id, far_ver, n_far = self.far_t, self.far_id, self.far_ver, self.n_far
+        t_stop = self.t_stop
+        for g in self.groups:
+            spk_t, spk_id, n_spk, far_t, far_id, far_ver, n_far = g.update(
+                g.i0, g.n, t1, t_stop, g.state, g.params,
+                self.t_state, self.ref_end, self.i_stim, self.version, self.updates,
+                self.ev_ptr, self.ev_t, self.ev_w, self.ev_kind,
+                self.ps_ptr, self.ps_stim, self.ps_next, self.ps_k, self.stim_rate, self.stim_w,
+                self.stim_stream, self.stim_events, self.seed,
+                spk_t, spk_id, n_spk, far_t, far_id, far_ver, n_far)
+        self.far_t, self.far_id, self.far_ver, self.n_far = far_t, far_id, far_ver, n_far
+        for (i0, n, flat, ptr, pos) in self.spike_sources:
+            spk_t, spk_id, n_spk = K.emit_spike_sources(i0, n, t1, flat, ptr, pos, spk_t, spk_id, n_spk)
+        for (i0, n, rate, nxt, kk, stream) in self.poisson_sources:
+            spk_t, spk_id, n_spk = K.emit_poisson_sources(i0, n, t1, rate, nxt, kk, self.seed, stream,
+                                                          spk_t, spk_id, n_spk)
+        self.spk_t, self.spk_id = spk_t, spk_id
+        # the window's bucket is consumed, except arrivals after a cut-short window's end
+        if t1 < (k + 1) * W and nb:
+            self.b_count[b] = K.retain_after(t1, self.b_t[b], self.b_w[b], self.b_tgt[b], self.b_syn[b], nb)
+        else:
+            self.b_count[b] = 0
+        st, si = K.sort_spikes(spk_t, spk_id, n_spk)
+        if n_spk:
+            need = int(self.outdeg[si].sum())
+            if need:
+                if int(self.b_count.max()) + need > self.cap:
+                    self._alloc_buckets(max(2 * self.cap, int(self.b_count.max()) + need))
+                K.fanout(st, si, n_spk, self.net.indptr, self.net.target, self.net.weight, self.net.proj,
+                         self.delay_index, self.delay_table, self.delay_values, self.use_table, W, self.B,
+                         self.b_t, self.b_w, self.b_tgt, self.b_syn, self.b_count, self.proj_events)
+            np.add.at(self.spike_count, si, 1)
+        self.t = t1
+        return st, si
+
+    def pending_synaptic_events(self):
+        """Per projection: arrivals still in the queue (emitted, not yet delivered)."""
+        out = np.zeros_like(self.proj_events)
+        for b in range(self.B):
+            n = int(self.b_count[b])
+            if n:
+                np.add.at(out, self.net.proj[self.b_syn[b, :n]], 1)
+        return out

@@ -1,0 +1,40 @@
+"""One source per model equation: compile plain Python functions for the CPU (and the GPU).
+
+Model equations are written once as plain Python functions on scalars and small
+arrays. ``compile_functions`` compiles a set of them for one target, so that
+calls between them resolve to the compiled versions of the same target:
+``numba.njit(inline="always")`` for the CPU, ``numba.cuda.jit(device=True)`` for
+the GPU. Nobody keeps two hand-written copies.
+"""
+from __future__ import annotations
+
+import types
+
+from numba import njit
+
+
+def compile_functions(module_globals: dict, names, target: str = "cpu") -> types.SimpleNamespace:
+    """Compile ``names`` (in dependency order: callees first) from a module's globals.
+
+    Returns a namespace with one compiled function per name. Each function's
+    global lookups go to a copy of ``module_globals`` in which already-compiled
+    names are replaced by their compiled versions.
+    """
+    ns = dict(module_globals)
+    out = {}
+    for name in names:
+        f = module_globals[name]
+        g = types.FunctionType(f.__code__, ns, name, f.__defaults__, f.__closure__)
+        g.__module__ = f.__module__
+        g.__qualname__ = f"{f.__qualname__}__{target}"
+        g.__doc__ = f.__doc__
+        if target == "cpu":
+            compiled = njit(cache=True)(g)
+        elif target == "cuda":
+            from numba import cuda
+            compiled = cuda.jit(device=True, inline=True)(g)
+        else:
+            raise ValueError(f"unknown target {target!r}")
+        ns[name] = compiled
+        out[name] = compiled
+    return types.SimpleNamespace(**out)
