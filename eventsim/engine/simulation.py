@@ -66,6 +66,7 @@ class Simulation:
         self.checkpoint_s = checkpoint_s
         self.wall_s = 0.0
         self.stop_requested = False
+        self.should_stop = lambda: False   # e.g. set by the CLI's signal handler
 
     @property
     def t(self) -> float:
@@ -86,7 +87,7 @@ class Simulation:
         n = 0
         t_wall = time.perf_counter()
         last_commit = t_wall
-        while eng.t < until and not self.stop_requested:
+        while eng.t < until and not (self.stop_requested or self.should_stop()):
             t_before = eng.t
             st, si = eng.step_window(until)
             n += st.size

@@ -1,0 +1,84 @@
+"""The Python API that the command line itself uses."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .engine.simulation import Simulation
+
+
+def load(source, **overrides):
+    """Load and validate a scenario (path, TOML/JSON file, or dict). Overrides: seed, duration, backend."""
+    from .scenario import load_scenario
+    ov = {f"simulation.{k}": v for k, v in overrides.items() if v is not None}
+    return load_scenario(source, overrides=ov or None)
+
+
+def build(scenario, graph=None):
+    """Build the Network of a validated scenario (refusing networks that would not fit in memory)."""
+    from .network.build import build_network, check_fits
+    check_fits(scenario)
+    return build_network(scenario, graph=graph)
+
+
+def default_output_path(scenario) -> Path:
+    if scenario.output.get("path"):
+        p = Path(scenario.output["path"])
+        return p if p.is_absolute() else Path(scenario.base_dir) / p
+    stem = Path(scenario.path).stem if scenario.path else "eventsim"
+    return Path.cwd() / f"{stem}.h5"
+
+
+def run_scenario(scenario, output=None, *, network=None, progress=False, stop_flag=None):
+    """Run a validated scenario and write its output file. Returns a summary dict.
+
+    ``stop_flag``: a callable returning True when the run should stop early
+    (SIGTERM/SIGINT); the file is then left as ``OUT.h5.partial`` with complete = False.
+    """
+    from .output.sonata import SonataWriter
+    t_start = time.perf_counter()
+    net = network if network is not None else build(scenario)
+    t_built = time.perf_counter()
+    out = Path(output) if output is not None else default_output_path(scenario)
+    writer = SonataWriter(out, net, scenario_text=scenario.text, scenario_dir=scenario.base_dir,
+                          seed=scenario.seed, backend=scenario.simulation["backend"],
+                          duration=scenario.duration, record_spikes=scenario.record.get("spikes", "all"))
+    sim = Simulation(net, backend=scenario.simulation["backend"], seed=scenario.seed, sink=writer)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(total=scenario.duration, unit="ms", delay=1.0, desc="simulating",
+                   bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total:.1f} ms "
+                              "[{elapsed}<{remaining}]")
+    if stop_flag is not None:
+        sim.should_stop = stop_flag
+    try:
+        sim.run(scenario.duration, progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    complete = sim.t >= scenario.duration
+    counters = sim.counters()
+    if complete:
+        weights = [w for w in scenario.record.get("weights", [])]
+        writer.finish(counters, weights)
+    return summarize(net, sim, counters, out if complete else writer.partial, complete,
+                     build_s=t_built - t_start, wall_s=time.perf_counter() - t_start)
+
+
+def summarize(net, sim, counters, path, complete, build_s, wall_s):
+    pops = {}
+    for p in net.populations:
+        if p.hidden:
+            continue
+        c = counters["populations"][p.name]
+        n = int(np.sum(c["spike_count"]))
+        pops[p.name] = dict(spikes=n, rate_hz=n / p.size / (sim.t / 1000.0) if sim.t > 0 else 0.0)
+    syn = int(sum(int(d["synaptic_events"]) for d in counters["projections"].values()))
+    return dict(path=str(path), complete=complete, t=sim.t, populations=pops,
+                spikes=sum(d["spikes"] for d in pops.values()), synaptic_events=syn,
+                build_s=build_s, simulate_s=sim.wall_s, wall_s=wall_s,
+                events_per_s=syn / sim.wall_s if sim.wall_s > 0 else 0.0,
+                neurons=net.n_neurons, synapses=net.n_synapses)

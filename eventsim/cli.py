@@ -1,0 +1,131 @@
+"""The eventsim command line: run, validate, analyze, energy.
+
+Exit codes: 0 success; 2 invalid input (one line per problem on stderr, naming the
+key path or file; no traceback; no output file left behind); 1 any other failure
+(including a run stopped by SIGTERM/SIGINT, which leaves OUT.h5.partial).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+
+from .errors import InputError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse's own errors: exit 2 with one clear line
+        self.print_usage(sys.stderr)
+        print(f"error: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _parser():
+    p = _Parser(prog="eventsim", description="Exact event-driven spiking network simulator.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    r = sub.add_parser("run", help="run a scenario and write its output file")
+    r.add_argument("scenario")
+    r.add_argument("-o", "--output", help="output file (default: [output] path, else <stem>.h5)")
+    r.add_argument("--backend", choices=["cpu", "cuda"])
+    r.add_argument("--seed", type=int)
+    r.add_argument("--duration", type=float, help="ms")
+    r.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    r.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    v = sub.add_parser("validate", help="check a scenario and report what it would build")
+    v.add_argument("scenario")
+    v.add_argument("--json", action="store_true")
+    a = sub.add_parser("analyze", help="statistics and plots of a spike file")
+    a.add_argument("file")
+    a.add_argument("--plots", metavar="DIR")
+    a.add_argument("--json", action="store_true")
+    a.add_argument("--bin", type=float, metavar="MS")
+    a.add_argument("--t-start", type=float, metavar="MS")
+    a.add_argument("--t-stop", type=float, metavar="MS")
+    e = sub.add_parser("energy", help="energy estimates for neuromorphic hardware")
+    e.add_argument("file")
+    e.add_argument("--hardware", metavar="NAME[,NAME...]")
+    e.add_argument("--json", action="store_true")
+    e.add_argument("--plot", metavar="PNG")
+    return p
+
+
+def _cmd_run(args) -> int:
+    from . import api
+    scenario = api.load(args.scenario, seed=args.seed, duration=args.duration, backend=args.backend)
+    stop = {"sig": None}
+
+    def handler(signum, frame):
+        stop["sig"] = signum
+
+    old = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        summary = api.run_scenario(scenario, args.output, progress=not args.quiet and not args.json,
+                                   stop_flag=lambda: stop["sig"] is not None)
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+    if args.json:
+        print(json.dumps(summary))
+    elif not args.quiet:
+        _print_summary(summary)
+    if not summary["complete"]:
+        print(f"eventsim: run stopped by signal {stop['sig']} at t = {summary['t']:.3f} ms; "
+              f"spikes up to t_committed are in {summary['path']} (complete = false)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _print_summary(s):
+    print(f"wrote {s['path']}")
+    print(f"simulated {s['t']:.1f} ms: {s['neurons']} neurons, {s['synapses']} synapses, "
+          f"{s['spikes']} spikes")
+    for name, d in s["populations"].items():
+        print(f"  {name:<20s} {d['spikes']:>10d} spikes  {d['rate_hz']:8.2f} Hz")
+    print(f"wall {s['wall_s']:.2f} s (build {s['build_s']:.2f} s, simulate {s['simulate_s']:.2f} s); "
+          f"{s['synaptic_events']} synaptic events, {s['events_per_s']:.3g} events/s")
+
+
+def _cmd_validate(args) -> int:
+    from . import api
+    from .network.build import check_fits, estimate_memory
+    scenario = api.load(args.scenario)
+    est = estimate_memory(scenario)
+    check_fits(scenario)
+    if args.json:
+        print(json.dumps(est, default=float))
+        return 0
+    print(f"{args.scenario}: valid")
+    for k, v in est.items():
+        print(f"  {k}: {v}")
+    return 0
+
+
+def _cmd_analyze(args) -> int:
+    from .analysis.cli import run_analyze
+    return run_analyze(args.file, plots_dir=args.plots, json_out=args.json, bin_ms=args.bin,
+                       t_start=args.t_start, t_stop=args.t_stop)
+
+
+def _cmd_energy(args) -> int:
+    from .energy.cli import run_energy
+    hw = args.hardware.split(",") if args.hardware else None
+    return run_energy(args.file, hardware=hw, json_out=args.json, plot=args.plot)
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return {"run": _cmd_run, "validate": _cmd_validate, "analyze": _cmd_analyze,
+                "energy": _cmd_energy}[args.command](args)
+    except InputError as exc:
+        for line in exc.problems:
+            print(f"error: {line}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("eventsim: interrupted", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
