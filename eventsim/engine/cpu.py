@@ -4,6 +4,7 @@ from __future__ import annotations
 import importlib
 
 import numpy as np
+from numba import typed
 
 from eventsim.models import neuron_model
 
@@ -21,8 +22,8 @@ class _NeuronGroup:
         self.pop = pop
         self.i0 = pop.offset
         self.n = pop.size
-        self.params = np.ascontiguousarray(km.pack_params(pop))
-        self.state = np.ascontiguousarray(km.init_state(pop))
+        self.params = km.pack_params(pop)   # structured arrays: one record per neuron
+        self.state = km.init_state(pop)
         self.kernel_module = km
         self.update = update_kernel(model.kernel_module)
 
@@ -66,13 +67,14 @@ class CpuEngine:
         self.ev_ptr = np.zeros(N + 1, dtype=np.int64)
         self._alloc_events(1024)
         # crossing checks: every neuron is checked at t = 0 (initial v may be above threshold)
-        self.far_t = np.zeros(N)
-        self.far_id = np.arange(N, dtype=np.int64)
-        self.far_ver = np.zeros(N, dtype=np.int64)
+        # (growable buffers are one-element typed lists of arrays, see kernels.push_spike)
+        self.far_t = typed.List([np.zeros(N + 64)])
+        self.far_id = typed.List([np.zeros(N + 64, dtype=np.int64)])
+        self.far_ver = typed.List([np.zeros(N + 64, dtype=np.int64)])
         self.n_far = 0
         # spike buffer
-        self.spk_t = np.zeros(1024)
-        self.spk_id = np.zeros(1024, dtype=np.int64)
+        self.spk_t = typed.List([np.zeros(1024)])
+        self.spk_id = typed.List([np.zeros(1024, dtype=np.int64)])
         self.groups = []
         self.spike_sources = []
         self.poisson_sources = []
@@ -95,9 +97,8 @@ class CpuEngine:
             else:
                 self.groups.append(_NeuronGroup(pop))
                 integrating[pop.offset:pop.offset + pop.size] = True
-        self.far_ver[:] = 0
         idx = np.flatnonzero(integrating)
-        self.far_id[:idx.size] = idx
+        self.far_id[0][:idx.size] = idx
         self.n_far = idx.size
         self._setup_stimuli()
 
@@ -186,7 +187,7 @@ class CpuEngine:
             self._alloc_events(max(need, 2 * self.ev_t.shape[0]))
         _, self.n_far, self.cur_pos = K.gather_window(
             self.N, t1, self.b_t[b], self.b_w[b], self.b_tgt[b], self.b_syn[b], nb,
-            self.far_t, self.far_id, self.far_ver, self.n_far, self.version,
+            self.far_t[0], self.far_id[0], self.far_ver[0], self.n_far, self.version,
             self.cur_t, self.cur_id, self.cur_di, self.cur_pos,
             self.ev_ptr, self.ev_t, self.ev_w, self.ev_kind, self.ev_syn)
         n_spk = 0
@@ -194,26 +195,24 @@ class CpuEngine:
         far_t, far_id, far_ver, n_far = self.far_t, self.far_id, self.far_ver, self.n_far
         t_stop = self.t_stop
         for g in self.groups:
-            spk_t, spk_id, n_spk, far_t, far_id, far_ver, n_far = g.update(
+            n_spk, n_far = g.update(
                 g.i0, g.n, t1, t_stop, g.state, g.params,
                 self.t_state, self.ref_end, self.i_stim, self.version, self.updates,
                 self.ev_ptr, self.ev_t, self.ev_w, self.ev_kind,
                 self.ps_ptr, self.ps_stim, self.ps_next, self.ps_k, self.stim_rate, self.stim_w,
                 self.stim_stream, self.stim_events, self.seed,
                 spk_t, spk_id, n_spk, far_t, far_id, far_ver, n_far)
-        self.far_t, self.far_id, self.far_ver, self.n_far = far_t, far_id, far_ver, n_far
+        self.n_far = n_far
         for (i0, n, flat, ptr, pos) in self.spike_sources:
-            spk_t, spk_id, n_spk = K.emit_spike_sources(i0, n, t1, flat, ptr, pos, spk_t, spk_id, n_spk)
+            n_spk = K.emit_spike_sources(i0, n, t1, flat, ptr, pos, spk_t, spk_id, n_spk)
         for (i0, n, rate, nxt, kk, stream) in self.poisson_sources:
-            spk_t, spk_id, n_spk = K.emit_poisson_sources(i0, n, t1, rate, nxt, kk, self.seed, stream,
-                                                          spk_t, spk_id, n_spk)
-        self.spk_t, self.spk_id = spk_t, spk_id
+            n_spk = K.emit_poisson_sources(i0, n, t1, rate, nxt, kk, self.seed, stream, spk_t, spk_id, n_spk)
         # the window's bucket is consumed, except arrivals after a cut-short window's end
         if t1 < (k + 1) * W and nb:
             self.b_count[b] = K.retain_after(t1, self.b_t[b], self.b_w[b], self.b_tgt[b], self.b_syn[b], nb)
         else:
             self.b_count[b] = 0
-        st, si = K.sort_spikes(spk_t, spk_id, n_spk)
+        st, si = K.sort_spikes(spk_t[0], spk_id[0], n_spk)
         if n_spk:
             need = int(self.outdeg[si].sum())
             if need:

@@ -3,7 +3,7 @@
 Model equations are written once as plain Python functions on scalars and small
 arrays. ``compile_functions`` compiles a set of them for one target, so that
 calls between them resolve to the compiled versions of the same target:
-``numba.njit(inline="always")`` for the CPU, ``numba.cuda.jit(device=True)`` for
+``numba.njit`` for the CPU, ``numba.cuda.jit(device=True)`` for
 the GPU. Nobody keeps two hand-written copies.
 """
 from __future__ import annotations
@@ -16,6 +16,9 @@ from numba import njit
 def compile_functions(module_globals: dict, names, target: str = "cpu") -> types.SimpleNamespace:
     """Compile ``names`` (in dependency order: callees first) from a module's globals.
 
+    On the CPU, LLVM inlines the small functions into their callers; numba's IR-level
+    ``inline="always"`` is not used (it makes compile times explode and adds
+    reference counting of array arguments in hot loops).
     Returns a namespace with one compiled function per name. Each function's
     global lookups go to a copy of ``module_globals`` in which already-compiled
     names are replaced by their compiled versions.

@@ -23,6 +23,40 @@ KIND_CHECK = 2
 
 
 @njit(cache=True)
+def push_spike(buf_t, buf_id, n, t, i):
+    """Append (t, i) to growable buffers (one-element typed lists of arrays); returns n + 1."""
+    if n == buf_t[0].shape[0]:
+        nt = np.empty(2 * n + 64)
+        nt[:n] = buf_t[0][:n]
+        buf_t[0] = nt
+        ni = np.empty(2 * n + 64, dtype=np.int64)
+        ni[:n] = buf_id[0][:n]
+        buf_id[0] = ni
+    buf_t[0][n] = t
+    buf_id[0][n] = i
+    return n + 1
+
+
+@njit(cache=True)
+def push_check(buf_t, buf_id, buf_ver, n, t, i, ver):
+    """Append a crossing check (t, neuron i, version ver); returns n + 1."""
+    if n == buf_t[0].shape[0]:
+        nt = np.empty(2 * n + 64)
+        nt[:n] = buf_t[0][:n]
+        buf_t[0] = nt
+        ni = np.empty(2 * n + 64, dtype=np.int64)
+        ni[:n] = buf_id[0][:n]
+        buf_id[0] = ni
+        nv = np.empty(2 * n + 64, dtype=np.int64)
+        nv[:n] = buf_ver[0][:n]
+        buf_ver[0] = nv
+    buf_t[0][n] = t
+    buf_id[0][n] = i
+    buf_ver[0][n] = ver
+    return n + 1
+
+
+@njit(cache=True)
 def window_of(t, W):
     """Index k of the window [k W, (k + 1) W) that contains t (boundaries are k * W in float64)."""
     k = int(math.floor(t / W))
@@ -176,24 +210,18 @@ def fanout(spk_t, spk_id, n_spk, indptr, target, weight, proj,
 
 @njit(cache=True)
 def emit_spike_sources(i0, n, t1, times, t_ptr, pos, spk_t, spk_id, n_spk):
-    """spike_source neurons i0..i0+n-1: emit listed times < t1 (pos: next index per neuron)."""
+    """spike_source neurons i0..i0+n-1: emit listed times < t1 (pos: next index per neuron).
+
+    spk_t/spk_id are growable buffers (see push_spike); returns the new fill count.
+    """
     for li in range(n):
         p = pos[li]
         end = t_ptr[li + 1]
         while p < end and times[p] < t1:
-            if n_spk == spk_t.shape[0]:
-                nt = np.empty(2 * n_spk + 64)
-                ni = np.empty(2 * n_spk + 64, dtype=np.int64)
-                nt[:n_spk] = spk_t[:n_spk]
-                ni[:n_spk] = spk_id[:n_spk]
-                spk_t = nt
-                spk_id = ni
-            spk_t[n_spk] = times[p]
-            spk_id[n_spk] = i0 + li
-            n_spk += 1
+            n_spk = push_spike(spk_t, spk_id, n_spk, times[p], i0 + li)
             p += 1
         pos[li] = p
-    return spk_t, spk_id, n_spk
+    return n_spk
 
 
 from .rng import CPU as _RNG  # noqa: E402
@@ -210,19 +238,10 @@ def emit_poisson_sources(i0, n, t1, rate_per_ms, nxt, kk, seed, stream, spk_t, s
     """
     for li in range(n):
         while nxt[li] < t1:
-            if n_spk == spk_t.shape[0]:
-                nt = np.empty(2 * n_spk + 64)
-                ni = np.empty(2 * n_spk + 64, dtype=np.int64)
-                nt[:n_spk] = spk_t[:n_spk]
-                ni[:n_spk] = spk_id[:n_spk]
-                spk_t = nt
-                spk_id = ni
-            spk_t[n_spk] = nxt[li]
-            spk_id[n_spk] = i0 + li
-            n_spk += 1
+            n_spk = push_spike(spk_t, spk_id, n_spk, nxt[li], i0 + li)
             kk[li] += 1
             nxt[li] += _exp_interval(seed, stream, li, kk[li], rate_per_ms[li])
-    return spk_t, spk_id, n_spk
+    return n_spk
 
 
 @njit(cache=True)

@@ -19,6 +19,7 @@ import math
 import numpy as np
 from numba import njit
 
+from eventsim.engine.kernels import push_check, push_spike
 from eventsim.engine.rng import CPU as _RNG
 from eventsim.models.neurons._lif_kernel import CPU as _M  # @model-import
 
@@ -79,38 +80,6 @@ def time_to_threshold(st, p, i_ext, horizon):
 
 
 @njit(cache=True)
-def _push_spike(spk_t, spk_id, n, t, i):
-    if n == spk_t.shape[0]:
-        nt = np.empty(2 * n + 64)
-        ni = np.empty(2 * n + 64, dtype=np.int64)
-        nt[:n] = spk_t[:n]
-        ni[:n] = spk_id[:n]
-        spk_t = nt
-        spk_id = ni
-    spk_t[n] = t
-    spk_id[n] = i
-    return spk_t, spk_id, n + 1
-
-
-@njit(cache=True)
-def _push_check(chk_t, chk_id, chk_ver, n, t, i, ver):
-    if n == chk_t.shape[0]:
-        nt = np.empty(2 * n + 64)
-        ni = np.empty(2 * n + 64, dtype=np.int64)
-        nv = np.empty(2 * n + 64, dtype=np.int64)
-        nt[:n] = chk_t[:n]
-        ni[:n] = chk_id[:n]
-        nv[:n] = chk_ver[:n]
-        chk_t = nt
-        chk_id = ni
-        chk_ver = nv
-    chk_t[n] = t
-    chk_id[n] = i
-    chk_ver[n] = ver
-    return chk_t, chk_id, chk_ver, n + 1
-
-
-@njit(cache=True)
 def update_population(i0, n, t1, t_stop, state, params,
                       t_state, ref_end, i_stim, version, updates,
                       ev_ptr, ev_t, ev_w, ev_kind,
@@ -120,8 +89,10 @@ def update_population(i0, n, t1, t_stop, state, params,
     """Advance neurons i0 .. i0+n-1 (global ids) through the window ending at t1.
 
     state/params hold the population's rows (local index i - i0); the other
-    per-neuron arrays are global. Returns the (possibly grown) spike and check
-    buffers with their fill counts.
+    per-neuron arrays are global. Emitted spikes and scheduled crossing checks are
+    appended to growable buffers (one-element typed lists holding an array: the
+    list itself is never reassigned, which keeps numba's reference counting out
+    of the event loop). Returns the new fill counts (n_spk, n_chk).
     """
     for li in range(n):
         i = i0 + li
@@ -154,14 +125,17 @@ def update_population(i0, n, t1, t_stop, state, params,
                     evolve_refractory(st, p, tr - t)
                     t = tr
                     continue
-                dt = time_to_threshold(st, p, i_stim[i], tn - t)
+                # cheap exclusion first; the search only where a crossing is possible
+                dt = INF
+                if gap_bound(st, p, i_stim[i], 0.0, tn - t) >= 0.0:
+                    dt = time_to_threshold(st, p, i_stim[i], tn - t)
                 if dt == INF:
                     evolve(st, p, tn - t, i_stim[i])
                     t = tn
                     break
                 evolve(st, p, dt, i_stim[i])
                 t = t + dt
-                spk_t, spk_id, n_spk = _push_spike(spk_t, spk_id, n_spk, t, i)
+                n_spk = push_spike(spk_t, spk_id, n_spk, t, i)
                 spike_reset(st, p)
                 ref_end[i] = t + tref
             t = tn
@@ -189,7 +163,7 @@ def update_population(i0, n, t1, t_stop, state, params,
                 version[i] += 1
                 updates[i] += 1
             if not refractory and gap_now(st, p) >= 0.0:
-                spk_t, spk_id, n_spk = _push_spike(spk_t, spk_id, n_spk, tn, i)
+                n_spk = push_spike(spk_t, spk_id, n_spk, tn, i)
                 spike_reset(st, p)
                 ref_end[i] = tn + tref
         if touched:
@@ -202,8 +176,10 @@ def update_population(i0, n, t1, t_stop, state, params,
                         t = ref_end[i]
                         continue
                     if ref_end[i] <= t_stop:
-                        chk_t, chk_id, chk_ver, n_chk = _push_check(
+                        n_chk = push_check(
                             chk_t, chk_id, chk_ver, n_chk, ref_end[i], i, version[i])
+                    break
+                if gap_bound(st, p, i_stim[i], 0.0, INF) < 0.0:
                     break
                 dt = time_to_threshold(st, p, i_stim[i], INF)
                 if dt == INF:
@@ -212,13 +188,13 @@ def update_population(i0, n, t1, t_stop, state, params,
                 if tc < t1:
                     evolve(st, p, dt, i_stim[i])
                     t = tc
-                    spk_t, spk_id, n_spk = _push_spike(spk_t, spk_id, n_spk, t, i)
+                    n_spk = push_spike(spk_t, spk_id, n_spk, t, i)
                     spike_reset(st, p)
                     ref_end[i] = t + tref
                     continue
                 if tc <= t_stop:
-                    chk_t, chk_id, chk_ver, n_chk = _push_check(
+                    n_chk = push_check(
                         chk_t, chk_id, chk_ver, n_chk, tc, i, version[i])
                 break
         t_state[i] = t
-    return spk_t, spk_id, n_spk, chk_t, chk_id, chk_ver, n_chk
+    return n_spk, n_chk

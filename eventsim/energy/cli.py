@@ -1,0 +1,124 @@
+"""``eventsim energy OUT.h5 [--hardware NAME[,NAME...]] [--json]``: the thin command layer.
+
+Reads the counters, rebuilds the network from the scenario stored in the file
+(for the mapping onto cores and the routing split), accounts every profile,
+prints a table or one JSON object, and writes the comparison plot.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from eventsim.errors import InputError
+
+from .accounting import Connectivity, account
+from .counters import read_counters
+from .report import plot_comparison, text_report
+
+DEFAULT_HARDWARE = ("loihi", "truenorth", "spinnaker", "spinnaker2", "cmos45")
+
+
+def _scenario_dict(text: str):
+    import tomllib
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return json.loads(text)
+
+
+def hardware_specs(hardware, counters):
+    """(specs, base_dir, where): the argument, else the scenario's [energy] hardware, else all built-ins."""
+    if hardware:
+        specs = hardware.split(",") if isinstance(hardware, str) else list(hardware)
+        return [s.strip() for s in specs if s.strip()], None, "--hardware"
+    if counters.scenario:
+        try:
+            hw = _scenario_dict(counters.scenario).get("energy", {}).get("hardware")
+        except (ValueError, AttributeError):
+            hw = None
+        if hw:
+            hw = [hw] if isinstance(hw, str) else list(hw)
+            return [str(h) for h in hw], counters.scenario_dir or None, "energy.hardware"
+    return list(DEFAULT_HARDWARE), None, "--hardware"
+
+
+def rebuild_connectivity(counters):
+    """Connectivity arrays from the scenario in the file, or (None, reason) if it cannot be rebuilt."""
+    if not counters.scenario:
+        return None, "the file holds no scenario"
+    try:
+        from eventsim.network.build import build_network
+        from eventsim.scenario import load_scenario
+    except ImportError as exc:
+        return None, f"network builder unavailable ({exc})"
+    try:
+        data = _scenario_dict(counters.scenario)
+        if counters.seed is not None:
+            data.setdefault("simulation", {})["seed"] = counters.seed
+        base = counters.scenario_dir or (str(Path(counters.path).parent) if counters.path else None)
+        net = build_network(load_scenario(data, base_dir=base))
+    except Exception as exc:  # a stored scenario that no longer builds: report, account without routing
+        return None, f"could not rebuild the network ({type(exc).__name__}: {exc})"
+    spikes = np.zeros(net.n_neurons, dtype=np.int64)
+    for p in net.populations:
+        try:
+            cp = counters.population(p.name)
+        except KeyError:
+            continue
+        if cp.size == p.size:
+            spikes[p.offset:p.offset + p.size] = cp.spike_count.astype(np.int64)
+    stim_inputs = sum(len(s.ids) for s in net.stimuli if getattr(s, "kind", "") == "poisson")
+    return Connectivity(indptr=np.asarray(net.indptr, dtype=np.int64), target=net.target, spike_count=spikes,
+                        population_offsets=tuple(p.offset for p in net.populations),
+                        stimulus_inputs=int(stim_inputs)), None
+
+
+def run_energy(path, hardware=None, json_out=False, plot=None, out=None) -> int:
+    """Account the run in ``path`` on ``hardware`` (names/paths, a comma list or a list).
+
+    plot: a PNG path; None writes ``<OUT stem>_energy.png`` next to the output file;
+    False or "" writes none. Returns 0; raises InputError (exit code 2) for bad input.
+    """
+    from eventsim.models.hardware import load_profile
+
+    out = out or sys.stdout
+    counters = read_counters(path)
+    specs, base, where = hardware_specs(hardware, counters)
+    profiles, problems = [], []
+    for s in specs:
+        try:
+            profiles.append(load_profile(s, base_dir=base, where=where))
+        except InputError as exc:
+            problems += exc.problems
+    if problems:
+        raise InputError(problems)
+    conn, reason = rebuild_connectivity(counters)
+    result = account(counters, profiles, conn)
+    if reason:
+        result["notes"] = [f"routing not counted: {reason}"]
+    if plot is None:
+        p = Path(path)
+        plot = p.with_name(p.stem + "_energy.png")
+    if plot:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result["plot"] = plot_comparison(result, plot)
+    if json_out:
+        out.write(json.dumps(result, default=_jsonable) + "\n")
+    else:
+        out.write(text_report(result) + "\n")
+        for n in result.get("notes", []):
+            out.write(f"note: {n}\n")
+    return 0
+
+
+def _jsonable(x):
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, np.floating):
+        return float(x)
+    raise TypeError(type(x).__name__)

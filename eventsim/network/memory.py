@@ -1,0 +1,189 @@
+"""How much memory a scenario's network needs, estimated without building it.
+
+Used by ``eventsim validate`` (to print the estimate) and before construction
+(:func:`check_fits` refuses, with CapacityError, a network that cannot fit).
+Synapse figures follow the layout of :mod:`eventsim.network.core`: 16 bytes per
+synapse (int32 target, float64 weight, uint16 projection, uint16 delay index)
+when the network has at most 65,535 distinct delays, 22 otherwise, plus 8 bytes
+per neuron for ``indptr``. The queue figure is rough (see :func:`estimate_memory`).
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from .. import models
+from ..distributions import Dist
+from ..errors import CapacityError
+from .csr import MAX_DELAY_TABLE
+
+ASSUMED_RATE_HZ = 10.0      # mean rate assumed for model neurons in the queue estimate
+BYTES_PER_QUEUED_EVENT = 16  # arrival time (float64) + target and weight, as queues store them
+NEURON_OVERHEAD = 32        # bytes per neuron for engine bookkeeping (state index, flags, ...)
+GRAPH_BUILD_BYTES = 200     # per graph edge while its attributes are collected (Python lists)
+
+
+def _number(x):
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def _upper(value):
+    """A value's largest plausible magnitude: a number, or a Dist's upper bound (mean + 5 sd
+    where unbounded)."""
+    if not isinstance(value, Dist):
+        return abs(float(value))
+    lo, hi = value.support()
+    if np.isfinite(hi):
+        return max(abs(lo), abs(hi)) if np.isfinite(lo) else abs(hi)
+    a, b = value.args
+    return float(np.exp(a + 5 * b)) if value.kind == "lognormal" else abs(a) + 5 * abs(b)
+
+
+def _mean_rate(pop):
+    if pop["model"] == "poisson_source":
+        rate = pop["params"].get("rate", 0.0)
+        if isinstance(rate, Dist):
+            return _upper(rate)
+        return float(rate)
+    if pop["model"] == "spike_source":
+        return 0.0  # counted from its times below
+    return ASSUMED_RATE_HZ
+
+
+def count_synapses(spec, n_source, n_target):
+    """Expected number of synapses of one projection spec (exact but for fixed_probability)."""
+    rule = spec["rule"]
+    no_self = spec["source"] == spec["target"] and not spec.get("allow_autapses", False)
+    partners = max(n_source - 1, 0) if no_self else n_source
+    if rule == "all_to_all":
+        return n_target * partners
+    if rule == "one_to_one":
+        return 0 if no_self else min(n_source, n_target)
+    if rule == "fixed_probability":
+        return round(float(spec["p"]) * n_target * partners)
+    if rule == "fixed_indegree":
+        return n_target * int(spec["indegree"])
+    if rule == "fixed_outdegree":
+        return n_source * int(spec["outdegree"])
+    if rule == "fixed_total_number":
+        return int(spec["n"])
+    if rule == "pairs":
+        return len(spec["pairs"])
+    return 0
+
+
+def _build_bytes(spec):
+    """Bytes per synapse a projection holds while the table is assembled."""
+    rule = spec["rule"]
+    b = 4 if rule in ("all_to_all", "one_to_one", "fixed_indegree", "fixed_outdegree") else 8
+    for name in ("weight", "delay"):
+        if isinstance(spec[name], (Dist, np.ndarray)):
+            b += 8
+    return b
+
+
+def estimate_memory(scenario, graph=None) -> dict:
+    """Bytes a scenario's network and run need, estimated from the scenario alone.
+
+    Returns a dict: neurons, synapses (counts), synapse_bytes (the CSR table),
+    neuron_bytes (parameters, state, spike lists), build_bytes (extra memory held
+    while the table is assembled), queue_bytes (a rough figure for spikes in
+    flight: every synapse carrying ASSUMED_RATE_HZ (sources: their rate) over the
+    largest delay, BYTES_PER_QUEUED_EVENT each), total_bytes (synapses + neurons +
+    queue) and peak_bytes (the larger of total and build peak).
+    """
+    from .build import scenario_specs
+    pops = {p["name"]: p for p in scenario.populations}
+    sizes = {name: int(p["size"]) for name, p in pops.items()}
+    rates = {name: _mean_rate(p) for name, p in pops.items()}
+    specs = scenario_specs(scenario)
+    graph = graph if graph is not None else (scenario.network or {}).get("graph")
+    graph_edges = graph_delay = 0
+    if graph is not None:
+        import networkx as nx
+
+        from .graph import read_graph
+        if not isinstance(graph, nx.Graph):
+            graph = read_graph(graph)
+        graph_edges = graph.number_of_edges()
+        graph_delay = max((_number(d) for _, _, d in graph.edges(data="delay", default=0.0)), default=0.0)
+    for j, st in enumerate(scenario.stimuli):
+        if st["kind"] == "spike_times":
+            name = f"stimulus:{st['name']}"
+            n_ids = sizes.get(st["target"], 0) if st.get("ids") is None else len(st["ids"])
+            sizes[name] = 1
+            duration = max(scenario.duration, 1e-9)
+            rates[name] = 1000.0 * len(st["times"]) / duration
+            specs.append(dict(name=name, source=name, target=st["target"], rule="pairs",
+                              pairs=[None] * n_ids, weight=st["weight"], delay=st["delay"]))
+    n_syn = build = events = 0
+    n_dist_delay = 0
+    for spec in specs:
+        k = count_synapses(spec, sizes.get(spec["source"], 0), sizes.get(spec["target"], 0))
+        n_syn += k
+        build += k * _build_bytes(spec)
+        delay = spec["delay"]
+        if isinstance(delay, (Dist, np.ndarray)):
+            n_dist_delay += k
+        if isinstance(delay, np.ndarray):
+            d_max = float(delay.max()) if delay.size else 0.0
+        else:
+            d_max = _upper(delay)
+        events += k * rates.get(spec["source"], ASSUMED_RATE_HZ) * 1e-3 * d_max
+    n_syn += graph_edges
+    build += graph_edges * GRAPH_BUILD_BYTES
+    events += graph_edges * ASSUMED_RATE_HZ * 1e-3 * graph_delay
+    for st in scenario.stimuli:
+        if st["kind"] == "poisson":
+            n_ids = sizes.get(st["target"], 0) if st.get("ids") is None else len(st["ids"])
+            events += n_ids * _upper(st["rate"]) * 1e-3 * _upper(st["delay"])
+    n_neurons = sum(sizes.values())
+    per_syn = 16 if n_dist_delay <= MAX_DELAY_TABLE else 22
+    synapse_bytes = per_syn * n_syn + 8 * (n_neurons + 1)
+    neuron_bytes = 0
+    for name, p in pops.items():
+        model = models.neuron_model(p["model"])
+        per = 8 * (len(model.numeric_params) + len(model.init) + len(model.state)) + NEURON_OVERHEAD
+        neuron_bytes += per * sizes[name]
+        if model.name == "spike_source":
+            neuron_bytes += sum(8 * len(t) + 112 for t in p["params"].get("times", []))
+    queue_bytes = int(events * BYTES_PER_QUEUED_EVENT)
+    total = synapse_bytes + neuron_bytes + queue_bytes
+    return dict(neurons=int(n_neurons), synapses=int(n_syn), synapse_bytes=int(synapse_bytes),
+                neuron_bytes=int(neuron_bytes), build_bytes=int(build), queue_bytes=queue_bytes,
+                total_bytes=int(total), peak_bytes=int(max(total, synapse_bytes + neuron_bytes + build)))
+
+
+def available_memory() -> int:
+    """Bytes of memory available to a new allocation: MemAvailable from /proc/meminfo,
+    else free physical pages (os.sysconf)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+
+def _gib(b):
+    return f"{b / 2 ** 30:.2f} GiB"
+
+
+def check_fits(scenario, available=None, graph=None) -> dict:
+    """The estimate of :func:`estimate_memory`; CapacityError if its peak exceeds
+    ``available`` bytes (default: :func:`available_memory`)."""
+    est = estimate_memory(scenario, graph=graph)
+    avail = available_memory() if available is None else int(available)
+    if est["peak_bytes"] > avail:
+        raise CapacityError(
+            f"network: needs about {_gib(est['peak_bytes'])} ({est['synapses']:,} synapses: "
+            f"{_gib(est['synapse_bytes'])}; neurons {_gib(est['neuron_bytes'])}; "
+            f"queue {_gib(est['queue_bytes'])}; building {_gib(est['build_bytes'])}), "
+            f"but only {_gib(avail)} of memory is available")
+    return est
