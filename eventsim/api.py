@@ -18,8 +18,7 @@ def load(source, **overrides):
 
 def build(scenario, graph=None):
     """Build the Network of a validated scenario (refusing networks that would not fit in memory)."""
-    from .network.build import build_network, check_fits
-    check_fits(scenario)
+    from .network.build import build_network
     return build_network(scenario, graph=graph)
 
 

@@ -36,30 +36,22 @@ exp_interval = _RNG.exp_interval
 INF = math.inf
 # crossing times are found to within TOL ms (the contract asks for 1e-9 ms)
 TOL = 1e-11
+# crossing checks: first interval tried (ms) and bound evaluations per scheduling
+CHECK_STEP = 0.5
+CHECK_EVALS = 4
 KIND_SYN = 0
 KIND_CURRENT = 1
 KIND_CHECK = 2
 
 
 @njit(cache=True)
-def time_to_threshold(st, p, i_ext, horizon):
-    """First dt in (0, horizon] at which gap(dt) >= 0, to within TOL; INF if none.
+def first_crossing(st, p, i_ext, h):
+    """First dt in (0, h] (h finite) at which gap(dt) >= 0, to within TOL; INF if none.
 
     An advancing front: from lo, the longest interval [lo, lo + s] whose upper bound
     of the gap is negative is skipped (s halved until the bound excludes it). The
     bound is valid on every interval, so no crossing can be skipped, however brief.
     """
-    if gap_bound(st, p, i_ext, 0.0, horizon) < 0.0:
-        return INF
-    h = horizon
-    if h == INF:
-        h = 1.0
-        while gap(st, p, i_ext, h) < 0.0:
-            if gap_bound(st, p, i_ext, h, INF) < 0.0:
-                break
-            h *= 2.0
-            if h > 1e12:
-                return INF
     lo = 0.0
     step = h
     while lo < h:
@@ -77,6 +69,28 @@ def time_to_threshold(st, p, i_ext, horizon):
         lo += s
         step = s
     return INF
+
+
+@njit(cache=True)
+def crossing_free_until(st, p, i_ext, h0):
+    """A lower bound (offset >= h0) of the first crossing after offset h0; INF if none can come.
+
+    Cheap on purpose: at most a few bound evaluations. Intervals of growing length are
+    skipped while the gap's upper bound on them is negative; the check scheduled at the
+    returned offset continues from there (most checks go stale first, when the neuron
+    receives its next input).
+    """
+    if gap_bound(st, p, i_ext, h0, INF) < 0.0:
+        return INF
+    lo = h0
+    step = CHECK_STEP
+    for _ in range(CHECK_EVALS):
+        if gap_bound(st, p, i_ext, lo, lo + step) < 0.0:
+            lo += step
+            step *= 2.0
+        else:
+            step *= 0.25
+    return lo
 
 
 @njit(cache=True)
@@ -110,11 +124,16 @@ def update_population(i0, n, t1, t_stop, state, params,
             while e < e_end and ev_kind[e] == KIND_CHECK and ev_w[e] != version[i]:
                 e += 1
             tn = INF
+            trusted = False
             if e < e_end:
                 tn = ev_t[e]
+                # a valid check is the neuron's first event since it was scheduled, at a
+                # time before which no crossing can occur: evolve there without searching
+                trusted = ev_kind[e] == KIND_CHECK
             for q in range(q0, q1):
                 if ps_next[q] < tn:
                     tn = ps_next[q]
+                    trusted = False
             if tn >= t1:
                 break
             touched = True
@@ -127,8 +146,8 @@ def update_population(i0, n, t1, t_stop, state, params,
                     continue
                 # cheap exclusion first; the search only where a crossing is possible
                 dt = INF
-                if gap_bound(st, p, i_stim[i], 0.0, tn - t) >= 0.0:
-                    dt = time_to_threshold(st, p, i_stim[i], tn - t)
+                if not trusted and gap_bound(st, p, i_stim[i], 0.0, tn - t) >= 0.0:
+                    dt = first_crossing(st, p, i_stim[i], tn - t)
                 if dt == INF:
                     evolve(st, p, tn - t, i_stim[i])
                     t = tn
@@ -176,25 +195,22 @@ def update_population(i0, n, t1, t_stop, state, params,
                         t = ref_end[i]
                         continue
                     if ref_end[i] <= t_stop:
-                        n_chk = push_check(
-                            chk_t, chk_id, chk_ver, n_chk, ref_end[i], i, version[i])
+                        n_chk = push_check(chk_t, chk_id, chk_ver, n_chk, ref_end[i], i, version[i])
                     break
-                if gap_bound(st, p, i_stim[i], 0.0, INF) < 0.0:
-                    break
-                dt = time_to_threshold(st, p, i_stim[i], INF)
-                if dt == INF:
-                    break
-                tc = t + dt
-                if tc < t1:
+                h = t1 - t
+                dt = INF
+                if h > 0.0 and gap_bound(st, p, i_stim[i], 0.0, h) >= 0.0:
+                    dt = first_crossing(st, p, i_stim[i], h)
+                if dt < INF:
                     evolve(st, p, dt, i_stim[i])
-                    t = tc
+                    t = t + dt
                     n_spk = push_spike(spk_t, spk_id, n_spk, t, i)
                     spike_reset(st, p)
                     ref_end[i] = t + tref
                     continue
-                if tc <= t_stop:
-                    n_chk = push_check(
-                        chk_t, chk_id, chk_ver, n_chk, tc, i, version[i])
+                s = crossing_free_until(st, p, i_stim[i], max(h, 0.0))
+                if s < INF and t + s <= t_stop:
+                    n_chk = push_check(chk_t, chk_id, chk_ver, n_chk, t + s, i, version[i])
                 break
         t_state[i] = t
     return n_spk, n_chk
