@@ -43,6 +43,9 @@ class CpuEngine:
         # with no synapses any length is exact, 1 ms keeps output flushing regular
         self.W = float(d_min) if np.isfinite(d_min) else 1.0
         self.B = int(np.floor(d_max / self.W)) + 2
+        self.d_max = float(d_max)
+        self.recent_t = np.zeros(0)
+        self.recent_id = np.zeros(0, dtype=np.int64)
         self.t = 0.0
         self.t_stop = np.inf   # set by the driver: checks beyond it are not scheduled
         # per-neuron engine state
@@ -90,10 +93,11 @@ class CpuEngine:
                 rate = np.asarray(pop.params["rate"], dtype=np.float64) / 1000.0
                 nxt = np.empty(pop.size)
                 kk = np.zeros(pop.size, dtype=np.int64)
-                stream = STREAM_POISSON_SOURCE + pi
-                K.first_draws(self.seed, stream, np.arange(pop.size, dtype=np.int64), rate,
-                              np.zeros(pop.size), nxt)
-                self.poisson_sources.append((pop.offset, pop.size, rate, nxt, kk, stream))
+                keys = np.zeros(pop.size, dtype=np.uint64)
+                mean = np.empty(pop.size)
+                K.first_draws(self.seed, STREAM_POISSON_SOURCE + pi, np.arange(pop.size, dtype=np.int64),
+                              rate, np.zeros(pop.size), nxt, keys, mean)
+                self.poisson_sources.append((pop.offset, pop.size, mean, nxt, kk, keys))
             else:
                 self.groups.append(_NeuronGroup(pop))
                 integrating[pop.offset:pop.offset + pop.size] = True
@@ -104,36 +108,34 @@ class CpuEngine:
 
     # ---- set-up ----
     def _setup_stimuli(self):
+        """Poisson stimuli as per-(neuron, stimulus) streams; current steps as a sorted list."""
         net, N = self.net, self.N
         pois = [s for s in net.stimuli if s.kind == "poisson"]
-        self.stim_rate = np.array([s.rate / 1000.0 for s in pois] or [0.0])
-        self.stim_w = np.array([s.weight for s in pois] or [0.0])
-        self.stim_stream = np.array([STREAM_POISSON_STIMULUS + j for j in range(len(pois))] or [0],
-                                    dtype=np.int64)
-        self.stim_events = np.zeros(max(len(pois), 1), dtype=np.int64)
         self.poisson_stimuli = pois
-        pairs_n, pairs_s = [], []
-        for j, s in enumerate(pois):
-            pairs_n.append(np.asarray(s.ids, dtype=np.int64))
-            pairs_s.append(np.full(len(s.ids), j, dtype=np.int64))
-        if pairs_n:
-            nn = np.concatenate(pairs_n)
-            ss = np.concatenate(pairs_s)
-            order = np.lexsort((ss, nn))
-            nn, ss = nn[order], ss[order]
-        else:
-            nn = ss = np.zeros(0, dtype=np.int64)
+        self.stim_w = np.array([s.weight for s in pois] or [0.0])
+        self.stim_events = np.zeros(max(len(pois), 1), dtype=np.int64)
+        nn = [np.asarray(s.ids, dtype=np.int64) for s in pois]
+        ss = [np.full(len(s.ids), j, dtype=np.int64) for j, s in enumerate(pois)]
+        nn = np.concatenate(nn) if nn else np.zeros(0, dtype=np.int64)
+        ss = np.concatenate(ss) if ss else np.zeros(0, dtype=np.int64)
+        order = np.lexsort((ss, nn))   # per neuron, streams in stimulus order
+        nn, ss = nn[order], ss[order]
         self.ps_ptr = np.zeros(N + 1, dtype=np.int64)
         np.cumsum(np.bincount(nn, minlength=N), out=self.ps_ptr[1:])
         self.ps_stim = ss
         self.ps_k = np.zeros(nn.size, dtype=np.int64)
         self.ps_next = np.empty(nn.size)
+        self.ps_key = np.zeros(nn.size, dtype=np.uint64)
+        self.ps_mean = np.empty(nn.size)
         for j, s in enumerate(pois):
             sel = np.flatnonzero(ss == j)
-            first = np.empty(sel.size)
-            K.first_draws(self.seed, int(self.stim_stream[j]), nn[sel],
-                          np.full(sel.size, self.stim_rate[j]), np.full(sel.size, float(s.delay)), first)
-            self.ps_next[sel] = first
+            nxt, keys, mean = np.empty(sel.size), np.zeros(sel.size, np.uint64), np.empty(sel.size)
+            K.first_draws(self.seed, STREAM_POISSON_STIMULUS + j, nn[sel], np.full(sel.size, s.rate / 1000.0),
+                          np.full(sel.size, float(s.delay)), nxt, keys, mean)
+            self.ps_next[sel], self.ps_key[sel], self.ps_mean[sel] = nxt, keys, mean
+        # scratch for a neuron's Poisson arrivals of one window (refilled when exhausted)
+        self.pbuf_t = np.zeros(256)
+        self.pbuf_s = np.zeros(256, dtype=np.int64)
         # current steps: amplitude a_k holds from t_k on -> increments at t_k
         ct, ci, cd = [], [], []
         for s in net.stimuli:
@@ -153,26 +155,22 @@ class CpuEngine:
             self.cur_t, self.cur_id, self.cur_di = np.zeros(0), np.zeros(0, np.int64), np.zeros(0)
         self.cur_pos = 0
 
+    def _remember(self, st, si):
+        """Spikes younger than the largest delay (their arrivals may still be queued)."""
+        keep = self.recent_t >= self.t - self.d_max - self.W
+        self.recent_t = np.concatenate([self.recent_t[keep], st])
+        self.recent_id = np.concatenate([self.recent_id[keep], si])
+
     def _alloc_buckets(self, cap):
-        old = getattr(self, "b_t", None)
-        b_t = np.zeros((self.B, cap))
-        b_w = np.zeros((self.B, cap))
-        b_tgt = np.zeros((self.B, cap), dtype=np.int32)
-        b_syn = np.zeros((self.B, cap), dtype=np.int64)
+        old = getattr(self, "buckets", None)
+        buckets = np.zeros((self.B, cap), dtype=K.ARRIVAL_DTYPE)
         if old is not None:
-            m = old.shape[1]
-            b_t[:, :m] = self.b_t
-            b_w[:, :m] = self.b_w
-            b_tgt[:, :m] = self.b_tgt
-            b_syn[:, :m] = self.b_syn
-        self.b_t, self.b_w, self.b_tgt, self.b_syn = b_t, b_w, b_tgt, b_syn
+            buckets[:, :old.shape[1]] = old
+        self.buckets = buckets
         self.cap = cap
 
     def _alloc_events(self, cap):
-        self.ev_t = np.zeros(cap)
-        self.ev_w = np.zeros(cap)
-        self.ev_kind = np.zeros(cap, dtype=np.int8)
-        self.ev_syn = np.zeros(cap, dtype=np.int64)
+        self.ev = np.zeros(cap, dtype=K.EVENT_DTYPE)
 
     # ---- the window loop ----
     def step_window(self, t_until):
@@ -183,13 +181,13 @@ class CpuEngine:
         b = k % self.B
         nb = int(self.b_count[b])
         need = nb + self.n_far + (self.cur_t.shape[0] - self.cur_pos)
-        if need > self.ev_t.shape[0]:
-            self._alloc_events(max(need, 2 * self.ev_t.shape[0]))
+        if need > self.ev.shape[0]:
+            self._alloc_events(max(need, 2 * self.ev.shape[0]))
         _, self.n_far, self.cur_pos = K.gather_window(
-            self.N, t1, self.b_t[b], self.b_w[b], self.b_tgt[b], self.b_syn[b], nb,
+            self.N, t1, self.buckets[b], nb,
             self.far_t[0], self.far_id[0], self.far_ver[0], self.n_far, self.version,
             self.cur_t, self.cur_id, self.cur_di, self.cur_pos,
-            self.ev_ptr, self.ev_t, self.ev_w, self.ev_kind, self.ev_syn)
+            self.ev_ptr, self.ev)
         n_spk = 0
         spk_t, spk_id = self.spk_t, self.spk_id
         far_t, far_id, far_ver, n_far = self.far_t, self.far_id, self.far_ver, self.n_far
@@ -198,18 +196,18 @@ class CpuEngine:
             n_spk, n_far = g.update(
                 g.i0, g.n, t1, t_stop, g.state, g.params,
                 self.t_state, self.ref_end, self.i_stim, self.version, self.updates,
-                self.ev_ptr, self.ev_t, self.ev_w, self.ev_kind,
-                self.ps_ptr, self.ps_stim, self.ps_next, self.ps_k, self.stim_rate, self.stim_w,
-                self.stim_stream, self.stim_events, self.seed,
+                self.ev_ptr, self.ev,
+                self.ps_ptr, self.ps_stim, self.ps_next, self.ps_k, self.ps_key, self.ps_mean,
+                self.stim_w, self.stim_events, self.pbuf_t, self.pbuf_s,
                 spk_t, spk_id, n_spk, far_t, far_id, far_ver, n_far)
         self.n_far = n_far
         for (i0, n, flat, ptr, pos) in self.spike_sources:
             n_spk = K.emit_spike_sources(i0, n, t1, flat, ptr, pos, spk_t, spk_id, n_spk)
-        for (i0, n, rate, nxt, kk, stream) in self.poisson_sources:
-            n_spk = K.emit_poisson_sources(i0, n, t1, rate, nxt, kk, self.seed, stream, spk_t, spk_id, n_spk)
+        for (i0, n, mean, nxt, kk, keys) in self.poisson_sources:
+            n_spk = K.emit_poisson_sources(i0, n, t1, mean, nxt, kk, keys, spk_t, spk_id, n_spk)
         # the window's bucket is consumed, except arrivals after a cut-short window's end
         if t1 < (k + 1) * W and nb:
-            self.b_count[b] = K.retain_after(t1, self.b_t[b], self.b_w[b], self.b_tgt[b], self.b_syn[b], nb)
+            self.b_count[b] = K.retain_after(t1, self.buckets[b], nb)
         else:
             self.b_count[b] = 0
         st, si = K.sort_spikes(spk_t[0], spk_id[0], n_spk)
@@ -220,16 +218,20 @@ class CpuEngine:
                     self._alloc_buckets(max(2 * self.cap, int(self.b_count.max()) + need))
                 K.fanout(st, si, n_spk, self.net.indptr, self.net.target, self.net.weight, self.net.proj,
                          self.delay_index, self.delay_table, self.delay_values, self.use_table, W, self.B,
-                         self.b_t, self.b_w, self.b_tgt, self.b_syn, self.b_count, self.proj_events)
+                         self.buckets, self.b_count, self.proj_events)
             np.add.at(self.spike_count, si, 1)
+            self._remember(st, si)
         self.t = t1
         return st, si
 
     def pending_synaptic_events(self):
-        """Per projection: arrivals still in the queue (emitted, not yet delivered)."""
+        """Per projection: arrivals still in the queue (emitted, not yet delivered).
+
+        Recounted from the spikes still in flight: a spike at t of source j has an
+        undelivered arrival on synapse s when t + delay_s >= the current time.
+        """
         out = np.zeros_like(self.proj_events)
-        for b in range(self.B):
-            n = int(self.b_count[b])
-            if n:
-                np.add.at(out, self.net.proj[self.b_syn[b, :n]], 1)
+        if self.recent_t.size:
+            K.count_pending(self.recent_t, self.recent_id, self.t, self.net.indptr, self.net.proj,
+                            self.delay_index, self.delay_table, self.delay_values, self.use_table, out)
         return out

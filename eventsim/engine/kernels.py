@@ -3,14 +3,17 @@
 Every kernel works on plain arrays; eventsim.engine.simulation allocates and calls them.
 
 Queue layout: a ring of B buckets, bucket k % B holding the synaptic arrivals of
-window k = [k W, (k + 1) W), W = the network's minimum delay. A bucket is a row
-of four 2-D arrays (time, weight, target, synapse index) with a fill count.
+window k = [k W, (k + 1) W), W = the network's minimum delay. The buckets are the
+rows of one 2-D array of ARRIVAL records (time, weight, synapse index, target),
+each with a fill count.
 
 Deterministic order (the documented tie-break): a neuron's events in a window are
-applied in order of (time, synapse index); non-synaptic events (current steps,
-crossing checks) carry synapse index -1. Inputs at the same instant are all applied
-before the one threshold test, so the order only fixes the floating-point
-summation order, identically on every backend and thread count.
+applied in order of time, and at equal times in queue order: by emission window,
+then spike time, then source neuron id, then synapse index (the order in which
+fan-out appends them; the per-neuron sort is stable). Current steps and crossing
+checks follow the synaptic arrivals of the same instant. Inputs at the same instant
+are all applied before the one threshold test, so the order only fixes the
+floating-point summation order.
 """
 import math
 
@@ -20,6 +23,11 @@ from numba import njit
 KIND_SYN = 0
 KIND_CURRENT = 1
 KIND_CHECK = 2
+
+# queue records: one per synaptic arrival (24 bytes, one store per arrival)
+ARRIVAL_DTYPE = np.dtype([("t", "f8"), ("w", "f8"), ("tgt", "i4"), ("pad", "i4")], align=True)
+# a window's events, sorted per neuron: arrivals, current steps, crossing checks
+EVENT_DTYPE = np.dtype([("t", "f8"), ("w", "f8"), ("kind", "i4"), ("pad", "i4")], align=True)
 
 
 @njit(cache=True)
@@ -68,22 +76,23 @@ def window_of(t, W):
 
 
 @njit(cache=True)
-def gather_window(n_neurons, t1, b_t, b_w, b_tgt, b_syn, nb,
+def gather_window(n_neurons, t1, bucket, nb,
                   far_t, far_id, far_ver, n_far, version,
                   cur_t, cur_id, cur_di, cur_pos,
-                  ev_ptr, ev_t, ev_w, ev_kind, ev_syn):
+                  ev_ptr, ev):
     """Per-neuron sorted events of one window.
 
-    Inputs: the window's bucket (first nb records), the pending crossing checks
+    Inputs: the window's bucket (first nb ARRIVAL records), the pending crossing checks
     (those with t < t1 are taken, stale ones dropped, the rest compacted), and the
     current-step list from cur_pos on (those with t < t1 are taken).
-    Output: ev_ptr (n_neurons + 1) and the ev_* arrays sorted by (neuron, time, syn).
-    Returns (number of events, new n_far, new cur_pos); the ev_* arrays must hold
+    Output: ev_ptr (n_neurons + 1) and ev (EVENT records) sorted by (neuron, time),
+    stable (queue order at equal times).
+    Returns (number of events, new n_far, new cur_pos); ev must hold
     nb + n_far + (current steps in the window) records.
     """
     counts = np.zeros(n_neurons + 1, dtype=np.int64)
     for j in range(nb):
-        counts[b_tgt[j] + 1] += 1
+        counts[bucket[j].tgt + 1] += 1
     for j in range(n_far):
         if far_t[j] < t1 and far_ver[j] == version[far_id[j]]:
             counts[far_id[j] + 1] += 1
@@ -97,13 +106,13 @@ def gather_window(n_neurons, t1, b_t, b_w, b_tgt, b_syn, nb,
         ev_ptr[i] = counts[i]
     fill = counts  # reused as the write cursor per neuron
     for j in range(nb):
-        i = b_tgt[j]
-        pos = fill[i]
-        fill[i] = pos + 1
-        ev_t[pos] = b_t[j]
-        ev_w[pos] = b_w[j]
-        ev_kind[pos] = KIND_SYN
-        ev_syn[pos] = b_syn[j]
+        r = bucket[j]
+        pos = fill[r.tgt]
+        fill[r.tgt] = pos + 1
+        o = ev[pos]
+        o.t = r.t
+        o.w = r.w
+        o.kind = KIND_SYN
     keep = 0
     for j in range(n_far):
         i = far_id[j]
@@ -112,10 +121,10 @@ def gather_window(n_neurons, t1, b_t, b_w, b_tgt, b_syn, nb,
         if far_t[j] < t1:
             pos = fill[i]
             fill[i] = pos + 1
-            ev_t[pos] = far_t[j]
-            ev_w[pos] = far_ver[j]
-            ev_kind[pos] = KIND_CHECK
-            ev_syn[pos] = -1
+            o = ev[pos]
+            o.t = far_t[j]
+            o.w = far_ver[j]
+            o.kind = KIND_CHECK
         else:
             far_t[keep] = far_t[j]
             far_id[keep] = far_id[j]
@@ -125,46 +134,40 @@ def gather_window(n_neurons, t1, b_t, b_w, b_tgt, b_syn, nb,
         i = cur_id[j]
         pos = fill[i]
         fill[i] = pos + 1
-        ev_t[pos] = cur_t[j]
-        ev_w[pos] = cur_di[j]
-        ev_kind[pos] = KIND_CURRENT
-        ev_syn[pos] = -1
-    # insertion sort by (time, syn) within each neuron: buckets are filled in
+        o = ev[pos]
+        o.t = cur_t[j]
+        o.w = cur_di[j]
+        o.kind = KIND_CURRENT
+    # stable insertion sort by time within each neuron: buckets are filled in
     # emission order, so runs are nearly sorted and this is close to linear
     for i in range(n_neurons):
         a = ev_ptr[i]
         b = ev_ptr[i + 1]
         for j in range(a + 1, b):
-            tj = ev_t[j]
-            sj = ev_syn[j]
-            if ev_t[j - 1] < tj or (ev_t[j - 1] == tj and ev_syn[j - 1] <= sj):
+            tj = ev[j].t
+            if ev[j - 1].t <= tj:
                 continue
-            wj = ev_w[j]
-            kj = ev_kind[j]
+            wj = ev[j].w
+            kj = ev[j].kind
             m = j - 1
-            while m >= a and (ev_t[m] > tj or (ev_t[m] == tj and ev_syn[m] > sj)):
-                ev_t[m + 1] = ev_t[m]
-                ev_w[m + 1] = ev_w[m]
-                ev_kind[m + 1] = ev_kind[m]
-                ev_syn[m + 1] = ev_syn[m]
+            while m >= a and ev[m].t > tj:
+                ev[m + 1].t = ev[m].t
+                ev[m + 1].w = ev[m].w
+                ev[m + 1].kind = ev[m].kind
                 m -= 1
-            ev_t[m + 1] = tj
-            ev_w[m + 1] = wj
-            ev_kind[m + 1] = kj
-            ev_syn[m + 1] = sj
+            ev[m + 1].t = tj
+            ev[m + 1].w = wj
+            ev[m + 1].kind = kj
     return ev_ptr[n_neurons], keep, c_end
 
 
 @njit(cache=True)
-def retain_after(t1, b_t, b_w, b_tgt, b_syn, nb):
+def retain_after(t1, bucket, nb):
     """Keep the records with t >= t1 (a window cut short by run(until)); returns the new count."""
     keep = 0
     for j in range(nb):
-        if b_t[j] >= t1:
-            b_t[keep] = b_t[j]
-            b_w[keep] = b_w[j]
-            b_tgt[keep] = b_tgt[j]
-            b_syn[keep] = b_syn[j]
+        if bucket[j].t >= t1:
+            bucket[keep] = bucket[j]
             keep += 1
     return keep
 
@@ -179,33 +182,52 @@ def sort_spikes(spk_t, spk_id, n):
 @njit(cache=True)
 def fanout(spk_t, spk_id, n_spk, indptr, target, weight, proj,
            delay_index, delay_table, delay_values, use_table, W, B,
-           b_t, b_w, b_tgt, b_syn, b_count, proj_events):
-    """Append one arrival per (spike, synapse) to the bucket of its arrival window.
+           buckets, b_count, proj_events):
+    """Append one ARRIVAL record per (spike, synapse) to the bucket of its arrival window.
 
+    The arrival time and bucket are computed once per run of synapses with the same
+    delay (with a delay table, most sources have one or a few distinct delays).
     The caller guarantees room (every bucket has at least sum of out-degrees free).
     """
     for j in range(n_spk):
         src = spk_id[j]
         ts = spk_t[j]
+        last_d = -1.0
+        ta = 0.0
+        b = 0
         for s in range(indptr[src], indptr[src + 1]):
             if use_table:
                 d = delay_table[delay_index[s]]
             else:
                 d = delay_values[s]
-            ta = ts + d
-            k = int(math.floor(ta / W))
-            while k * W > ta:
-                k -= 1
-            while (k + 1) * W <= ta:
-                k += 1
-            b = k % B
+            if d != last_d:
+                last_d = d
+                ta = ts + d
+                k = int(math.floor(ta / W))
+                while k * W > ta:
+                    k -= 1
+                while (k + 1) * W <= ta:
+                    k += 1
+                b = k % B
             pos = b_count[b]
-            b_t[b, pos] = ta
-            b_w[b, pos] = weight[s]
-            b_tgt[b, pos] = target[s]
-            b_syn[b, pos] = s
+            r = buckets[b, pos]
+            r.t = ta
+            r.w = weight[s]
+            r.tgt = target[s]
             b_count[b] = pos + 1
             proj_events[proj[s]] += 1
+
+
+@njit(cache=True)
+def count_pending(spk_t, spk_id, t_now, indptr, proj, delay_index, delay_table, delay_values,
+                  use_table, out):
+    """Per projection, arrivals of these spikes at or after t_now (not yet delivered)."""
+    for j in range(spk_t.shape[0]):
+        src = spk_id[j]
+        for s in range(indptr[src], indptr[src + 1]):
+            d = delay_table[delay_index[s]] if use_table else delay_values[s]
+            if spk_t[j] + d >= t_now:
+                out[proj[s]] += 1
 
 
 @njit(cache=True)
@@ -226,29 +248,34 @@ def emit_spike_sources(i0, n, t1, times, t_ptr, pos, spk_t, spk_id, n_spk):
 
 from .rng import CPU as _RNG  # noqa: E402
 
-_exp_interval = _RNG.exp_interval
+_exp_draw = _RNG.exp_draw
+_stream_key = _RNG.stream_key
 
 
 @njit(cache=True)
-def emit_poisson_sources(i0, n, t1, rate_per_ms, nxt, kk, seed, stream, spk_t, spk_id, n_spk):
+def emit_poisson_sources(i0, n, t1, mean, nxt, kk, keys, spk_t, spk_id, n_spk):
     """poisson_source neurons i0..i0+n-1: emit their spikes < t1.
 
-    nxt[li] is the neuron's next spike time, kk[li] the index of the draw that made it;
-    draw k of neuron li is keyed (seed, stream, li, k).
+    nxt[li] is the neuron's next spike time, kk[li] the index of the draw that made it,
+    keys[li] its stream key (see first_draws), mean[li] its mean interval (ms).
     """
     for li in range(n):
         while nxt[li] < t1:
             n_spk = push_spike(spk_t, spk_id, n_spk, nxt[li], i0 + li)
             kk[li] += 1
-            nxt[li] += _exp_interval(seed, stream, li, kk[li], rate_per_ms[li])
+            nxt[li] += _exp_draw(keys[li], kk[li], mean[li])
     return n_spk
 
 
 @njit(cache=True)
-def first_draws(seed, stream, idents, rate_per_ms, offset, nxt):
-    """nxt[j] = offset + the first (k = 0) interval of stream (seed, stream, idents[j]); inf if rate 0."""
+def first_draws(seed, stream, idents, rate_per_ms, offset, nxt, keys, mean):
+    """Stream keys (seed, stream, idents[j]), mean intervals, and the first event
+    nxt[j] = offset[j] + draw 0 (inf when the rate is 0)."""
     for j in range(idents.shape[0]):
+        keys[j] = _stream_key(seed, stream, idents[j])
         if rate_per_ms[j] > 0.0:
-            nxt[j] = offset[j] + _exp_interval(seed, stream, idents[j], 0, rate_per_ms[j])
+            mean[j] = 1.0 / rate_per_ms[j]
+            nxt[j] = offset[j] + _exp_draw(keys[j], 0, mean[j])
         else:
+            mean[j] = np.inf
             nxt[j] = np.inf

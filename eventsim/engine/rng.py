@@ -1,13 +1,22 @@
-"""Counter-based random numbers (Philox4x32-10), identical on every backend.
+"""Counter-based random numbers, identical on every backend.
 
 Poisson trains are drawn inside the kernels from a stream keyed by
-(seed, stream id, neuron id, draw index), so a neuron's train does not depend on
-thread count, device, or how the run is split into windows (Salmon et al. 2011,
-"Parallel random numbers: as easy as 1, 2, 3"; the Random123 Philox4x32-10).
+(seed, stream id, neuron id) and a draw index k, so a neuron's train does not depend
+on thread count, device, or how the run is split into windows.
+
+The generator is SplitMix64 used as a counter-based hash (Steele, Lea & Flood 2014,
+"Fast splittable pseudorandom number generators"; the mixing function is Stafford's
+"Mix13", as in Java's SplittableRandom): the stream key is
+    key = mix64(mix64(seed + G (stream + 1)) + G (ident + 1))
+and draw k is the top 53 bits of mix64(key + G (k + 1)), G = 0x9E3779B97F4A7C15.
+Each draw costs three 64-bit mixes (about 4 ns here, against about 20 ns for
+Philox4x32-10), and within a stream the draws are exactly SplitMix64's output sequence.
 
 Stream ids: ``STREAM_POISSON_STIMULUS + stimulus index`` for poisson stimuli and
 ``STREAM_POISSON_SOURCE + population index`` for poisson_source populations.
 """
+import math
+
 import numpy as np
 
 from .dual import compile_functions
@@ -15,46 +24,48 @@ from .dual import compile_functions
 STREAM_POISSON_STIMULUS = 0x10000
 STREAM_POISSON_SOURCE = 0x20000
 
-_M32 = np.uint64(0xFFFFFFFF)
-_PM0 = np.uint64(0xD2511F53)
-_PM1 = np.uint64(0xCD9E8D57)
-_W0 = np.uint64(0x9E3779B9)
-_W1 = np.uint64(0xBB67AE85)
-_S32 = np.uint64(32)
-_S21 = np.uint64(21)
+_G = np.uint64(0x9E3779B97F4A7C15)
+_C1 = np.uint64(0xBF58476D1CE4E5B9)
+_C2 = np.uint64(0x94D049BB133111EB)
+_S30 = np.uint64(30)
+_S27 = np.uint64(27)
+_S31 = np.uint64(31)
 _S11 = np.uint64(11)
+_ONE = np.uint64(1)
 _TWO_M53 = 1.0 / 9007199254740992.0
 
 
-def philox4x32(c0, c1, c2, c3, k0, k1):
-    """Philox4x32 with 10 rounds; all arguments and results are uint64 holding 32-bit words."""
-    for _ in range(10):
-        p0 = _PM0 * c0
-        p1 = _PM1 * c2
-        hi0 = p0 >> _S32
-        lo0 = p0 & _M32
-        hi1 = p1 >> _S32
-        lo1 = p1 & _M32
-        c0, c1, c2, c3 = (hi1 ^ c1 ^ k0) & _M32, lo1, (hi0 ^ c3 ^ k1) & _M32, lo0
-        k0 = (k0 + _W0) & _M32
-        k1 = (k1 + _W1) & _M32
-    return c0, c1, c2, c3
+def mix64(z):
+    """Stafford's Mix13 finaliser on a uint64."""
+    z = (z ^ (z >> _S30)) * _C1
+    z = (z ^ (z >> _S27)) * _C2
+    return z ^ (z >> _S31)
+
+
+def stream_key(seed, stream, ident):
+    return mix64(mix64(np.uint64(seed) + _G * (np.uint64(stream) + _ONE)) + _G * (np.uint64(ident) + _ONE))
+
+
+def uniform_key(key, k):
+    """A float64 in (0, 1], draw k of the stream with this key."""
+    bits = mix64(key + _G * (np.uint64(k) + _ONE)) >> _S11
+    return 1.0 - float(bits) * _TWO_M53
 
 
 def uniform_open0(seed, stream, ident, k):
     """A float64 in (0, 1], the k-th draw of stream (seed, stream, ident)."""
-    s = np.uint64(seed)
-    c0, c1, c2, c3 = philox4x32(np.uint64(k) & _M32, (np.uint64(k) >> _S32) & _M32,
-                                np.uint64(ident) & _M32, np.uint64(stream) & _M32,
-                                s & _M32, (s >> _S32) & _M32)
-    bits = ((c0 << _S21) ^ (c1 >> _S11)) & np.uint64(0x1FFFFFFFFFFFFF)
-    return 1.0 - float(bits) * _TWO_M53
+    return uniform_key(stream_key(seed, stream, ident), k)
+
+
+def exp_draw(key, k, mean):
+    """Draw k of the stream, as an exponential interval with the given mean (ms)."""
+    return -math.log(uniform_key(key, k)) * mean
 
 
 def exp_interval(seed, stream, ident, k, rate_per_ms):
     """An exponential inter-event interval (ms) with the given rate (1/ms)."""
-    return -np.log(uniform_open0(seed, stream, ident, k)) / rate_per_ms
+    return exp_draw(stream_key(seed, stream, ident), k, 1.0 / rate_per_ms)
 
 
-_FUNCTIONS = ("philox4x32", "uniform_open0", "exp_interval")
+_FUNCTIONS = ("mix64", "stream_key", "uniform_key", "uniform_open0", "exp_draw", "exp_interval")
 CPU = compile_functions(globals(), _FUNCTIONS, "cpu")

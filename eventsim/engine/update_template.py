@@ -31,7 +31,7 @@ gap = _M.gap
 gap_bound = _M.gap_bound
 spike_reset = _M.spike_reset
 refractory_period = _M.refractory_period
-exp_interval = _RNG.exp_interval
+exp_draw = _RNG.exp_draw
 
 INF = math.inf
 # crossing times are found to within TOL ms (the contract asks for 1e-9 ms)
@@ -94,123 +94,190 @@ def crossing_free_until(st, p, i_ext, h0):
 
 
 @njit(cache=True)
+def _fill_poisson(q0, q1, t1, ps_next, ps_k, ps_key, ps_mean, pbuf_t, pbuf_s):
+    """A neuron's next Poisson stimulus arrivals before t1, in time order (stimulus
+    order at equal times), into pbuf (up to its capacity). Returns how many.
+
+    The draws of one stream do not depend on each other's results, so this tight loop
+    overlaps their latency (the event loop would serialise it).
+    """
+    n = 0
+    cap = pbuf_t.shape[0]
+    if q1 == q0 + 1:
+        tq = ps_next[q0]
+        kq = ps_k[q0]
+        key = ps_key[q0]
+        mean = ps_mean[q0]
+        while tq < t1 and n < cap:
+            pbuf_t[n] = tq
+            pbuf_s[n] = q0
+            n += 1
+            kq += 1
+            tq += exp_draw(key, kq, mean)
+        ps_next[q0] = tq
+        ps_k[q0] = kq
+        return n
+    while n < cap:
+        qm = -1
+        tm = t1
+        for q in range(q0, q1):
+            if ps_next[q] < tm:
+                tm = ps_next[q]
+                qm = q
+        if qm < 0:
+            break
+        pbuf_t[n] = tm
+        pbuf_s[n] = qm
+        n += 1
+        ps_k[qm] += 1
+        ps_next[qm] += exp_draw(ps_key[qm], ps_k[qm], ps_mean[qm])
+    return n
+
+
+@njit(cache=True)
 def update_population(i0, n, t1, t_stop, state, params,
                       t_state, ref_end, i_stim, version, updates,
-                      ev_ptr, ev_t, ev_w, ev_kind,
-                      ps_ptr, ps_stim, ps_next, ps_k, stim_rate, stim_w, stim_stream,
-                      stim_events, seed,
+                      ev_ptr, ev,
+                      ps_ptr, ps_stim, ps_next, ps_k, ps_key, ps_mean,
+                      stim_w, stim_events, pbuf_t, pbuf_s,
                       spk_t, spk_id, n_spk, chk_t, chk_id, chk_ver, n_chk):
     """Advance neurons i0 .. i0+n-1 (global ids) through the window ending at t1.
 
-    state/params hold the population's rows (local index i - i0); the other
-    per-neuron arrays are global. Emitted spikes and scheduled crossing checks are
-    appended to growable buffers (one-element typed lists holding an array: the
-    list itself is never reassigned, which keeps numba's reference counting out
-    of the event loop). Returns the new fill counts (n_spk, n_chk).
+    state/params hold the population's records (local index i - i0); the other
+    per-neuron arrays are global; ev holds the window's events sorted per neuron
+    (ev_ptr); ps_* are the neurons' Poisson stimulus streams (ps_ptr), drawn in
+    batches into the scratch pbuf. Emitted spikes and scheduled crossing checks are
+    appended to growable buffers (one-element typed lists holding an array: the list
+    itself is never reassigned, which keeps numba's reference counting out of the
+    event loop). Returns the new fill counts (n_spk, n_chk).
     """
     for li in range(n):
         i = i0 + li
-        st = state[li]
-        p = params[li]
-        t = t_state[i]
-        tref = refractory_period(p)
         e = ev_ptr[i]
         e_end = ev_ptr[i + 1]
         q0 = ps_ptr[i]
         q1 = ps_ptr[i + 1]
+        if e == e_end and q0 == q1:
+            continue  # nothing arrives: the neuron is not touched
+        np_ = 0
+        pp = 0
+        if q1 > q0:
+            np_ = _fill_poisson(q0, q1, t1, ps_next, ps_k, ps_key, ps_mean, pbuf_t, pbuf_s)
+        st = state[li]
+        p = params[li]
+        t = t_state[i]
+        tref = refractory_period(p)
+        ver = version[i]
+        rend = ref_end[i]
+        istim = i_stim[i]
+        n_upd = 0
+        had_input = False
         touched = False
         while True:
-            # skip stale crossing checks without touching the state
-            while e < e_end and ev_kind[e] == KIND_CHECK and ev_w[e] != version[i]:
+            # skip stale crossing checks (scheduled before an input) without touching the state
+            while e < e_end and ev[e].kind == KIND_CHECK and (had_input or ev[e].w != ver):
                 e += 1
+            if pp == np_ and q1 > q0:
+                np_ = _fill_poisson(q0, q1, t1, ps_next, ps_k, ps_key, ps_mean, pbuf_t, pbuf_s)
+                pp = 0
             tn = INF
             trusted = False
             if e < e_end:
-                tn = ev_t[e]
+                tn = ev[e].t
                 # a valid check is the neuron's first event since it was scheduled, at a
                 # time before which no crossing can occur: evolve there without searching
-                trusted = ev_kind[e] == KIND_CHECK
-            for q in range(q0, q1):
-                if ps_next[q] < tn:
-                    tn = ps_next[q]
-                    trusted = False
+                trusted = ev[e].kind == KIND_CHECK
+            if pp < np_ and pbuf_t[pp] < tn:
+                tn = pbuf_t[pp]
+                trusted = False
             if tn >= t1:
                 break
             touched = True
             # --- free evolution from t to tn, with every threshold crossing on the way ---
             while t < tn:
-                if t < ref_end[i]:
-                    tr = min(ref_end[i], tn)
+                if t < rend:
+                    tr = min(rend, tn)
                     evolve_refractory(st, p, tr - t)
                     t = tr
                     continue
                 # cheap exclusion first; the search only where a crossing is possible
                 dt = INF
-                if not trusted and gap_bound(st, p, i_stim[i], 0.0, tn - t) >= 0.0:
-                    dt = first_crossing(st, p, i_stim[i], tn - t)
+                if not trusted and gap_bound(st, p, istim, 0.0, tn - t) >= 0.0:
+                    dt = first_crossing(st, p, istim, tn - t)
                 if dt == INF:
-                    evolve(st, p, tn - t, i_stim[i])
+                    evolve(st, p, tn - t, istim)
                     t = tn
                     break
-                evolve(st, p, dt, i_stim[i])
+                evolve(st, p, dt, istim)
                 t = t + dt
                 n_spk = push_spike(spk_t, spk_id, n_spk, t, i)
                 spike_reset(st, p)
-                ref_end[i] = t + tref
+                rend = t + tref
             t = tn
             # --- every input that arrives at tn, then one threshold test ---
-            refractory = tn < ref_end[i]
+            refractory = tn < rend
             got_input = False
-            while e < e_end and ev_t[e] == tn:
-                k = ev_kind[e]
+            while e < e_end and ev[e].t == tn:
+                k = ev[e].kind
                 if k == KIND_SYN:
-                    receive(st, p, ev_w[e], refractory)
+                    receive(st, p, ev[e].w, refractory)
                     got_input = True
                 elif k == KIND_CURRENT:
-                    i_stim[i] += ev_w[e]
+                    istim += ev[e].w
                     got_input = True
                 e += 1
-            for q in range(q0, q1):
-                s = ps_stim[q]
-                while ps_next[q] == tn:
-                    receive(st, p, stim_w[s], refractory)
-                    stim_events[s] += 1
+            while True:
+                while pp < np_ and pbuf_t[pp] == tn:
+                    sj = ps_stim[pbuf_s[pp]]
+                    receive(st, p, stim_w[sj], refractory)
+                    stim_events[sj] += 1
                     got_input = True
-                    ps_k[q] += 1
-                    ps_next[q] += exp_interval(seed, stim_stream[s], i, ps_k[q], stim_rate[s])
+                    pp += 1
+                if pp < np_ or q1 == q0:
+                    break
+                # buffer exhausted exactly here: more arrivals at tn are possible
+                np_ = _fill_poisson(q0, q1, t1, ps_next, ps_k, ps_key, ps_mean, pbuf_t, pbuf_s)
+                pp = 0
+                if np_ == 0 or pbuf_t[0] != tn:
+                    break
             if got_input:
-                version[i] += 1
-                updates[i] += 1
+                had_input = True
+                n_upd += 1
             if not refractory and gap_now(st, p) >= 0.0:
                 n_spk = push_spike(spk_t, spk_id, n_spk, tn, i)
                 spike_reset(st, p)
-                ref_end[i] = tn + tref
+                rend = tn + tref
         if touched:
             # --- after the window's last event: crossings before t1, then a check for later ---
-            version[i] += 1
+            # (a new version invalidates every check scheduled before)
+            ver += 1
             while True:
-                if t < ref_end[i]:
-                    if ref_end[i] < t1:
-                        evolve_refractory(st, p, ref_end[i] - t)
-                        t = ref_end[i]
+                if t < rend:
+                    if rend < t1:
+                        evolve_refractory(st, p, rend - t)
+                        t = rend
                         continue
-                    if ref_end[i] <= t_stop:
-                        n_chk = push_check(chk_t, chk_id, chk_ver, n_chk, ref_end[i], i, version[i])
+                    if rend <= t_stop:
+                        n_chk = push_check(chk_t, chk_id, chk_ver, n_chk, rend, i, ver)
                     break
                 h = t1 - t
                 dt = INF
-                if h > 0.0 and gap_bound(st, p, i_stim[i], 0.0, h) >= 0.0:
-                    dt = first_crossing(st, p, i_stim[i], h)
+                if h > 0.0 and gap_bound(st, p, istim, 0.0, h) >= 0.0:
+                    dt = first_crossing(st, p, istim, h)
                 if dt < INF:
-                    evolve(st, p, dt, i_stim[i])
+                    evolve(st, p, dt, istim)
                     t = t + dt
                     n_spk = push_spike(spk_t, spk_id, n_spk, t, i)
                     spike_reset(st, p)
-                    ref_end[i] = t + tref
+                    rend = t + tref
                     continue
-                s = crossing_free_until(st, p, i_stim[i], max(h, 0.0))
+                s = crossing_free_until(st, p, istim, max(h, 0.0))
                 if s < INF and t + s <= t_stop:
-                    n_chk = push_check(chk_t, chk_id, chk_ver, n_chk, t + s, i, version[i])
+                    n_chk = push_check(chk_t, chk_id, chk_ver, n_chk, t + s, i, ver)
                 break
         t_state[i] = t
+        version[i] = ver
+        ref_end[i] = rend
+        i_stim[i] = istim
+        updates[i] += n_upd
     return n_spk, n_chk
