@@ -48,7 +48,9 @@ def run_scenario(scenario, output=None, *, network=None, progress=False, stop_fl
     bar = None
     if progress:
         from tqdm import tqdm
+        import sys
         bar = tqdm(total=scenario.duration, unit="ms", delay=1.0, desc="simulating",
+                   mininterval=0.2 if sys.stderr.isatty() else 5.0,
                    bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total:.1f} ms "
                               "[{elapsed}<{remaining}]")
     if stop_flag is not None:

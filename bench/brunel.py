@@ -1,0 +1,89 @@
+"""Brunel (2000) benchmark: build and simulate scenarios/brunel2000_ai.toml, print one JSON line.
+
+    python bench/brunel.py [--duration MS] [--scenario PATH] [--keep OUT.h5]
+
+Figures: neurons, synapses, build_s, simulate_s (the window loop, output writing
+included), spikes, recurrent synaptic events (delivered spikes x synapses, Poisson
+stimulus events excluded), events per second of the loop, peak RSS, bytes per
+synapse (RSS growth during the build divided by synapses), rates, and whether
+numba's on-disk cache was cold or warm for the engine kernels.
+"""
+import argparse
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def rss_bytes():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scenario", default=str(ROOT / "scenarios" / "brunel2000_ai.toml"))
+    ap.add_argument("--duration", type=float, default=None, help="ms (default: the scenario's)")
+    ap.add_argument("--keep", default=None, help="keep the output file here")
+    args = ap.parse_args()
+
+    t0 = time.perf_counter()
+    import numpy as np
+
+    import eventsim
+    from eventsim.engine import update_template
+    from eventsim.output.sonata import SonataWriter
+    t_import = time.perf_counter() - t0
+
+    scenario = eventsim.load(args.scenario, duration=args.duration)
+    rss0 = rss_bytes()
+    t0 = time.perf_counter()
+    net = eventsim.build_network(scenario)
+    build_s = time.perf_counter() - t0
+    rss1 = rss_bytes()
+
+    out = Path(args.keep) if args.keep else Path(tempfile.mkdtemp()) / "brunel.h5"
+    writer = SonataWriter(out, net, scenario_text=scenario.text, seed=scenario.seed,
+                          duration=scenario.duration)
+    sim = eventsim.Simulation(net, backend="cpu", seed=scenario.seed, sink=writer)
+    t0 = time.perf_counter()
+    sim.run(scenario.duration)
+    simulate_s = time.perf_counter() - t0
+    counters = sim.counters()
+    writer.finish(counters)
+    recurrent = int(sum(int(p["synaptic_events"]) for p in counters["projections"].values()))
+    stim = int(sum(int(s["events"]) for s in counters["stimuli"].values()))
+    spikes = {k: int(np.sum(v["spike_count"])) for k, v in counters["populations"].items()}
+    sec = scenario.duration / 1000.0
+    sizes = {p.name: p.size for p in net.populations}
+    warm = sum(update_template.update_population.stats.cache_hits.values()) > 0
+    res = dict(
+        benchmark="brunel2000_ai", neurons=net.n_neurons, synapses=net.n_synapses,
+        duration_ms=scenario.duration, threads=1,
+        import_s=round(t_import, 3), build_s=round(build_s, 3), simulate_s=round(simulate_s, 3),
+        spikes=sum(spikes.values()),
+        rate_hz={k: round(v / sizes[k] / sec, 3) for k, v in spikes.items()},
+        recurrent_synaptic_events=recurrent, stimulus_events=stim,
+        events_per_s=round(recurrent / simulate_s), all_events_per_s=round((recurrent + stim) / simulate_s),
+        peak_rss_bytes=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        bytes_per_synapse=round((rss1 - rss0) / max(net.n_synapses, 1), 2),
+        layout_bytes_per_synapse=round(net.synapse_bytes() / max(net.n_synapses, 1), 2),
+        numba_cache="warm" if warm else "cold",
+        realtime_factor=round(simulate_s / sec, 3),
+    )
+    print(json.dumps(res))
+    if not args.keep:
+        out.unlink(missing_ok=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
