@@ -55,7 +55,7 @@ class CpuEngine:
         self.version = np.zeros(N, dtype=np.int64)
         self.updates = np.zeros(N, dtype=np.int64)
         self.spike_count = np.zeros(N, dtype=np.int64)
-        self.proj_events = np.zeros(max(len(net.projections), 1), dtype=np.int64)
+        self.n_proj = max(len(net.projections), 1)
         # synapse table
         self.use_table = net.delay_table is not None
         self.delay_index = net.delay_index if self.use_table else np.zeros(0, np.uint16)
@@ -135,7 +135,7 @@ class CpuEngine:
             self.ps_next[sel], self.ps_key[sel], self.ps_mean[sel] = nxt, keys, mean
         # scratch for a neuron's Poisson arrivals of one window (refilled when exhausted)
         self.pbuf_t = np.zeros(256)
-        self.pbuf_s = np.zeros(256, dtype=np.int64)
+        self.pbuf_w = np.zeros(256)
         # current steps: amplitude a_k holds from t_k on -> increments at t_k
         ct, ci, cd = [], [], []
         for s in net.stimuli:
@@ -198,7 +198,7 @@ class CpuEngine:
                 self.t_state, self.ref_end, self.i_stim, self.version, self.updates,
                 self.ev_ptr, self.ev,
                 self.ps_ptr, self.ps_stim, self.ps_next, self.ps_k, self.ps_key, self.ps_mean,
-                self.stim_w, self.stim_events, self.pbuf_t, self.pbuf_s,
+                self.stim_w, self.stim_events, self.pbuf_t, self.pbuf_w,
                 spk_t, spk_id, n_spk, far_t, far_id, far_ver, n_far)
         self.n_far = n_far
         for (i0, n, flat, ptr, pos) in self.spike_sources:
@@ -216,13 +216,19 @@ class CpuEngine:
             if need:
                 if int(self.b_count.max()) + need > self.cap:
                     self._alloc_buckets(max(2 * self.cap, int(self.b_count.max()) + need))
-                K.fanout(st, si, n_spk, self.net.indptr, self.net.target, self.net.weight, self.net.proj,
+                K.fanout(st, si, n_spk, self.net.indptr, self.net.target, self.net.weight,
                          self.delay_index, self.delay_table, self.delay_values, self.use_table, W, self.B,
-                         self.buckets, self.b_count, self.proj_events)
+                         self.buckets, self.b_count)
             np.add.at(self.spike_count, si, 1)
             self._remember(st, si)
         self.t = t1
         return st, si
+
+    def emitted_synaptic_events(self):
+        """Per projection: (spike, synapse) pairs emitted so far (sum over synapses of the
+        source's spike count; counted at the end rather than per synapse in fan-out)."""
+        src_spikes = np.repeat(self.spike_count, np.diff(self.net.indptr))
+        return np.bincount(self.net.proj, weights=src_spikes, minlength=self.n_proj).astype(np.int64)
 
     def pending_synaptic_events(self):
         """Per projection: arrivals still in the queue (emitted, not yet delivered).
@@ -230,7 +236,7 @@ class CpuEngine:
         Recounted from the spikes still in flight: a spike at t of source j has an
         undelivered arrival on synapse s when t + delay_s >= the current time.
         """
-        out = np.zeros_like(self.proj_events)
+        out = np.zeros(self.n_proj, dtype=np.int64)
         if self.recent_t.size:
             K.count_pending(self.recent_t, self.recent_id, self.t, self.net.indptr, self.net.proj,
                             self.delay_index, self.delay_table, self.delay_values, self.use_table, out)

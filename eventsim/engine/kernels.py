@@ -180,9 +180,9 @@ def sort_spikes(spk_t, spk_id, n):
 
 
 @njit(cache=True)
-def fanout(spk_t, spk_id, n_spk, indptr, target, weight, proj,
+def fanout(spk_t, spk_id, n_spk, indptr, target, weight,
            delay_index, delay_table, delay_values, use_table, W, B,
-           buckets, b_count, proj_events):
+           buckets, b_count):
     """Append one ARRIVAL record per (spike, synapse) to the bucket of its arrival window.
 
     The arrival time and bucket are computed once per run of synapses with the same
@@ -215,7 +215,6 @@ def fanout(spk_t, spk_id, n_spk, indptr, target, weight, proj,
             r.w = weight[s]
             r.tgt = target[s]
             b_count[b] = pos + 1
-            proj_events[proj[s]] += 1
 
 
 @njit(cache=True)

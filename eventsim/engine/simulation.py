@@ -109,7 +109,7 @@ class Simulation:
     def counters(self):
         eng = self.engine
         net = self.network
-        delivered = eng.proj_events - eng.pending_synaptic_events()
+        delivered = eng.emitted_synaptic_events() - eng.pending_synaptic_events()
         pops = {}
         for p in net.populations:
             sl = slice(p.offset, p.offset + p.size)

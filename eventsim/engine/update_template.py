@@ -23,6 +23,8 @@ from eventsim.engine.kernels import push_check, push_spike
 from eventsim.engine.rng import CPU as _RNG
 from eventsim.models.neurons._lif_kernel import CPU as _M  # @model-import
 
+load = _M.load
+store = _M.store
 evolve = _M.evolve
 evolve_refractory = _M.evolve_refractory
 receive = _M.receive
@@ -45,34 +47,35 @@ KIND_CHECK = 2
 
 
 @njit(cache=True)
-def first_crossing(st, p, i_ext, h):
+def first_crossing(s, p, i_ext, h):
     """First dt in (0, h] (h finite) at which gap(dt) >= 0, to within TOL; INF if none.
 
-    An advancing front: from lo, the longest interval [lo, lo + s] whose upper bound
-    of the gap is negative is skipped (s halved until the bound excludes it). The
-    bound is valid on every interval, so no crossing can be skipped, however brief.
+    s is the neuron's state tuple. An advancing front: from lo, the longest interval
+    [lo, lo + span] whose upper bound of the gap is negative is skipped (span halved
+    until the bound excludes it). The bound is valid on every interval, so no crossing
+    can be skipped, however brief.
     """
     lo = 0.0
     step = h
     while lo < h:
-        s = min(2.0 * step, h - lo)
+        span = min(2.0 * step, h - lo)
         excluded = False
         while True:
-            if gap_bound(st, p, i_ext, lo, lo + s) < 0.0:
+            if gap_bound(s, p, i_ext, lo, lo + span) < 0.0:
                 excluded = True
                 break
-            if s <= TOL:
+            if span <= TOL:
                 break
-            s *= 0.5
-        if not excluded and gap(st, p, i_ext, lo + s) >= 0.0:
-            return lo + s
-        lo += s
-        step = s
+            span *= 0.5
+        if not excluded and gap(s, p, i_ext, lo + span) >= 0.0:
+            return lo + span
+        lo += span
+        step = span
     return INF
 
 
 @njit(cache=True)
-def crossing_free_until(st, p, i_ext, h0):
+def crossing_free_until(s, p, i_ext, h0):
     """A lower bound (offset >= h0) of the first crossing after offset h0; INF if none can come.
 
     Cheap on purpose: at most a few bound evaluations. Intervals of growing length are
@@ -80,12 +83,12 @@ def crossing_free_until(st, p, i_ext, h0):
     returned offset continues from there (most checks go stale first, when the neuron
     receives its next input).
     """
-    if gap_bound(st, p, i_ext, h0, INF) < 0.0:
+    if gap_bound(s, p, i_ext, h0, INF) < 0.0:
         return INF
     lo = h0
     step = CHECK_STEP
     for _ in range(CHECK_EVALS):
-        if gap_bound(st, p, i_ext, lo, lo + step) < 0.0:
+        if gap_bound(s, p, i_ext, lo, lo + step) < 0.0:
             lo += step
             step *= 2.0
         else:
@@ -94,9 +97,11 @@ def crossing_free_until(st, p, i_ext, h0):
 
 
 @njit(cache=True)
-def _fill_poisson(q0, q1, t1, ps_next, ps_k, ps_key, ps_mean, pbuf_t, pbuf_s):
+def _fill_poisson(q0, q1, t1, ps_next, ps_k, ps_key, ps_mean, ps_stim, stim_w, stim_events,
+                  pbuf_t, pbuf_w):
     """A neuron's next Poisson stimulus arrivals before t1, in time order (stimulus
-    order at equal times), into pbuf (up to its capacity). Returns how many.
+    order at equal times), into pbuf (times, weights; up to its capacity). Returns how
+    many. Each is delivered in this window, so it is counted here (stim_events).
 
     The draws of one stream do not depend on each other's results, so this tight loop
     overlaps their latency (the event loop would serialise it).
@@ -108,14 +113,16 @@ def _fill_poisson(q0, q1, t1, ps_next, ps_k, ps_key, ps_mean, pbuf_t, pbuf_s):
         kq = ps_k[q0]
         key = ps_key[q0]
         mean = ps_mean[q0]
+        w = stim_w[ps_stim[q0]]
         while tq < t1 and n < cap:
             pbuf_t[n] = tq
-            pbuf_s[n] = q0
+            pbuf_w[n] = w
             n += 1
             kq += 1
             tq += exp_draw(key, kq, mean)
         ps_next[q0] = tq
         ps_k[q0] = kq
+        stim_events[ps_stim[q0]] += n
         return n
     while n < cap:
         qm = -1
@@ -127,7 +134,8 @@ def _fill_poisson(q0, q1, t1, ps_next, ps_k, ps_key, ps_mean, pbuf_t, pbuf_s):
         if qm < 0:
             break
         pbuf_t[n] = tm
-        pbuf_s[n] = qm
+        pbuf_w[n] = stim_w[ps_stim[qm]]
+        stim_events[ps_stim[qm]] += 1
         n += 1
         ps_k[qm] += 1
         ps_next[qm] += exp_draw(ps_key[qm], ps_k[qm], ps_mean[qm])
@@ -139,7 +147,7 @@ def update_population(i0, n, t1, t_stop, state, params,
                       t_state, ref_end, i_stim, version, updates,
                       ev_ptr, ev,
                       ps_ptr, ps_stim, ps_next, ps_k, ps_key, ps_mean,
-                      stim_w, stim_events, pbuf_t, pbuf_s,
+                      stim_w, stim_events, pbuf_t, pbuf_w,
                       spk_t, spk_id, n_spk, chk_t, chk_id, chk_ver, n_chk):
     """Advance neurons i0 .. i0+n-1 (global ids) through the window ending at t1.
 
@@ -162,8 +170,10 @@ def update_population(i0, n, t1, t_stop, state, params,
         np_ = 0
         pp = 0
         if q1 > q0:
-            np_ = _fill_poisson(q0, q1, t1, ps_next, ps_k, ps_key, ps_mean, pbuf_t, pbuf_s)
+            np_ = _fill_poisson(q0, q1, t1, ps_next, ps_k, ps_key, ps_mean, ps_stim, stim_w,
+                                    stim_events, pbuf_t, pbuf_w)
         st = state[li]
+        s = load(st)
         p = params[li]
         t = t_state[i]
         tref = refractory_period(p)
@@ -178,7 +188,8 @@ def update_population(i0, n, t1, t_stop, state, params,
             while e < e_end and ev[e].kind == KIND_CHECK and (had_input or ev[e].w != ver):
                 e += 1
             if pp == np_ and q1 > q0:
-                np_ = _fill_poisson(q0, q1, t1, ps_next, ps_k, ps_key, ps_mean, pbuf_t, pbuf_s)
+                np_ = _fill_poisson(q0, q1, t1, ps_next, ps_k, ps_key, ps_mean, ps_stim, stim_w,
+                                    stim_events, pbuf_t, pbuf_w)
                 pp = 0
             tn = INF
             trusted = False
@@ -197,21 +208,21 @@ def update_population(i0, n, t1, t_stop, state, params,
             while t < tn:
                 if t < rend:
                     tr = min(rend, tn)
-                    evolve_refractory(st, p, tr - t)
+                    s = evolve_refractory(s, p, tr - t)
                     t = tr
                     continue
                 # cheap exclusion first; the search only where a crossing is possible
                 dt = INF
-                if not trusted and gap_bound(st, p, istim, 0.0, tn - t) >= 0.0:
-                    dt = first_crossing(st, p, istim, tn - t)
+                if not trusted and gap_bound(s, p, istim, 0.0, tn - t) >= 0.0:
+                    dt = first_crossing(s, p, istim, tn - t)
                 if dt == INF:
-                    evolve(st, p, tn - t, istim)
+                    s = evolve(s, p, tn - t, istim)
                     t = tn
                     break
-                evolve(st, p, dt, istim)
+                s = evolve(s, p, dt, istim)
                 t = t + dt
                 n_spk = push_spike(spk_t, spk_id, n_spk, t, i)
-                spike_reset(st, p)
+                s = spike_reset(s, p)
                 rend = t + tref
             t = tn
             # --- every input that arrives at tn, then one threshold test ---
@@ -220,7 +231,7 @@ def update_population(i0, n, t1, t_stop, state, params,
             while e < e_end and ev[e].t == tn:
                 k = ev[e].kind
                 if k == KIND_SYN:
-                    receive(st, p, ev[e].w, refractory)
+                    s = receive(s, p, ev[e].w, refractory)
                     got_input = True
                 elif k == KIND_CURRENT:
                     istim += ev[e].w
@@ -228,24 +239,23 @@ def update_population(i0, n, t1, t_stop, state, params,
                 e += 1
             while True:
                 while pp < np_ and pbuf_t[pp] == tn:
-                    sj = ps_stim[pbuf_s[pp]]
-                    receive(st, p, stim_w[sj], refractory)
-                    stim_events[sj] += 1
+                    s = receive(s, p, pbuf_w[pp], refractory)
                     got_input = True
                     pp += 1
                 if pp < np_ or q1 == q0:
                     break
                 # buffer exhausted exactly here: more arrivals at tn are possible
-                np_ = _fill_poisson(q0, q1, t1, ps_next, ps_k, ps_key, ps_mean, pbuf_t, pbuf_s)
+                np_ = _fill_poisson(q0, q1, t1, ps_next, ps_k, ps_key, ps_mean, ps_stim, stim_w,
+                                    stim_events, pbuf_t, pbuf_w)
                 pp = 0
                 if np_ == 0 or pbuf_t[0] != tn:
                     break
             if got_input:
                 had_input = True
                 n_upd += 1
-            if not refractory and gap_now(st, p) >= 0.0:
+            if not refractory and gap_now(s, p) >= 0.0:
                 n_spk = push_spike(spk_t, spk_id, n_spk, tn, i)
-                spike_reset(st, p)
+                s = spike_reset(s, p)
                 rend = tn + tref
         if touched:
             # --- after the window's last event: crossings before t1, then a check for later ---
@@ -254,7 +264,7 @@ def update_population(i0, n, t1, t_stop, state, params,
             while True:
                 if t < rend:
                     if rend < t1:
-                        evolve_refractory(st, p, rend - t)
+                        s = evolve_refractory(s, p, rend - t)
                         t = rend
                         continue
                     if rend <= t_stop:
@@ -262,19 +272,20 @@ def update_population(i0, n, t1, t_stop, state, params,
                     break
                 h = t1 - t
                 dt = INF
-                if h > 0.0 and gap_bound(st, p, istim, 0.0, h) >= 0.0:
-                    dt = first_crossing(st, p, istim, h)
+                if h > 0.0 and gap_bound(s, p, istim, 0.0, h) >= 0.0:
+                    dt = first_crossing(s, p, istim, h)
                 if dt < INF:
-                    evolve(st, p, dt, istim)
+                    s = evolve(s, p, dt, istim)
                     t = t + dt
                     n_spk = push_spike(spk_t, spk_id, n_spk, t, i)
-                    spike_reset(st, p)
+                    s = spike_reset(s, p)
                     rend = t + tref
                     continue
-                s = crossing_free_until(st, p, istim, max(h, 0.0))
-                if s < INF and t + s <= t_stop:
-                    n_chk = push_check(chk_t, chk_id, chk_ver, n_chk, t + s, i, ver)
+                lb = crossing_free_until(s, p, istim, max(h, 0.0))
+                if lb < INF and t + lb <= t_stop:
+                    n_chk = push_check(chk_t, chk_id, chk_ver, n_chk, t + lb, i, ver)
                 break
+        store(st, s)
         t_state[i] = t
         version[i] = ver
         ref_end[i] = rend

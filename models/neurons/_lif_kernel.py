@@ -3,9 +3,10 @@
 ``CPU`` holds the numba CPU compilations; the cuda backend compiles the same
 functions with ``compile_functions(globals(), FUNCTIONS, "cuda")``.
 
-State and parameters are numpy structured arrays (one record per neuron): the
-kernels see a neuron's row as a record (``st.v``, ``p.tau_m``), which numba
-passes as a plain pointer, with no reference counting in the event loop.
+State and parameters are numpy structured arrays (one record per neuron). The
+kernels read a neuron's parameters as a record (``p.tau_m``; numba passes it as a
+plain pointer, with no reference counting) and carry its state as a tuple
+(``load``/``store``), so that it stays in registers through the event loop.
 
 Between events, with a = 1/tau_m, b = 1/tau_syn and constant external current I:
     v(t) = v_inf + (v0 - v_inf) e^{-a t} + (I_ex0/c_m) P_ex(t) + (I_in0/c_m) P_in(t)
@@ -98,86 +99,105 @@ def v_inf(p, i_ext):
     return p.v_inf0 + i_ext * p.R
 
 
-def evolve(st, p, dt, i_ext):
+def load(st):
+    """A neuron's state record -> the state tuple (v, i_ex, i_in) the kernels work on
+    (tuples live in registers; the record is written back once per window)."""
+    return (st.v, st.i_ex, st.i_in)
+
+
+def store(st, s):
+    st.v = s[0]
+    st.i_ex = s[1]
+    st.i_in = s[2]
+
+
+def evolve(s, p, dt, i_ext):
     """Free evolution over dt (not refractory) with constant external current i_ext (pA)."""
+    v, i_ex, i_in = s
     vi = v_inf(p, i_ext)
-    v = vi + (st.v - vi) * math.exp(-p.a * dt)
-    if st.i_ex != 0.0:
-        v += st.i_ex * p.inv_c * psp(p.a, p.b_ex, dt)
-        st.i_ex *= math.exp(-p.b_ex * dt)
-    if st.i_in != 0.0:
-        v += st.i_in * p.inv_c * psp(p.a, p.b_in, dt)
-        st.i_in *= math.exp(-p.b_in * dt)
-    st.v = v
+    v = vi + (v - vi) * math.exp(-p.a * dt)
+    if i_ex != 0.0:
+        v += i_ex * p.inv_c * psp(p.a, p.b_ex, dt)
+        i_ex *= math.exp(-p.b_ex * dt)
+    if i_in != 0.0:
+        v += i_in * p.inv_c * psp(p.a, p.b_in, dt)
+        i_in *= math.exp(-p.b_in * dt)
+    return (v, i_ex, i_in)
 
 
-def evolve_refractory(st, p, dt):
+def evolve_refractory(s, p, dt):
     """Evolution over dt while v is clamped at v_reset: synaptic currents decay."""
-    if st.i_ex != 0.0:
-        st.i_ex *= math.exp(-p.b_ex * dt)
-    if st.i_in != 0.0:
-        st.i_in *= math.exp(-p.b_in * dt)
+    v, i_ex, i_in = s
+    if i_ex != 0.0:
+        i_ex *= math.exp(-p.b_ex * dt)
+    if i_in != 0.0:
+        i_in *= math.exp(-p.b_in * dt)
+    return (v, i_ex, i_in)
 
 
-def receive(st, p, w, refractory):
+def receive(s, p, w, refractory):
     """An input of weight w arrives (delta: mV jump, dropped while refractory; exp: pA)."""
+    v, i_ex, i_in = s
     if p.syn_exp == 0.0:
         if not refractory:
-            st.v += w
+            v += w
     elif w >= 0.0:
-        st.i_ex += w
+        i_ex += w
     else:
-        st.i_in += w
+        i_in += w
+    return (v, i_ex, i_in)
 
 
-def gap_now(st, p):
+def gap_now(s, p):
     """v - threshold now (>= 0 means spike)."""
-    return st.v - p.v_th
+    return s[0] - p.v_th
 
 
-def gap(st, p, i_ext, t):
-    """v(t) - v_th after free evolution over t from the current state."""
+def gap(s, p, i_ext, t):
+    """v(t) - v_th after free evolution over t from state s."""
+    v0, i_ex, i_in = s
     vi = v_inf(p, i_ext)
-    v = vi + (st.v - vi) * math.exp(-p.a * t)
-    if st.i_ex != 0.0:
-        v += st.i_ex * p.inv_c * psp(p.a, p.b_ex, t)
-    if st.i_in != 0.0:
-        v += st.i_in * p.inv_c * psp(p.a, p.b_in, t)
+    v = vi + (v0 - vi) * math.exp(-p.a * t)
+    if i_ex != 0.0:
+        v += i_ex * p.inv_c * psp(p.a, p.b_ex, t)
+    if i_in != 0.0:
+        v += i_in * p.inv_c * psp(p.a, p.b_in, t)
     return v - p.v_th
 
 
-def gap_bound(st, p, i_ext, t0, t1):
+def gap_bound(s, p, i_ext, t0, t1):
     """An upper bound of gap(t) over [t0, t1] (t1 may be inf), exact term by term.
 
     The common cases cost no exp: at t0 = 0 the leak term's bound is v itself, and a
     leak term rising towards v_inf < v_th is bounded by v_inf.
     """
+    v, i_ex, i_in = s
     vi = v_inf(p, i_ext)
-    c = st.v - vi
-    no_current = (st.i_ex == 0.0) & (st.i_in == 0.0)
+    c = v - vi
+    no_current = (i_ex == 0.0) & (i_in == 0.0)
     if c > 0.0:
-        ub = st.v if t0 == 0.0 else vi + c * math.exp(-p.a * t0)
+        ub = v if t0 == 0.0 else vi + c * math.exp(-p.a * t0)
         if no_current:
             return ub - p.v_th
     elif no_current & (vi < p.v_th):
         return vi - p.v_th
     else:
         ub = vi + c * math.exp(-p.a * t1)
-    if st.i_ex != 0.0:
-        ub += psp_bound(st.i_ex * p.inv_c, p.a, p.b_ex, p.tstar_ex, t0, t1)
-    if st.i_in != 0.0:
-        ub += psp_bound(st.i_in * p.inv_c, p.a, p.b_in, p.tstar_in, t0, t1)
+    if i_ex != 0.0:
+        ub += psp_bound(i_ex * p.inv_c, p.a, p.b_ex, p.tstar_ex, t0, t1)
+    if i_in != 0.0:
+        ub += psp_bound(i_in * p.inv_c, p.a, p.b_in, p.tstar_in, t0, t1)
     return ub - p.v_th
 
 
-def spike_reset(st, p):
-    st.v = p.v_reset
+def spike_reset(s, p):
+    return (p.v_reset, s[1], s[2])
 
 
 def refractory_period(p):
     return p.t_ref
 
 
-FUNCTIONS = ("phi", "psp", "psp_bound", "v_inf", "evolve", "evolve_refractory", "receive",
-             "gap_now", "gap", "gap_bound", "spike_reset", "refractory_period")
+FUNCTIONS = ("phi", "psp", "psp_bound", "v_inf", "load", "store", "evolve", "evolve_refractory",
+             "receive", "gap_now", "gap", "gap_bound", "spike_reset", "refractory_period")
 CPU = compile_functions(globals(), FUNCTIONS, "cpu")
