@@ -31,15 +31,19 @@ EVENT_DTYPE = np.dtype([("t", "f8"), ("w", "f8"), ("kind", "i4"), ("pad", "i4")]
 
 
 @njit(cache=True)
+def _grown(a, n):
+    """A copy of a[:n] in an array twice as long."""
+    b = np.empty(2 * n + 64, dtype=a.dtype)
+    b[:n] = a[:n]
+    return b
+
+
+@njit(cache=True)
 def push_spike(buf_t, buf_id, n, t, i):
     """Append (t, i) to growable buffers (one-element typed lists of arrays); returns n + 1."""
     if n == buf_t[0].shape[0]:
-        nt = np.empty(2 * n + 64)
-        nt[:n] = buf_t[0][:n]
-        buf_t[0] = nt
-        ni = np.empty(2 * n + 64, dtype=np.int64)
-        ni[:n] = buf_id[0][:n]
-        buf_id[0] = ni
+        buf_t[0] = _grown(buf_t[0], n)
+        buf_id[0] = _grown(buf_id[0], n)
     buf_t[0][n] = t
     buf_id[0][n] = i
     return n + 1
@@ -49,15 +53,9 @@ def push_spike(buf_t, buf_id, n, t, i):
 def push_check(buf_t, buf_id, buf_ver, n, t, i, ver):
     """Append a crossing check (t, neuron i, version ver); returns n + 1."""
     if n == buf_t[0].shape[0]:
-        nt = np.empty(2 * n + 64)
-        nt[:n] = buf_t[0][:n]
-        buf_t[0] = nt
-        ni = np.empty(2 * n + 64, dtype=np.int64)
-        ni[:n] = buf_id[0][:n]
-        buf_id[0] = ni
-        nv = np.empty(2 * n + 64, dtype=np.int64)
-        nv[:n] = buf_ver[0][:n]
-        buf_ver[0] = nv
+        buf_t[0] = _grown(buf_t[0], n)
+        buf_id[0] = _grown(buf_id[0], n)
+        buf_ver[0] = _grown(buf_ver[0], n)
     buf_t[0][n] = t
     buf_id[0][n] = i
     buf_ver[0][n] = ver

@@ -1,0 +1,29 @@
+"""Small model-independent kernels: growable buffers, window boundaries."""
+import numpy as np
+from numba import typed
+
+from eventsim.engine.kernels import push_check, push_spike, window_of
+
+
+def test_spike_and_check_buffers_grow_without_losing_entries():
+    bt, bi = typed.List([np.zeros(2)]), typed.List([np.zeros(2, np.int64)])
+    n = 0
+    for k in range(1000):
+        n = push_spike(bt, bi, n, k * 0.5, k)
+    assert n == 1000
+    assert np.array_equal(bt[0][:n], np.arange(1000) * 0.5)
+    assert np.array_equal(bi[0][:n], np.arange(1000))
+    ct, ci, cv = typed.List([np.zeros(1)]), typed.List([np.zeros(1, np.int64)]), typed.List([np.zeros(1, np.int64)])
+    m = 0
+    for k in range(300):
+        m = push_check(ct, ci, cv, m, 1.0 + k, k, 2 * k)
+    assert np.array_equal(cv[0][:m], 2 * np.arange(300)) and np.array_equal(ct[0][:m], 1.0 + np.arange(300))
+
+
+def test_window_of_uses_float64_boundaries_k_times_W():
+    W = 0.1
+    for k in range(0, 2000, 7):
+        b = k * W
+        assert window_of(b, W) == k                       # a boundary belongs to the window it starts
+        assert window_of(np.nextafter(b, -np.inf), W) == k - 1 or k == 0
+        assert window_of(b + 0.5 * W, W) == k
