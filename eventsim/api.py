@@ -36,15 +36,20 @@ def run_scenario(scenario, output=None, *, network=None, progress=False, stop_fl
     ``stop_flag``: a callable returning True when the run should stop early
     (SIGTERM/SIGINT); the file is then left as ``OUT.h5.partial`` with complete = False.
     """
-    from .output.sonata import SonataWriter
+    from .engine.backends import require_backend
+    from .output.sonata import SonataWriter, check_output_path
     t_start = time.perf_counter()
+    # everything that can be refused is checked before building and before any file exists
+    require_backend(scenario.simulation["backend"])
+    out = Path(output) if output is not None else default_output_path(scenario)
+    check_output_path(out)
     net = network if network is not None else build(scenario)
     t_built = time.perf_counter()
-    out = Path(output) if output is not None else default_output_path(scenario)
+    sim = Simulation(net, backend=scenario.simulation["backend"], seed=scenario.seed)
     writer = SonataWriter(out, net, scenario_text=scenario.text, scenario_dir=scenario.base_dir,
                           seed=scenario.seed, backend=scenario.simulation["backend"],
                           duration=scenario.duration, record_spikes=scenario.record.get("spikes", "all"))
-    sim = Simulation(net, backend=scenario.simulation["backend"], seed=scenario.seed, sink=writer)
+    sim.sink = writer
     bar = None
     if progress:
         from tqdm import tqdm

@@ -15,14 +15,19 @@ def backend_names():
     return sorted(_REGISTRY)
 
 
-def make_engine(name, network, seed):
+def require_backend(name):
+    """BackendUnavailableError (exit 2) unless backend ``name`` can run here; cheap, so
+    callers check before building anything."""
     if name not in _REGISTRY:
         raise BackendUnavailableError(f"backend: unknown backend {name!r} (known: {', '.join(backend_names())})")
-    factory, available = _REGISTRY[name]
-    ok, reason = available()
+    ok, reason = _REGISTRY[name][1]()
     if not ok:
         raise BackendUnavailableError(f"backend: {name!r} cannot run here: {reason}")
-    return factory(network, seed)
+
+
+def make_engine(name, network, seed):
+    require_backend(name)
+    return _REGISTRY[name][0](network, seed)
 
 
 def _cpu_factory(network, seed):

@@ -28,6 +28,28 @@ def partial_path(path) -> Path:
     return path.with_name(path.name + ".partial")
 
 
+def _open(path, mode):
+    """Open without HDF5's file locking: a user watching OUT.h5.partial with h5py or
+    `eventsim analyze` holds a read lock, which must not stop the run. The writer keeps
+    the file closed between checkpoints, so a reader sees a consistent file then."""
+    return h5py.File(path, mode, locking=False)
+
+
+def check_output_path(path):
+    """InputError unless ``path`` can become the output file (not a folder, parent creatable)."""
+    from eventsim.errors import InputError
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"output: {path} is a folder; give a file name such as {path / 'out.h5'}")
+    parent = path.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"output: cannot create the folder {parent} ({exc.strerror})") from None
+    if not os.access(parent, os.W_OK):
+        raise InputError(f"output: the folder {parent} is not writable")
+
+
 class SonataWriter:
     """Spike sink for :class:`eventsim.Simulation` writing the contract's layout."""
 
@@ -44,8 +66,8 @@ class SonataWriter:
         self._buf_i = {p.name: [] for p in self.pops}
         self.n_written = {p.name: 0 for p in self.pops}
         self.t_committed = 0.0
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with h5py.File(self.partial, "w") as f:
+        check_output_path(self.path)
+        with _open(self.partial, "w") as f:
             f.attrs["magic"] = SONATA_MAGIC
             f.attrs["version"] = SONATA_VERSION
             f.attrs["eventsim_version"] = eventsim.__version__
@@ -78,8 +100,15 @@ class SonataWriter:
                 self._buf_i[p.name].append((gid[sel] - p.offset).astype(np.uint64))
 
     def commit(self, t_committed):
-        """Append buffered spikes and advance t_committed (one short burst, file closed after)."""
-        with h5py.File(self.partial, "r+") as f:
+        """Append buffered spikes and advance t_committed (one short burst, file closed after).
+
+        If the file cannot be opened just now, the spikes stay buffered for the next
+        checkpoint (t_committed is not advanced)."""
+        try:
+            f = _open(self.partial, "r+")
+        except OSError:
+            return
+        with f:
             for p in self.pops:
                 if not self._buf_t[p.name]:
                     continue
@@ -99,14 +128,17 @@ class SonataWriter:
         self.t_committed = float(t_committed)
 
     def spikes(self, population):
-        with h5py.File(self.partial if self.partial.exists() else self.path, "r") as f:
+        with _open(self.partial if self.partial.exists() else self.path, "r") as f:
             g = f["spikes"][population]
             return g["timestamps"][:], g["node_ids"][:].astype(np.int64)
 
     # ---- end of run ----
     def finish(self, counters=None, weights=()):
-        """Write weights and counters, mark complete, rename OUT.h5.partial -> OUT.h5."""
-        with h5py.File(self.partial, "r+") as f:
+        """Write weights and counters, mark complete, rename OUT.h5.partial -> OUT.h5.
+
+        If the rename fails, the partial file is marked incomplete again before the
+        error propagates: no file claims completeness without being the final output."""
+        with _open(self.partial, "r+") as f:
             if weights:
                 wg = f.require_group("weights")
                 for name in weights:
@@ -119,7 +151,12 @@ class SonataWriter:
                 write_counters(f, counters)
             f.flush()
             f.attrs["complete"] = True
-        os.replace(self.partial, self.path)
+        try:
+            os.replace(self.partial, self.path)
+        except OSError:
+            with _open(self.partial, "r+") as f:
+                f.attrs["complete"] = False
+            raise
 
     def abort(self):
         """Leave the partial file as it is (complete = False, spikes up to t_committed)."""
