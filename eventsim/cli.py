@@ -97,7 +97,10 @@ def _cmd_validate(args) -> int:
         return 0
     print(f"{args.scenario}: valid")
     for k, v in est.items():
-        print(f"  {k}: {v}")
+        if k.endswith("_bytes"):
+            print(f"  {k[:-6].replace('_', ' ')} memory: {v / 2**20:,.1f} MiB")
+        else:
+            print(f"  {k}: {v}")
     return 0
 
 
