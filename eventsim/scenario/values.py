@@ -175,45 +175,33 @@ def check_name(p, path, value):
     return value
 
 
-def check_numbers(p, path, value, unit="", check="any"):
-    """A list of finite numbers, each satisfying ``check``; INVALID if any is wrong."""
+def _check_list(p, path, value, what, check_item):
+    """A list whose items all pass check_item(p, item_path, item); INVALID at the first bad
+    item (one message per list is enough)."""
     if not isinstance(value, (list, tuple)):
-        p.add(path, f"must be a list of numbers{_paren(unit)}, "
-                    f"got {describe(value)}")
+        p.add(path, f"must be a list of {what}, got {describe(value)}")
         return INVALID
     out = []
     for i, v in enumerate(value):
-        x = check_number(p, f"{path}[{i}]", v, unit, check)
+        x = check_item(p, f"{path}[{i}]", v)
         if x is INVALID:
-            return INVALID      # one message per list is enough
+            return INVALID
         out.append(x)
     return out
+
+
+def check_numbers(p, path, value, unit="", check="any"):
+    """A list of finite numbers, each satisfying ``check``; INVALID if any is wrong."""
+    return _check_list(p, path, value, f"numbers{_paren(unit)}",
+                       lambda p_, ip, v: check_number(p_, ip, v, unit, check))
 
 
 def check_ints(p, path, value, check="any"):
-    if not isinstance(value, (list, tuple)):
-        p.add(path, f"must be a list of integers, got {describe(value)}")
-        return INVALID
-    out = []
-    for i, v in enumerate(value):
-        x = check_int(p, f"{path}[{i}]", v, check=check)
-        if x is INVALID:
-            return INVALID
-        out.append(x)
-    return out
+    return _check_list(p, path, value, "integers", lambda p_, ip, v: check_int(p_, ip, v, check=check))
 
 
 def check_names(p, path, value):
-    if not isinstance(value, (list, tuple)):
-        p.add(path, f"must be a list of names, got {describe(value)}")
-        return INVALID
-    out = []
-    for i, v in enumerate(value):
-        x = check_name(p, f"{path}[{i}]", v)
-        if x is INVALID:
-            return INVALID
-        out.append(x)
-    return out
+    return _check_list(p, path, value, "names", check_name)
 
 
 def check_pairs(p, path, value):
