@@ -1,4 +1,4 @@
-"""A slow, obviously correct reference: one LIF neuron, exact formulas, bracketed root search.
+"""A slow, obviously correct reference: one LIF (or ALIF) neuron, exact formulas, bracketed root search.
 
 Written independently of the engine (plain Python floats, textbook formulas with the
 separate tau_syn == tau_m case, scipy's brentq): it is what the engine is tested against.
@@ -50,6 +50,10 @@ class RefLIF:
                 + _syn_term(self.i_ex, p["tau_syn_ex"], p["tau_m"], p["c_m"], s)
                 + _syn_term(self.i_in, p["tau_syn_in"], p["tau_m"], p["c_m"], s))
 
+    def gap_at(self, s):
+        """v - threshold after free evolution over s (the function whose first zero is sought)."""
+        return self.v_at(s) - self.p["v_th"]
+
     def _move(self, s, clamp):
         p = self.p
         if not clamp:
@@ -62,8 +66,7 @@ class RefLIF:
         """First s in (0, H] with v_at(s) >= v_th: a fine grid brackets sign changes of
         v - v_th and of its slope (so that brief excursions between grid points are
         caught at their peak), then brentq refines."""
-        vth = self.p["v_th"]
-        f = lambda s: self.v_at(s) - vth  # noqa: E731
+        f = self.gap_at
         grid = np.linspace(0.0, H, n_grid + 1)
         vals = np.array([f(s) for s in grid])
         h = 1e-7 * max(H, 1e-3)
@@ -119,15 +122,89 @@ class RefLIF:
             self._fire(t)
 
 
-def simulate(t_stop, arrivals=(), synapse="delta", current_steps=(), v0=None, **params):
-    """Spike times of one neuron. arrivals: (t, w) pairs; current_steps: (t, amplitude) pairs."""
-    n = RefLIF(synapse=synapse, v0=v0, **params)
+def _alpha_term(J0, tau_s, tau_m, c_m, s):
+    """Membrane response at time s to a current J0 t e^{-t/tau_s} starting at 0 (v starting at 0):
+    J0/c_m int_0^s e^{-(s-u)/tau_m} u e^{-u/tau_s} du = J0/c_m (e^{-s/tau_m} - e^{-s/tau_s}(1 + k s))/k^2,
+    k = 1/tau_s - 1/tau_m (s^2/2 e^{-s/tau_m} when tau_s = tau_m)."""
+    if J0 == 0.0:
+        return 0.0
+    if tau_s == tau_m:
+        return J0 / c_m * s * s / 2.0 * math.exp(-s / tau_m)
+    k = 1.0 / tau_s - 1.0 / tau_m
+    return J0 / c_m * (math.exp(-s / tau_m) - math.exp(-s / tau_s) * (1.0 + k * s)) / (k * k)
+
+
+class RefALIF(RefLIF):
+    """LIF with alpha synapses and an adaptive threshold v_th + a, da/dt = -a/tau_a, a += delta_th
+    per spike (delta_th = 0: plain LIF). Alpha input w: current w (t/tau_s) e^{1 - t/tau_s},
+    kept as I(t) = (I0 + J0 t) e^{-t/tau_s} with J0 += w e/tau_s."""
+
+    def __init__(self, synapse="delta", v0=None, tau_a=100.0, delta_th=0.0, a0=0.0, **params):
+        super().__init__(synapse=synapse, v0=v0, **params)
+        self.p.update(tau_a=tau_a, delta_th=delta_th)
+        self.a = a0
+        self.j_ex = 0.0
+        self.j_in = 0.0
+
+    def v_at(self, s):
+        p = self.p
+        return (super().v_at(s) + _alpha_term(self.j_ex, p["tau_syn_ex"], p["tau_m"], p["c_m"], s)
+                + _alpha_term(self.j_in, p["tau_syn_in"], p["tau_m"], p["c_m"], s))
+
+    def gap_at(self, s):
+        return self.v_at(s) - self.p["v_th"] - self.a * math.exp(-s / self.p["tau_a"])
+
+    def _move(self, s, clamp):
+        p = self.p
+        i_ex = (self.i_ex + self.j_ex * s) * math.exp(-s / p["tau_syn_ex"])
+        i_in = (self.i_in + self.j_in * s) * math.exp(-s / p["tau_syn_in"])
+        if not clamp:
+            self.v = self.v_at(s)
+        self.i_ex, self.i_in = i_ex, i_in
+        self.j_ex *= math.exp(-s / p["tau_syn_ex"])
+        self.j_in *= math.exp(-s / p["tau_syn_in"])
+        self.a *= math.exp(-s / p["tau_a"])
+        self.t += s
+
+    def _fire(self, t):
+        super()._fire(t)
+        self.a += self.p["delta_th"]
+
+    def receive_all(self, t, weights, current=None):
+        p = self.p
+        refractory = t < self.ref_end
+        for w in weights:
+            if self.synapse == "alpha":
+                if w >= 0:
+                    self.j_ex += w * math.e / p["tau_syn_ex"]
+                else:
+                    self.j_in += w * math.e / p["tau_syn_in"]
+            elif self.synapse == "delta":
+                if not refractory:
+                    self.v += w
+            elif w >= 0:
+                self.i_ex += w
+            else:
+                self.i_in += w
+        if current is not None:
+            self.i_stim = current
+        if not refractory and self.v >= p["v_th"] + self.a:
+            self._fire(t)
+
+
+def simulate(t_stop, arrivals=(), synapse="delta", current_steps=(), v0=None, model="lif", **params):
+    """Spike times of one neuron. arrivals: (t, w) pairs; current_steps: (t, amplitude) pairs.
+    model "alif" (params tau_a, delta_th, a0) or synapse "alpha" use RefALIF."""
+    if model == "alif" or synapse == "alpha":
+        n = RefALIF(synapse=synapse, v0=v0, **params)
+    else:
+        n = RefLIF(synapse=synapse, v0=v0, **params)
     by_t = defaultdict(list)
     for t, w in arrivals:
         by_t[float(t)].append(float(w))
     cur = {float(t): float(a) for t, a in current_steps}
     times = sorted(set(by_t) | set(cur))
-    if v0 is not None and n.v >= n.p["v_th"]:
+    if v0 is not None and n.v >= n.p["v_th"] + getattr(n, "a", 0.0):
         n._fire(0.0)
     for t in times:
         if t > t_stop:

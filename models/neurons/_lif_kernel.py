@@ -1,4 +1,4 @@
-"""LIF equations (delta and exponential current synapses), written once as plain Python.
+"""LIF equations (delta, exponential and alpha current synapses), written once as plain Python.
 
 ``CPU`` holds the numba CPU compilations; the cuda backend compiles the same
 functions with ``compile_functions(globals(), FUNCTIONS, "cuda")``.
@@ -12,9 +12,24 @@ Between events, with a = 1/tau_m, b = 1/tau_syn and constant external current I:
     v(t) = v_inf + (v0 - v_inf) e^{-a t} + (I_ex0/c_m) P_ex(t) + (I_in0/c_m) P_in(t)
     v_inf = v_rest + I tau_m / c_m
     P(t) = (e^{-a t} - e^{-b t}) / (b - a) = e^{-a t} t phi((b - a) t),  phi(x) = (1 - e^{-x})/x
+         (= e^{-b t} t phi((a - b) t), used when b < a so that nothing overflows)
 The phi form is exact in the limit tau_syn = tau_m (P(t) = t e^{-a t}) and stable near it.
 P >= 0 is unimodal with its maximum at t* = ln(b/a)/(b - a) (t* = tau_m when b = a),
 which gives the exact per-term bounds that ``gap_bound`` uses for the crossing search.
+
+Alpha synapses (as NEST iaf_psc_alpha_ps): an input of weight w (pA) starts the current
+w (t/tau_syn) e^{1 - t/tau_syn}, peak w at t = tau_syn. Per sign the state carries I and
+dI = dI/dt + b I (NEST's dI_ex), with dI' = -b dI, I' = -b I + dI; an input adds
+w e b to dI. After t: dI(t) = dI0 e^{-b t}, I(t) = (I0 + dI0 t) e^{-b t}, and
+    v(t) = [as above] + (dI0/c_m) Q(t),   Q(t) = int_0^t e^{-a (t - s)} s e^{-b s} ds
+         = e^{-a t} t^2 psi((b - a) t),   psi(x) = (1 - e^{-x}(1 + x))/x^2   (b >= a)
+         = e^{-b t} t^2 chi((a - b) t),   chi(y) = (y - 1 + e^{-y})/y^2      (b < a)
+(psi(0) = chi(0) = 1/2, the limit tau_syn = tau_m; the two forms never overflow; both
+use their Taylor series near 0, where the closed form cancels). Q >= 0, Q(0) = 0, and
+Q' = e^{-a t} g(t) with g(0) = 0, g' = e^{-(b-a) t}(1 - b t), g(inf) < 0: Q is unimodal
+with its one maximum at the root t** > 1/b of t e^{-b t} = a Q(t), found once per
+neuron by bisection (``q_peak``). So the bound of c Q on [t0, t1] is exact as for P.
+The delta and exp paths never touch dI (it stays 0), so they compute as before.
 """
 import math
 
@@ -22,20 +37,25 @@ import numpy as np
 
 from eventsim.engine.dual import compile_functions
 
-STATE_DTYPE = np.dtype([("v", "f8"), ("i_ex", "f8"), ("i_in", "f8")])
+STATE_DTYPE = np.dtype([("v", "f8"), ("i_ex", "f8"), ("i_in", "f8"), ("di_ex", "f8"), ("di_in", "f8")])
 USER_PARAMS = ("tau_m", "c_m", "v_rest", "v_reset", "v_th", "t_ref", "i_e", "tau_syn_ex", "tau_syn_in")
 PARAM_DTYPE = np.dtype([(name, "f8") for name in USER_PARAMS] + [
     ("syn_exp", "f8"),    # 1.0 for exp synapses, 0.0 for delta
+    ("syn_alpha", "f8"),  # 1.0 for alpha synapses (then syn_exp = 0.0)
     ("a", "f8"),          # 1/tau_m
     ("b_ex", "f8"),       # 1/tau_syn_ex
     ("b_in", "f8"),       # 1/tau_syn_in
     ("tstar_ex", "f8"),   # argmax of P_ex
     ("tstar_in", "f8"),   # argmax of P_in
+    ("e_b_ex", "f8"),     # e/tau_syn_ex: dI_ex jump per pA of an alpha input
+    ("e_b_in", "f8"),     # e/tau_syn_in
+    ("qstar_ex", "f8"),   # argmax of Q_ex (alpha only)
+    ("qstar_in", "f8"),   # argmax of Q_in (alpha only)
     ("R", "f8"),          # tau_m / c_m
     ("v_inf0", "f8"),     # v_rest + i_e R
     ("inv_c", "f8"),      # 1 / c_m
 ])
-RECORDABLE = ("v", "i_ex", "i_in")
+RECORDABLE = ("v", "i_ex", "i_in", "di_ex", "di_in")
 
 
 def _tstar(a, b):
@@ -48,17 +68,31 @@ def _tstar(a, b):
     return out
 
 
+def _qstar(a, b):
+    """argmax of Q per neuron (one bisection per distinct (a, b) pair)."""
+    pairs, inv = np.unique(np.stack([a, b], axis=1), axis=0, return_inverse=True)
+    peaks = np.array([CPU.q_peak(x, y) for x, y in pairs])
+    return peaks[np.ravel(inv)]
+
+
 def pack_params(pop):
     """Parameter records of a population (user parameters + derived fields)."""
     p = np.zeros(pop.size, dtype=PARAM_DTYPE)
     for name in USER_PARAMS:
         p[name] = pop.params[name]
-    p["syn_exp"] = 1.0 if pop.options.get("synapse", "delta") == "exp" else 0.0
+    synapse = pop.options.get("synapse", "delta")
+    p["syn_exp"] = 1.0 if synapse == "exp" else 0.0
+    p["syn_alpha"] = 1.0 if synapse == "alpha" else 0.0
     p["a"] = 1.0 / p["tau_m"]
     p["b_ex"] = 1.0 / p["tau_syn_ex"]
     p["b_in"] = 1.0 / p["tau_syn_in"]
     p["tstar_ex"] = _tstar(p["a"], p["b_ex"])
     p["tstar_in"] = _tstar(p["a"], p["b_in"])
+    p["e_b_ex"] = math.e * p["b_ex"]
+    p["e_b_in"] = math.e * p["b_in"]
+    if synapse == "alpha":
+        p["qstar_ex"] = _qstar(p["a"], p["b_ex"])
+        p["qstar_in"] = _qstar(p["a"], p["b_in"])
     p["R"] = p["tau_m"] / p["c_m"]
     p["v_inf0"] = p["v_rest"] + p["i_e"] * p["R"]
     p["inv_c"] = 1.0 / p["c_m"]
@@ -81,10 +115,70 @@ def phi(x):
 
 
 def psp(a, b, t):
-    """P(t) = (e^{-a t} - e^{-b t})/(b - a), P(inf) = 0."""
+    """P(t) = (e^{-a t} - e^{-b t})/(b - a), P(inf) = 0. For b < a the equal form
+    e^{-b t} t phi((a - b) t) is used: e^{-a t} phi((b - a) t) would be 0 * inf = nan for
+    (a - b) t > 709 (a gap of seconds between inputs when tau_syn > tau_m)."""
     if t == math.inf:
         return 0.0
-    return math.exp(-a * t) * t * phi((b - a) * t)
+    d = b - a
+    if d >= 0.0:
+        return math.exp(-a * t) * t * phi(d * t)
+    return math.exp(-b * t) * t * phi(-d * t)
+
+
+def psi(x):
+    """(1 - e^{-x}(1 + x))/x^2 for x >= 0 (Taylor series near 0, where it cancels)."""
+    if x < 0.1:
+        return 0.5 + x * (-1.0 / 3.0 + x * (1.0 / 8.0 + x * (-1.0 / 30.0 + x * (1.0 / 144.0 + x * (
+            -1.0 / 840.0 + x * (1.0 / 5760.0 + x * (-1.0 / 45360.0 + x * (1.0 / 403200.0))))))))
+    return (-math.expm1(-x) - x * math.exp(-x)) / (x * x)
+
+
+def chi(y):
+    """(y - 1 + e^{-y})/y^2 for y >= 0 (Taylor series near 0, where it cancels)."""
+    if y < 0.1:
+        return 0.5 + y * (-1.0 / 6.0 + y * (1.0 / 24.0 + y * (-1.0 / 120.0 + y * (1.0 / 720.0 + y * (
+            -1.0 / 5040.0 + y * (1.0 / 40320.0 + y * (-1.0 / 362880.0 + y * (1.0 / 3628800.0))))))))
+    return (y + math.expm1(-y)) / (y * y)
+
+
+def apsp(a, b, t):
+    """Q(t) = int_0^t e^{-a (t - s)} s e^{-b s} ds (membrane response to t e^{-b t}), Q(inf) = 0."""
+    if t == math.inf:
+        return 0.0
+    d = b - a
+    if d >= 0.0:
+        return math.exp(-a * t) * t * t * psi(d * t)
+    return math.exp(-b * t) * t * t * chi(-d * t)
+
+
+def q_peak(a, b):
+    """The one maximum of Q: the root t > 1/b of t e^{-b t} - a Q(t) (the sign of Q'),
+    bracketed by doubling and bisected to the last bit."""
+    lo = 1.0 / b
+    hi = 2.0 * lo
+    for _ in range(2000):
+        if hi * math.exp(-b * hi) - a * apsp(a, b, hi) < 0.0:
+            break
+        lo = hi
+        hi *= 2.0
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if mid <= lo or mid >= hi:
+            break
+        if mid * math.exp(-b * mid) - a * apsp(a, b, mid) >= 0.0:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def apsp_bound(c, a, b, qstar, t0, t1):
+    """Upper bound of c * Q(t) over [t0, t1] (exact: Q is unimodal with its peak at qstar)."""
+    if c > 0.0:
+        tm = min(max(qstar, t0), t1)
+        return c * apsp(a, b, tm)
+    return c * min(apsp(a, b, t0), apsp(a, b, t1))
 
 
 def psp_bound(c, a, b, tstar, t0, t1):
@@ -100,20 +194,22 @@ def v_inf(p, i_ext):
 
 
 def load(st):
-    """A neuron's state record -> the state tuple (v, i_ex, i_in) the kernels work on
-    (tuples live in registers; the record is written back once per window)."""
-    return (st.v, st.i_ex, st.i_in)
+    """A neuron's state record -> the state tuple (v, i_ex, i_in, di_ex, di_in) the kernels
+    work on (tuples live in registers; the record is written back once per window)."""
+    return (st.v, st.i_ex, st.i_in, st.di_ex, st.di_in)
 
 
 def store(st, s):
     st.v = s[0]
     st.i_ex = s[1]
     st.i_in = s[2]
+    st.di_ex = s[3]
+    st.di_in = s[4]
 
 
 def evolve(s, p, dt, i_ext):
     """Free evolution over dt (not refractory) with constant external current i_ext (pA)."""
-    v, i_ex, i_in = s
+    v, i_ex, i_in, di_ex, di_in = s
     vi = v_inf(p, i_ext)
     v = vi + (v - vi) * math.exp(-p.a * dt)
     if i_ex != 0.0:
@@ -122,30 +218,50 @@ def evolve(s, p, dt, i_ext):
     if i_in != 0.0:
         v += i_in * p.inv_c * psp(p.a, p.b_in, dt)
         i_in *= math.exp(-p.b_in * dt)
-    return (v, i_ex, i_in)
+    if di_ex != 0.0:
+        v += di_ex * p.inv_c * apsp(p.a, p.b_ex, dt)
+        di_ex *= math.exp(-p.b_ex * dt)
+        i_ex += di_ex * dt
+    if di_in != 0.0:
+        v += di_in * p.inv_c * apsp(p.a, p.b_in, dt)
+        di_in *= math.exp(-p.b_in * dt)
+        i_in += di_in * dt
+    return (v, i_ex, i_in, di_ex, di_in)
 
 
 def evolve_refractory(s, p, dt):
     """Evolution over dt while v is clamped at v_reset: synaptic currents decay."""
-    v, i_ex, i_in = s
+    v, i_ex, i_in, di_ex, di_in = s
     if i_ex != 0.0:
         i_ex *= math.exp(-p.b_ex * dt)
     if i_in != 0.0:
         i_in *= math.exp(-p.b_in * dt)
-    return (v, i_ex, i_in)
+    if di_ex != 0.0:
+        di_ex *= math.exp(-p.b_ex * dt)
+        i_ex += di_ex * dt
+    if di_in != 0.0:
+        di_in *= math.exp(-p.b_in * dt)
+        i_in += di_in * dt
+    return (v, i_ex, i_in, di_ex, di_in)
 
 
 def receive(s, p, w, refractory):
-    """An input of weight w arrives (delta: mV jump, dropped while refractory; exp: pA)."""
-    v, i_ex, i_in = s
-    if p.syn_exp == 0.0:
+    """An input of weight w arrives (delta: mV jump, dropped while refractory; exp: pA;
+    alpha: peak pA, starting the alpha current through dI)."""
+    v, i_ex, i_in, di_ex, di_in = s
+    if p.syn_alpha != 0.0:
+        if w >= 0.0:
+            di_ex += w * p.e_b_ex
+        else:
+            di_in += w * p.e_b_in
+    elif p.syn_exp == 0.0:
         if not refractory:
             v += w
     elif w >= 0.0:
         i_ex += w
     else:
         i_in += w
-    return (v, i_ex, i_in)
+    return (v, i_ex, i_in, di_ex, di_in)
 
 
 def gap_now(s, p):
@@ -155,13 +271,17 @@ def gap_now(s, p):
 
 def gap(s, p, i_ext, t):
     """v(t) - v_th after free evolution over t from state s."""
-    v0, i_ex, i_in = s
+    v0, i_ex, i_in, di_ex, di_in = s
     vi = v_inf(p, i_ext)
     v = vi + (v0 - vi) * math.exp(-p.a * t)
     if i_ex != 0.0:
         v += i_ex * p.inv_c * psp(p.a, p.b_ex, t)
     if i_in != 0.0:
         v += i_in * p.inv_c * psp(p.a, p.b_in, t)
+    if di_ex != 0.0:
+        v += di_ex * p.inv_c * apsp(p.a, p.b_ex, t)
+    if di_in != 0.0:
+        v += di_in * p.inv_c * apsp(p.a, p.b_in, t)
     return v - p.v_th
 
 
@@ -171,10 +291,10 @@ def gap_bound(s, p, i_ext, t0, t1):
     The common cases cost no exp: at t0 = 0 the leak term's bound is v itself, and a
     leak term rising towards v_inf < v_th is bounded by v_inf.
     """
-    v, i_ex, i_in = s
+    v, i_ex, i_in, di_ex, di_in = s
     vi = v_inf(p, i_ext)
     c = v - vi
-    no_current = (i_ex == 0.0) & (i_in == 0.0)
+    no_current = (i_ex == 0.0) & (i_in == 0.0) & (di_ex == 0.0) & (di_in == 0.0)
     if c > 0.0:
         ub = v if t0 == 0.0 else vi + c * math.exp(-p.a * t0)
         if no_current:
@@ -187,17 +307,21 @@ def gap_bound(s, p, i_ext, t0, t1):
         ub += psp_bound(i_ex * p.inv_c, p.a, p.b_ex, p.tstar_ex, t0, t1)
     if i_in != 0.0:
         ub += psp_bound(i_in * p.inv_c, p.a, p.b_in, p.tstar_in, t0, t1)
+    if di_ex != 0.0:
+        ub += apsp_bound(di_ex * p.inv_c, p.a, p.b_ex, p.qstar_ex, t0, t1)
+    if di_in != 0.0:
+        ub += apsp_bound(di_in * p.inv_c, p.a, p.b_in, p.qstar_in, t0, t1)
     return ub - p.v_th
 
 
 def spike_reset(s, p):
-    return (p.v_reset, s[1], s[2])
+    return (p.v_reset, s[1], s[2], s[3], s[4])
 
 
 def refractory_period(p):
     return p.t_ref
 
 
-FUNCTIONS = ("phi", "psp", "psp_bound", "v_inf", "load", "store", "evolve", "evolve_refractory",
+FUNCTIONS = ("phi", "psp", "psp_bound", "psi", "chi", "apsp", "q_peak", "apsp_bound", "v_inf", "load", "store", "evolve", "evolve_refractory",
              "receive", "gap_now", "gap", "gap_bound", "spike_reset", "refractory_period")
 CPU = compile_functions(globals(), FUNCTIONS, "cpu")
