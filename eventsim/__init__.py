@@ -33,6 +33,10 @@ def _mount_models():
 
 _mount_models()
 
+from ._jitcache import ensure_fresh as _ensure_fresh  # noqa: E402
+
+_ensure_fresh()
+
 from .api import load, run_scenario  # noqa: E402,F401
 from .engine.simulation import Simulation  # noqa: E402,F401
 from .network import build_network, network_from_graph  # noqa: E402,F401

@@ -29,7 +29,9 @@ def compile_functions(module_globals: dict, names, target: str = "cpu") -> types
         f = module_globals[name]
         g = types.FunctionType(f.__code__, ns, name, f.__defaults__, f.__closure__)
         g.__module__ = f.__module__
-        g.__qualname__ = f"{f.__qualname__}__{target}"
+        # the compiling module in the name: a function recompiled by another model module
+        # (one source, other records) gets its own numba cache index
+        g.__qualname__ = f"{f.__qualname__}__{target}__{module_globals['__name__'].rsplit('.', 1)[-1]}"
         g.__doc__ = f.__doc__
         if target == "cpu":
             compiled = njit(cache=True)(g)
