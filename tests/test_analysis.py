@@ -72,8 +72,8 @@ def check_hand(pop, n):
 
 # ---------------------------------------------------------------- Elephant
 def test_statistics_equal_elephant(tmp_path):
-    neo = pytest.importorskip("neo")
-    pq = pytest.importorskip("quantities")
+    import neo
+    import quantities as pq
     from elephant.statistics import cv, fanofactor, isi, mean_firing_rate
 
     rng = np.random.default_rng(3)
@@ -281,7 +281,7 @@ def test_to_neo_and_nwb(tmp_path):
     np.testing.assert_allclose(trains[1].rescale("ms").magnitude, [100, 300, 400])
     assert float(trains[3].t_stop.rescale("ms")) == 1000.0 and len(trains[3]) == 0
 
-    pynwb = pytest.importorskip("pynwb")
+    import pynwb
     out = to_nwb(path, tmp_path / "x.nwb")
     with pynwb.NWBHDF5IO(out, "r") as io:
         units = io.read().units

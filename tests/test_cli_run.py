@@ -122,7 +122,7 @@ def test_recorded_weights(out_file):
 
 
 def test_libsonata_reads_the_same_spikes(out_file):
-    libsonata = pytest.importorskip("libsonata")
+    import libsonata
     reader = libsonata.SpikeReader(str(out_file))
     assert set(reader.get_population_names()) == set(SIZES)
     for name, (t, i) in spikes_of(out_file).items():

@@ -252,7 +252,7 @@ def test_record_weights_may_name_graph_projections(tmp_path):
 
 
 def test_dist_objects_and_numpy_scalars_are_accepted():
-    np = pytest.importorskip("numpy")
+    import numpy as np
     raw = valid()
     raw["projection"][1]["weight"] = Dist("uniform", (0.1, 0.2))
     raw["population"][0]["size"] = np.int64(50)
