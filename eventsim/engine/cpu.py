@@ -227,8 +227,9 @@ class CpuEngine:
     def emitted_synaptic_events(self):
         """Per projection: (spike, synapse) pairs emitted so far (sum over synapses of the
         source's spike count; counted at the end rather than per synapse in fan-out)."""
-        src_spikes = np.repeat(self.spike_count, np.diff(self.net.indptr))
-        return np.bincount(self.net.proj, weights=src_spikes, minlength=self.n_proj).astype(np.int64)
+        out = np.zeros(self.n_proj, dtype=np.int64)
+        K.count_emitted(self.net.indptr, self.net.proj, self.spike_count, out)
+        return out
 
     def pending_synaptic_events(self):
         """Per projection: arrivals still in the queue (emitted, not yet delivered).

@@ -216,6 +216,17 @@ def fanout(spk_t, spk_id, n_spk, indptr, target, weight,
 
 
 @njit(cache=True)
+def count_emitted(indptr, proj, spike_count, out):
+    """Per projection, (spike, synapse) pairs emitted: each source's spike count on each
+    of its synapses (one pass, no temporaries of synapse size)."""
+    for src in range(indptr.shape[0] - 1):
+        c = spike_count[src]
+        if c:
+            for s in range(indptr[src], indptr[src + 1]):
+                out[proj[s]] += c
+
+
+@njit(cache=True)
 def count_pending(spk_t, spk_id, t_now, indptr, proj, delay_index, delay_table, delay_values,
                   use_table, out):
     """Per projection, arrivals of these spikes at or after t_now (not yet delivered)."""
