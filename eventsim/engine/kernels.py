@@ -201,12 +201,7 @@ def fanout(spk_t, spk_id, n_spk, indptr, target, weight,
             if d != last_d:
                 last_d = d
                 ta = ts + d
-                k = int(math.floor(ta / W))
-                while k * W > ta:
-                    k -= 1
-                while (k + 1) * W <= ta:
-                    k += 1
-                b = k % B
+                b = window_of(ta, W) % B
             pos = b_count[b]
             r = buckets[b, pos]
             r.t = ta

@@ -9,13 +9,14 @@ from .backends import make_engine
 
 
 class SpikeRecorder:
-    """Keeps spikes in memory, per population (the default sink of the Python API)."""
+    """Keeps spikes in memory, per population (the default sink of the Python API, and
+    the SONATA writer's buffer between checkpoints)."""
 
     def __init__(self, network, populations=None):
         self.pops = [p for p in network.populations
                      if not p.hidden and (populations is None or p.name in populations)]
         self.offsets = np.array([p.offset for p in network.populations] + [network.n_neurons])
-        self.names = [p.name for p in network.populations]
+        self.index_of = {p.name: j for j, p in enumerate(network.populations)}
         self._t = {p.name: [] for p in self.pops}
         self._i = {p.name: [] for p in self.pops}
 
@@ -24,8 +25,7 @@ class SpikeRecorder:
             return
         pi = np.searchsorted(self.offsets, gid, side="right") - 1
         for p in self.pops:
-            j = self.names.index(p.name)
-            sel = pi == j
+            sel = pi == self.index_of[p.name]
             if sel.any():
                 self._t[p.name].append(t[sel])
                 self._i[p.name].append(gid[sel] - p.offset)
@@ -39,6 +39,13 @@ class SpikeRecorder:
         if not ts:
             return np.zeros(0), np.zeros(0, dtype=np.int64)
         return np.concatenate(ts), np.concatenate(self._i[population])
+
+    def take(self, population):
+        """spikes(population), then forget them."""
+        out = self.spikes(population)
+        self._t[population].clear()
+        self._i[population].clear()
+        return out
 
 
 class Simulation:
@@ -65,7 +72,6 @@ class Simulation:
         self.sink = sink if sink is not None else SpikeRecorder(network)
         self.checkpoint_s = checkpoint_s
         self.wall_s = 0.0
-        self.stop_requested = False
         self.should_stop = lambda: False   # e.g. set by the CLI's signal handler
 
     @property
@@ -87,7 +93,7 @@ class Simulation:
         n = 0
         t_wall = time.perf_counter()
         last_commit = t_wall
-        while eng.t < until and not (self.stop_requested or self.should_stop()):
+        while eng.t < until and not self.should_stop():
             t_before = eng.t
             st, si = eng.step_window(until)
             n += st.size

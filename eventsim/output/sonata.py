@@ -17,6 +17,7 @@ import h5py
 import numpy as np
 
 import eventsim
+from eventsim.engine.simulation import SpikeRecorder
 
 SONATA_MAGIC = np.uint32(0x0A7A)
 SONATA_VERSION = np.array([0, 1], dtype=np.uint32)
@@ -60,10 +61,7 @@ class SonataWriter:
         self.network = network
         self.pops = [p for p in network.populations if not p.hidden and
                      (record_spikes == "all" or p.name in record_spikes)]
-        self.offsets = np.array([p.offset for p in network.populations] + [network.n_neurons])
-        self.index_of = {p.name: j for j, p in enumerate(network.populations)}
-        self._buf_t = {p.name: [] for p in self.pops}
-        self._buf_i = {p.name: [] for p in self.pops}
+        self._buffer = SpikeRecorder(network, [p.name for p in self.pops])
         self.n_written = {p.name: 0 for p in self.pops}
         self.t_committed = 0.0
         check_output_path(self.path)
@@ -90,14 +88,7 @@ class SonataWriter:
 
     # ---- sink interface ----
     def append(self, t, gid):
-        if t.size == 0:
-            return
-        pi = np.searchsorted(self.offsets, gid, side="right") - 1
-        for p in self.pops:
-            sel = pi == self.index_of[p.name]
-            if sel.any():
-                self._buf_t[p.name].append(t[sel])
-                self._buf_i[p.name].append((gid[sel] - p.offset).astype(np.uint64))
+        self._buffer.append(t, gid)
 
     def commit(self, t_committed):
         """Append buffered spikes and advance t_committed (one short burst, file closed after).
@@ -110,10 +101,10 @@ class SonataWriter:
             return
         with f:
             for p in self.pops:
-                if not self._buf_t[p.name]:
+                t, i = self._buffer.take(p.name)
+                if t.size == 0:
                     continue
-                t = np.concatenate(self._buf_t[p.name])
-                i = np.concatenate(self._buf_i[p.name])
+                i = i.astype(np.uint64)
                 g = f["spikes"][p.name]
                 n0 = self.n_written[p.name]
                 for name, data in (("timestamps", t), ("node_ids", i)):
@@ -121,8 +112,6 @@ class SonataWriter:
                     ds.resize((n0 + data.size,))
                     ds[n0:] = data
                 self.n_written[p.name] = n0 + t.size
-                self._buf_t[p.name].clear()
-                self._buf_i[p.name].clear()
             f.flush()
             f.attrs["t_committed"] = float(t_committed)
         self.t_committed = float(t_committed)
@@ -157,10 +146,6 @@ class SonataWriter:
             with _open(self.partial, "r+") as f:
                 f.attrs["complete"] = False
             raise
-
-    def abort(self):
-        """Leave the partial file as it is (complete = False, spikes up to t_committed)."""
-
 
 def write_counters(f, counters):
     """The /counters group (layout documented in the README, "Event counters")."""
