@@ -106,6 +106,44 @@ class CpuEngine:
         self.n_far = idx.size
         self._setup_stimuli()
 
+    # ---- between runs (trials) ----
+    def set_spike_times(self, offset, times):
+        """Replace the future spike times of the spike_source population starting at global
+        id ``offset``: ``times`` holds one sorted float64 array per neuron (ms, >= now)."""
+        for j, (i0, n, _flat, _ptr, _pos) in enumerate(self.spike_sources):
+            if i0 == offset:
+                times = [np.asarray(t, dtype=np.float64) for t in times]
+                ptr = np.zeros(n + 1, dtype=np.int64)
+                ptr[1:] = np.cumsum([len(t) for t in times])
+                flat = np.concatenate(times) if times else np.zeros(0)
+                self.spike_sources[j] = (i0, n, flat, ptr, ptr[:-1].copy())
+                return
+        raise KeyError(offset)
+
+    def reset_state(self):
+        """Every integrating neuron back to its initial state at the current time; the
+        queued arrivals are dropped (counted in ``discarded``). Poisson streams go on."""
+        self.discarded = getattr(self, "discarded", np.zeros(self.n_proj, dtype=np.int64))
+        self.discarded += self.pending_synaptic_events()
+        self.recent_t = np.zeros(0)
+        self.recent_id = np.zeros(0, dtype=np.int64)
+        self.b_count[:] = 0
+        for g in self.groups:
+            g.state = g.kernel_module.init_state(g.pop)
+        self.t_state[:] = self.t
+        self.ref_end[:] = -np.inf
+        self.version += 1
+        idx = np.concatenate([np.arange(g.i0, g.i0 + g.n) for g in self.groups]) if self.groups \
+            else np.zeros(0, dtype=np.int64)
+        if idx.size > self.far_t[0].shape[0]:
+            self.far_t[0] = np.zeros(idx.size + 64)
+            self.far_id[0] = np.zeros(idx.size + 64, dtype=np.int64)
+            self.far_ver[0] = np.zeros(idx.size + 64, dtype=np.int64)
+        self.far_t[0][:idx.size] = self.t
+        self.far_id[0][:idx.size] = idx
+        self.far_ver[0][:idx.size] = self.version[idx]
+        self.n_far = idx.size
+
     # ---- set-up ----
     def _setup_stimuli(self):
         """Poisson stimuli as per-(neuron, stimulus) streams; current steps as a sorted list."""

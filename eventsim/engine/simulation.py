@@ -111,11 +111,35 @@ class Simulation:
     def spikes(self, population):
         return self.sink.spikes(population)
 
+    # ---- between runs (trials: present, read out, adjust, reset, present again) ----
+    def set_spike_times(self, population, times):
+        """Give the ``spike_source`` population new spike trains: ``times`` is one
+        sequence of times (ms, sorted, not before the current time) per neuron. They
+        replace the trains' remaining spikes."""
+        pop = self.network.population(population)
+        if pop.model != "spike_source":
+            raise ValueError(f"population {population!r} is a {pop.model}, not a spike_source")
+        if len(times) != pop.size:
+            raise ValueError(f"population {population!r} has {pop.size} neurons, got {len(times)} trains")
+        arrs = [np.asarray(t, dtype=np.float64) for t in times]
+        for j, a in enumerate(arrs):
+            if a.size and (a[0] < self.t or np.any(np.diff(a) < 0)):
+                raise ValueError(f"population {population!r}, neuron {j}: times must be sorted "
+                                 f"and not before the current time {self.t} ms")
+        self.engine.set_spike_times(pop.offset, arrs)
+
+    def reset_state(self):
+        """Put every integrating neuron back in its initial state (``init``) at the
+        current time and drop the arrivals still in flight (they are not counted as
+        synaptic events). Weights, plasticity state and input streams are kept."""
+        self.engine.reset_state()
+
     # ---- counters (exact event counts, see README "Event counters") ----
     def counters(self):
         eng = self.engine
         net = self.network
         delivered = eng.emitted_synaptic_events() - eng.pending_synaptic_events()
+        delivered -= getattr(eng, "discarded", 0)
         pops = {}
         for p in net.populations:
             sl = slice(p.offset, p.offset + p.size)
