@@ -49,3 +49,21 @@ class NeuronModel:
     @property
     def options(self):
         return {k: p for k, p in self.params.items() if p.choices}
+
+
+@dataclass(frozen=True)
+class PlasticityRule:
+    """A plasticity rule: its scenario keys (``[plasticity.<label>]``) and documentation.
+
+    Declared in a module under ``models/plasticity/`` as ``RULE`` (or a tuple ``RULES``).
+    ``kind`` says when the engine applies it: ``"event"`` rules (STDP family) update
+    weights spike by spike inside the engine's kernels; ``"trial"`` rules (emotion)
+    update between presentations of a trial loop.
+    """
+    name: str
+    doc: str                      # one paragraph
+    equations: str                # the update, in the contract's notation
+    source: str                   # paper / simulator it follows
+    params: dict                  # key -> Param (numbers; string options via choices; bool defaults)
+    kind: str = "event"           # "event" | "trial"
+    extra: dict = field(default_factory=dict)

@@ -122,8 +122,11 @@ class SonataWriter:
             return g["timestamps"][:], g["node_ids"][:].astype(np.int64)
 
     # ---- end of run ----
-    def finish(self, counters=None, weights=()):
+    def finish(self, counters=None, weights=(), extras=()):
         """Write weights and counters, mark complete, rename OUT.h5.partial -> OUT.h5.
+
+        ``extras``: callables ``f(h5file)`` that write further groups (e.g. /learning)
+        into the file before it is marked complete.
 
         If the rename fails, the partial file is marked incomplete again before the
         error propagates: no file claims completeness without being the final output."""
@@ -138,6 +141,8 @@ class SonataWriter:
                     g.create_dataset("weight", data=w.astype(np.float64))
             if counters is not None:
                 write_counters(f, counters)
+            for write in extras:
+                write(f)
             f.flush()
             f.attrs["complete"] = True
         try:

@@ -142,23 +142,31 @@ PROJECTION_RULES = {
 MAX_PROJECTIONS = 65535       # the projection index of a synapse is uint16
 
 # ---------------------------------------------------------------- [plasticity.<name>]
-PLASTICITY_RULES = {
-    "stdp": {
-        "doc": "pair-based STDP, all-to-all pairing, Guetig et al. 2003 weight dependence "
-               "(as NEST stdp_synapse)",
-        "keys": {
-            "tau_plus": Key("number", "time constant of the pre trace K+", 20.0, "ms", ">0"),
-            "tau_minus": Key("number", "time constant of the post trace K-", 20.0, "ms", ">0"),
-            "lambda": Key("number", "learning rate (step of w / w_max)", 0.01, "", ">0"),
-            "alpha": Key("number", "depression / potentiation ratio", 1.0, "", ">=0"),
-            "mu_plus": Key("number", "weight dependence of potentiation (0 additive, 1 multiplicative)",
-                           0.0, "", ">=0"),
-            "mu_minus": Key("number", "weight dependence of depression (0 additive, 1 multiplicative)",
-                            0.0, "", ">=0"),
-            "w_max": Key("number", "largest weight", 100.0, "", ">0"),
-        },
-    },
-}
+def _rule_keys(rule):
+    """Scenario keys of a catalogue plasticity rule (models/plasticity/)."""
+    keys = {}
+    for name, p in rule.params.items():
+        if p.choices:
+            keys[name] = Key("string", p.doc, p.default, p.unit, choices=p.choices)
+        elif isinstance(p.default, bool):
+            keys[name] = Key("bool", p.doc, p.default, p.unit)
+        elif isinstance(p.default, int):
+            keys[name] = Key("integer", p.doc, p.default, p.unit, p.check)
+        elif isinstance(p.default, (list, tuple)):
+            keys[name] = Key("numbers", p.doc, list(p.default), p.unit, p.check)
+        else:
+            keys[name] = Key("number", p.doc, REQUIRED if p.default is None else p.default, p.unit, p.check)
+    return keys
+
+
+def _plasticity_rules():
+    from eventsim.models.plasticity import plasticity_rules
+    return {name: {"doc": r.doc, "keys": _rule_keys(r), "kind": r.kind}
+            for name, r in plasticity_rules().items()}
+
+
+# plasticity rules and their keys come from the catalogue (models/plasticity/)
+PLASTICITY_RULES = _plasticity_rules()
 PLASTICITY = {"rule": Key("string", "plasticity rule", choices=tuple(PLASTICITY_RULES))}
 
 # ---------------------------------------------------------------- [network] [record] [output] [energy]
