@@ -213,3 +213,25 @@ def simulate(t_stop, arrivals=(), synapse="delta", current_steps=(), v0=None, mo
         n.receive_all(t, by_t.get(t, []), cur.get(t))
     n.advance(t_stop)
     return np.array(n.spikes)
+
+
+def stdp_eager(pre, post_seen, tau_plus, tau_minus, lam, alpha, mu_plus, mu_minus, w_max, w0, t_end):
+    """The contract's rule = "stdp", event by event, with traces summed from scratch.
+
+    pre: pre spike times; post_seen: post spike times + delay (as the synapse sees them).
+    Events in time order; at equal times the post spike (potentiation, pairing with
+    pre spikes strictly before) comes before the pre spike (depression, pairing with
+    post spikes strictly before). Returns (weight after each pre spike, weight at t_end
+    including every post spike seen before t_end)."""
+    events = sorted([(t, 0) for t in post_seen if t < t_end] + [(t, 1) for t in pre])
+    w = w0 / w_max
+    out = []
+    for t, kind in events:
+        if kind == 0:
+            kp = sum(math.exp(-(t - s) / tau_plus) for s in pre if s < t)
+            w = min(1.0, w + lam * (1.0 - w) ** mu_plus * kp)
+        else:
+            km = sum(math.exp(-(t - s) / tau_minus) for s in post_seen if s < t)
+            w = max(0.0, w - alpha * lam * w ** mu_minus * km)
+            out.append(w * w_max)
+    return np.array(out), w * w_max

@@ -10,6 +10,7 @@ from eventsim.models import neuron_model
 
 from . import kernels as K
 from .codegen import update_kernel
+from .stdp import StdpState
 from .rng import STREAM_POISSON_SOURCE, STREAM_POISSON_STIMULUS
 
 
@@ -26,6 +27,7 @@ class _NeuronGroup:
         self.state = km.init_state(pop)
         self.kernel_module = km
         self.update = update_kernel(model.kernel_module)
+        self.sampler = None   # an eventsim.output.report.StateSampler while its state is recorded
 
 
 class CpuEngine:
@@ -105,6 +107,7 @@ class CpuEngine:
         self.far_id[0][:idx.size] = idx
         self.n_far = idx.size
         self._setup_stimuli()
+        self.stdp = StdpState(net)
 
     # ---- between runs (trials) ----
     def set_spike_times(self, offset, times):
@@ -237,7 +240,8 @@ class CpuEngine:
                 self.ev_ptr, self.ev,
                 self.ps_ptr, self.ps_stim, self.ps_next, self.ps_k, self.ps_key, self.ps_mean,
                 self.stim_w, self.stim_events, self.pbuf_t, self.pbuf_w,
-                spk_t, spk_id, n_spk, far_t, far_id, far_ver, n_far)
+                spk_t, spk_id, n_spk, far_t, far_id, far_ver, n_far,
+                *(K.NO_SAMPLES if g.sampler is None else g.sampler.window(t1)))
         self.n_far = n_far
         for (i0, n, flat, ptr, pos) in self.spike_sources:
             n_spk = K.emit_spike_sources(i0, n, t1, flat, ptr, pos, spk_t, spk_id, n_spk)
@@ -254,9 +258,14 @@ class CpuEngine:
             if need:
                 if int(self.b_count.max()) + need > self.cap:
                     self._alloc_buckets(max(2 * self.cap, int(self.b_count.max()) + need))
-                K.fanout(st, si, n_spk, self.net.indptr, self.net.target, self.net.weight,
-                         self.delay_index, self.delay_table, self.delay_values, self.use_table, W, self.B,
-                         self.buckets, self.b_count)
+                if self.stdp.active:
+                    self.stdp.fanout(self, st, si)
+                else:
+                    K.fanout(st, si, n_spk, self.net.indptr, self.net.target, self.net.weight,
+                             self.delay_index, self.delay_table, self.delay_values, self.use_table, W,
+                             self.B, self.buckets, self.b_count)
+            if self.stdp.active:
+                self.stdp.record_post(st, si)
             np.add.at(self.spike_count, si, 1)
             self._remember(st, si)
         self.t = t1

@@ -73,6 +73,7 @@ class Simulation:
         self.checkpoint_s = checkpoint_s
         self.wall_s = 0.0
         self.should_stop = lambda: False   # e.g. set by the CLI's signal handler
+        self.samplers = {}                 # population -> eventsim.output.report.StateSampler
 
     @property
     def t(self) -> float:
@@ -102,14 +103,76 @@ class Simulation:
                 progress.update(eng.t - t_before)
             now = time.perf_counter()
             if now - last_commit >= self.checkpoint_s:
-                self.sink.commit(eng.t)
+                self._commit(eng.t)
                 last_commit = now
-        self.sink.commit(eng.t)
+        self._commit(eng.t)
         self.wall_s += time.perf_counter() - t_wall
         return n
 
     def spikes(self, population):
         return self.sink.spikes(population)
+
+    def _commit(self, t):
+        for sampler in self.samplers.values():   # state frames first: t_committed covers them
+            sampler.collect()
+        self.sink.commit(t)
+
+    # ---- state probes (eventsim.output.report) ----
+    def record_state(self, population, variables=("v",), ids="all", interval=0.1, *, start=None,
+                     stop=None, sink=None, path="record_state"):
+        """Sample ``variables`` of neurons ``ids`` ("all" or population-local ids) of
+        ``population`` at start + k interval (ms; start defaults to now), before ``stop``
+        (default: no end), exactly from the event-driven state, without changing the
+        simulation. A sample at an input instant includes those inputs (right-continuous
+        state). Variables per model: ``eventsim.output.report.recordable_variables``.
+        InputError for bad settings (messages start with ``path``)."""
+        from eventsim.output.report import StateSampler
+        self.samplers[population] = StateSampler(self.engine, population, variables, ids, interval,
+                                                 start=start, stop=stop, sink=sink, path=path)
+
+    def state_samples(self, population):
+        """The samples of ``population`` so far (before the current time): a StateSamples
+        (times, node_ids, values {variable: array (n_times, n_ids)}, units)."""
+        return self.samplers[population].samples()
+
+    # ---- plastic weights ----
+    def weights(self, projection=None):
+        """Weights now (a new float64 array): of every synapse in storage order, or of one
+        projection (by name, in the order of ``network.synapse_table(name)``). For STDP
+        synapses this includes the potentiation by post spikes seen since their last pre
+        spike (the engine applies it lazily at the next pre spike, as NEST does)."""
+        eng = self.engine
+        stdp = getattr(eng, "stdp", None)
+        w = stdp.weights(eng, eng.t) if stdp is not None and stdp.active else self.network.weight.copy()
+        if projection is None:
+            return w
+        return w[self.network.proj == self.network.projection(projection).index]
+
+    def record_weight_events(self, projections):
+        """Log every spike transmitted by these plastic projections with the weight it
+        carried (NEST's weight_recorder); read with :meth:`weight_events`."""
+        stdp = self.engine.stdp
+        for name in projections:
+            stdp.log_proj[self.network.projection(name).index] = True
+
+    def weight_events(self, projection):
+        """(times ms, source ids, target ids (population-local), weights) of the logged
+        transmissions of one projection, in the order they happened."""
+        stdp = self.engine.stdp
+        net = self.network
+        pr = net.projection(projection)
+        if not stdp.active:
+            return np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+        t, syn, w = stdp.weight_log()
+        sel = net.proj[syn] == pr.index
+        t, syn, w = t[sel], syn[sel], w[sel]
+        src = np.searchsorted(net.indptr, syn, side="right") - 1 - net.population(pr.source).offset
+        tgt = net.target[syn].astype(np.int64) - net.population(pr.target).offset
+        return t, src, tgt, w
+
+    def _plasticity_updates(self, index):
+        stdp = getattr(self.engine, "stdp", None)
+        return int(stdp.n_updates[index]) if stdp is not None and stdp.active else 0
 
     # ---- between runs (trials: present, read out, adjust, reset, present again) ----
     def set_spike_times(self, population, times):
@@ -132,6 +195,8 @@ class Simulation:
         """Put every integrating neuron back in its initial state (``init``) at the
         current time and drop the arrivals still in flight (they are not counted as
         synaptic events). Weights, plasticity state and input streams are kept."""
+        for sampler in self.samplers.values():   # samples before now come from the old state
+            sampler.collect()
         self.engine.reset_state()
 
     # ---- counters (exact event counts, see README "Event counters") ----
@@ -147,7 +212,7 @@ class Simulation:
                                 neuron_updates=eng.updates[sl].astype(np.uint64),
                                 model=p.model, size=p.size, hidden=p.hidden)
         projs = {pr.name: dict(synaptic_events=np.uint64(delivered[pr.index]),
-                               plasticity_updates=np.uint64(0),
+                               plasticity_updates=np.uint64(self._plasticity_updates(pr.index)),
                                source=pr.source, target=pr.target, n_synapses=pr.n_synapses)
                  for pr in net.projections}
         stims = {s.name: dict(events=np.uint64(eng.stim_events[j]))

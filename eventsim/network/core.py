@@ -74,6 +74,7 @@ class Network:
     delay_values: np.ndarray | None = None  # float64 (n_synapses,), when no table
     seed: int = 0
     plastic_state: dict = field(default_factory=dict)  # projection name -> per-synapse arrays
+    plasticity: dict = field(default_factory=dict)     # label -> {"rule": name, key: value, ...}
 
     @property
     def n_neurons(self) -> int:
