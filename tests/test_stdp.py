@@ -130,3 +130,28 @@ def test_different_post_taus_onto_one_population_are_refused():
     net.plasticity = {"x": {"rule": "stdp", "tau_minus": 20.0}, "y": {"rule": "stdp", "tau_minus": 30.0}}
     with pytest.raises(InputError, match="tau_minus"):
         Simulation(net, seed=1)
+
+
+VARIANTS = json.loads(Path(__file__).parent.joinpath("data", "nest", "stdp_variants.json").read_text())
+RULE_OF = {"stdp_synapse": "stdp", "stdp_nn_symm_synapse": "stdp_nn_symm",
+           "stdp_nn_pre_centered_synapse": "stdp_nn_pre_centered", "stdp_nn_restr_synapse": "stdp_nn_restr",
+           "stdp_triplet_synapse": "stdp_triplet"}
+NEST_KEY = {"Wmax": "w_max", "Aplus": "a_plus", "Aminus": "a_minus", "Aplus_triplet": "a_plus_triplet",
+            "Aminus_triplet": "a_minus_triplet"}
+
+
+@pytest.mark.parametrize("case", sorted(VARIANTS["cases"]))
+def test_variants_match_nest(case):
+    """Every variant (nearest-neighbour, triplet, multiplicative), delays 1.0 and 2.5 ms,
+    scripted trains with exact coincidences: weights equal NEST's to 1e-12 (relative)."""
+    c = VARIANTS["cases"][case]
+    params = {NEST_KEY.get(k, k): v for k, v in c["synapse_params"].items() if k != "delay"}
+    params["tau_minus"] = c["tau_minus_ms"]
+    if c["nest_model"] == "stdp_triplet_synapse":
+        params["tau_minus_triplet"] = c["tau_minus_triplet_ms"]
+    sim = replay(c["pre_parrot_spike_times_ms"], c["post_parrot_spike_times_ms"], RULE_OF[c["nest_model"]],
+                 params, c["initial_weight"], delay=c["delay_ms"])
+    t, _, _, w = sim.weight_events("plastic")
+    ref = c["weight_after_each_pre_spike"]
+    np.testing.assert_allclose(t, ref["times_ms"], rtol=0, atol=1e-9)
+    _rel_close(w, ref["weights"])
