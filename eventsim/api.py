@@ -50,6 +50,9 @@ def run_scenario(scenario, output=None, *, network=None, progress=False, stop_fl
                           seed=scenario.seed, backend=scenario.simulation["backend"],
                           duration=scenario.duration, record_spikes=scenario.record.get("spikes", "all"))
     sim.sink = writer
+    if scenario.record.get("state"):
+        from .output.report import record_scenario_state
+        record_scenario_state(sim, writer, scenario.record["state"])
     bar = None
     if progress:
         from tqdm import tqdm
@@ -60,16 +63,32 @@ def run_scenario(scenario, output=None, *, network=None, progress=False, stop_fl
                               "[{elapsed}<{remaining}]")
     if stop_flag is not None:
         sim.should_stop = stop_flag
+    rec = scenario.record
+    if rec.get("weight_events"):
+        sim.record_weight_events(rec["weight_events"])
+    w_samples = {}
+    extras_trials = []
     try:
-        sim.run(scenario.duration, progress=bar)
+        if scenario.trials is not None:   # trial-based learning (eventsim/trials, docs/trials.md)
+            from .trials import run_trials, write_learning
+            history, runner = run_trials(sim, scenario, progress=bar)
+            extras_trials = [write_learning(history, runner)]
+        elif rec.get("weights_interval"):
+            from .output.weights import run_sampling_weights
+            w_samples = run_sampling_weights(sim, scenario.duration, rec.get("weights", []),
+                                             rec["weights_interval"], progress=bar)
+        else:
+            sim.run(scenario.duration, progress=bar)
     finally:
         if bar is not None:
             bar.close()
     complete = sim.t >= scenario.duration
     counters = sim.counters()
     if complete:
+        from .output.weights import weight_writers
         weights = [w for w in scenario.record.get("weights", [])]
-        writer.finish(counters, weights)
+        writer.finish(counters, weights, extras=weight_writers(sim, w_samples, rec.get("weight_events", [])) + extras_trials,
+                      weight_values=sim.weights() if weights else None)
     return summarize(net, sim, counters, out if complete else writer.partial, complete,
                      build_s=t_built - t_start, wall_s=time.perf_counter() - t_start)
 

@@ -165,7 +165,8 @@ def test_contract_example_loads_with_defaults_filled(tmp_path):
                                        "alpha": 1.0, "mu_plus": 0.0, "mu_minus": 0.0, "w_max": 100.0}
     assert [x["name"] for x in s.stimuli] == ["drive", "probe", "step"]
     assert s.stimuli[1]["times"] == [10.0, 12.5] and s.stimuli[2]["ids"] is None
-    assert s.record == {"spikes": ["exc", "pattern"], "weights": ["ee", "inputs_to_exc"]}
+    assert s.record == {"spikes": ["exc", "pattern"], "weights": ["ee", "inputs_to_exc"], "state": [],
+                        "weights_interval": None, "weight_events": []}
     assert s.output["path"] == str(tmp_path.resolve() / "run.h5")
     assert s.energy["hardware"] == ["loihi", "truenorth", "spinnaker", "spinnaker2", "cmos45"]
     assert s.network == {"graph": None}
@@ -180,7 +181,8 @@ def test_minimal_scenario_defaults():
     assert p["params"]["tau_m"] == 10.0 and p["params"]["v_th"] == -55.0 and p["params"]["synapse"] == "delta"
     assert p["init"] == {"v": None}
     assert s.stimuli == [] and s.projections == [] and s.plasticity == {}
-    assert s.record == {"spikes": "all", "weights": []} and s.output == {"path": None}
+    assert s.record == {"spikes": "all", "weights": [], "state": [], "weights_interval": None,
+                        "weight_events": []} and s.output == {"path": None}
     assert s.energy == {"hardware": []} and s.network == {"graph": None}
     assert json.loads(s.text)["simulation"] == {"duration": 10} and s.path is None
     assert s.base_dir == Path.cwd()

@@ -181,6 +181,33 @@ def plot_weights(sf, path):
     return True
 
 
+def plot_weight_samples(sf, path):
+    """Weight distributions over time (record.weights_interval): one column per sample."""
+    with h5py.File(sf.path, "r") as f:
+        names = [n for n in f.get("weights", {}) if "samples" in f["weights"][n]]
+        if not names:
+            return False
+        plt = _pyplot()
+        fig, axes = plt.subplots(len(names), 1, figsize=(8, 3.2 * len(names)), squeeze=False)
+        for ax, name in zip(axes[:, 0], names):
+            g = f["weights"][name]["samples"]
+            t, w = g["time"][:], g["weight"][:]
+            lo, hi = float(w.min()), float(w.max())
+            hi = hi if hi > lo else lo + 1.0
+            edges = np.linspace(lo, hi, 41)
+            img = np.array([np.histogram(row, edges)[0] for row in w]).T
+            dt = (t[1] - t[0]) if t.size > 1 else 1.0
+            ax.imshow(img, origin="lower", aspect="auto", cmap="viridis",
+                      extent=[(t[0] - dt / 2) / 1000, (t[-1] + dt / 2) / 1000, lo, hi])
+            ax.set_xlabel("time (s)")
+            ax.set_ylabel("weight")
+            ax.set_title(f"{name}: synapses per weight bin over time", fontsize=9)
+        fig.tight_layout()
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+    return True
+
+
 def plot_learning(sf, path):
     curves = sf.learning()
     if not curves:
@@ -208,7 +235,8 @@ def write_plots(sf, summary, plots_dir):
         p = os.path.join(plots_dir, name)
         fn(sf, summary, p)
         out.append(p)
-    for name, fn in (("weights.png", plot_weights), ("learning.png", plot_learning)):
+    for name, fn in (("weights.png", plot_weights), ("weight_samples.png", plot_weight_samples),
+                     ("learning.png", plot_learning)):
         p = os.path.join(plots_dir, name)
         if fn(sf, p):
             out.append(p)

@@ -50,10 +50,20 @@ def _module_source(name: str) -> str:
 
 def update_kernel(kernel_module: str):
     """The compiled ``update_population`` kernel for a model's kernel module."""
+    return kernel_functions(kernel_module).update_population
+
+
+def sample_kernel(kernel_module: str):
+    """The compiled ``sample_idle`` kernel (state samples of neurons without events)."""
+    return kernel_functions(kernel_module).sample_idle
+
+
+def kernel_functions(kernel_module: str):
+    """The generated module (template bound to a model's kernel module)."""
     if kernel_module in _loaded:
         return _loaded[kernel_module]
     if kernel_module == _DEFAULT_MODULE:
-        fn = update_template.update_population
+        mod = update_template
     else:
         template = Path(update_template.__file__).read_text()
         lines = [ln for ln in template.splitlines() if ln.endswith(_MARK)]
@@ -71,6 +81,5 @@ def update_kernel(kernel_module: str):
         mod = importlib.util.module_from_spec(spec)
         sys.modules[modname] = mod
         spec.loader.exec_module(mod)
-        fn = mod.update_population
-    _loaded[kernel_module] = fn
-    return fn
+    _loaded[kernel_module] = mod
+    return mod

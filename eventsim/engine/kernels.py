@@ -28,6 +28,10 @@ KIND_CHECK = 2
 ARRIVAL_DTYPE = np.dtype([("t", "f8"), ("w", "f8"), ("tgt", "i4"), ("pad", "i4")], align=True)
 # a window's events, sorted per neuron: arrivals, current steps, crossing checks
 EVENT_DTYPE = np.dtype([("t", "f8"), ("w", "f8"), ("kind", "i4"), ("pad", "i4")], align=True)
+# the update kernel's state-sampling arguments when a population records nothing
+# (rec_col, rec_next, rec_var, rec_data, t0, dt, k_lim, row0; see eventsim.output.report)
+NO_SAMPLES = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, 0)),
+              0.0, 1.0, 0, 0)
 
 
 @njit(cache=True)

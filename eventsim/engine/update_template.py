@@ -13,6 +13,14 @@ instant apply every input that arrives then, and test the threshold once. After 
 window's last event, predict the next crossing under free evolution and schedule a
 check event for it (or for the end of refractoriness), so that neurons without
 input cost nothing until something can happen.
+
+State sampling (``eventsim.output.report``): for a recorded neuron, each committed free
+evolution from t to t' (the evolve / evolve_refractory calls below) first writes the
+samples due in [t, t') from copies of the state at t (``record_samples``). It only reads
+the state, so the simulation is the same with and without recording. A sample at an
+event instant is taken after every input of that instant and after a spike's reset
+(the state is right-continuous). Samples of neurons without events are written by
+``sample_idle`` when the recorder collects them.
 """
 import math
 
@@ -34,6 +42,15 @@ gap_bound = _M.gap_bound
 spike_reset = _M.spike_reset
 refractory_period = _M.refractory_period
 exp_draw = _RNG.exp_draw
+
+
+@njit(cache=True)
+def _state_values(s, p):
+    return s
+
+
+# a model without ``recordable`` records its state tuple (names: its STATE_DTYPE fields)
+recordable = getattr(_M, "recordable", _state_values)
 
 INF = math.inf
 # crossing times are found to within TOL ms (the contract asks for 1e-9 ms)
@@ -143,12 +160,70 @@ def _fill_poisson(q0, q1, t1, ps_next, ps_k, ps_key, ps_mean, ps_stim, stim_w, s
 
 
 @njit(cache=True)
+def record_samples(s, p, t, t_end, refractory, i_ext, k, k_lim, t0, dt, row0, col, rec_var, data):
+    """Write samples k, k+1, ... (time t0 + k dt, k < k_lim) that fall in [t, t_end) into
+    data[k - row0, col nv + j] (nv = len(rec_var), j-th recorded variable), each from a copy
+    of the state s at t evolved to the sample time; returns the next sample index.
+
+    The caller guarantees t0 + k dt >= t. A sample at t itself is s (no evolution: no
+    rounding)."""
+    nv = rec_var.shape[0]
+    while k < k_lim:
+        ts = t0 + k * dt
+        if ts >= t_end:
+            break
+        if ts == t:
+            c = s
+        elif refractory:
+            c = evolve_refractory(s, p, ts - t)
+        else:
+            c = evolve(s, p, ts - t, i_ext)
+        vals = recordable(c, p)
+        r = k - row0
+        for j in range(nv):
+            data[r, col * nv + j] = vals[rec_var[j]]
+        k += 1
+    return k
+
+
+@njit(cache=True)
+def sample_idle(t_end, i0, n, state, params, t_state, ref_end, i_stim,
+                rec_col, rec_next, rec_var, data, t0, dt, k_lim, row0):
+    """Samples before t_end of recorded neurons i0 .. i0+n-1 whose state is still at an
+    earlier time t_state (no event since): free evolution of a copy from t_state, clamped
+    until the end of refractoriness. No crossing can lie in between: the kernel scheduled a
+    check at or before the first possible one, which would have touched the neuron."""
+    for li in range(n):
+        col = rec_col[li]
+        if col < 0:
+            continue
+        k = rec_next[li]
+        if k >= k_lim or t0 + k * dt >= t_end:
+            continue
+        i = i0 + li
+        s = load(state[li])
+        p = params[li]
+        t = t_state[i]
+        rend = ref_end[i]
+        if t < rend:
+            tr = min(rend, t_end)
+            k = record_samples(s, p, t, tr, True, i_stim[i], k, k_lim, t0, dt, row0, col, rec_var, data)
+            s = evolve_refractory(s, p, tr - t)
+            t = tr
+        if t < t_end:
+            k = record_samples(s, p, t, t_end, False, i_stim[i], k, k_lim, t0, dt, row0, col, rec_var,
+                               data)
+        rec_next[li] = k
+
+
+@njit(cache=True)
 def update_population(i0, n, t1, t_stop, state, params,
                       t_state, ref_end, i_stim, version, updates,
                       ev_ptr, ev,
                       ps_ptr, ps_stim, ps_next, ps_k, ps_key, ps_mean,
                       stim_w, stim_events, pbuf_t, pbuf_w,
-                      spk_t, spk_id, n_spk, chk_t, chk_id, chk_ver, n_chk):
+                      spk_t, spk_id, n_spk, chk_t, chk_id, chk_ver, n_chk,
+                      rec_col, rec_next, rec_var, rec_data, smp_t0, smp_dt, k_lim, row0):
     """Advance neurons i0 .. i0+n-1 (global ids) through the window ending at t1.
 
     state/params hold the population's records (local index i - i0); the other
@@ -158,7 +233,12 @@ def update_population(i0, n, t1, t_stop, state, params,
     appended to growable buffers (one-element typed lists holding an array: the list
     itself is never reassigned, which keeps numba's reference counting out of the
     event loop). Returns the new fill counts (n_spk, n_chk).
+
+    rec_*: state sampling (see ``record_samples``): rec_col[li] the neuron's column in
+    rec_data (-1: not recorded; rec_col empty: nothing recorded), rec_next[li] its next
+    sample index; samples k < k_lim are written to row k - row0.
     """
+    recording = rec_col.shape[0] > 0
     for li in range(n):
         i = i0 + li
         e = ev_ptr[i]
@@ -183,6 +263,8 @@ def update_population(i0, n, t1, t_stop, state, params,
         n_upd = 0
         had_input = False
         touched = False
+        col = rec_col[li] if recording else -1
+        k_smp = rec_next[li] if col >= 0 else 0
         while True:
             # skip stale crossing checks (scheduled before an input) without touching the state
             while e < e_end and ev[e].kind == KIND_CHECK and (had_input or ev[e].w != ver):
@@ -208,6 +290,9 @@ def update_population(i0, n, t1, t_stop, state, params,
             while t < tn:
                 if t < rend:
                     tr = min(rend, tn)
+                    if col >= 0:
+                        k_smp = record_samples(s, p, t, tr, True, istim, k_smp, k_lim, smp_t0, smp_dt,
+                                               row0, col, rec_var, rec_data)
                     s = evolve_refractory(s, p, tr - t)
                     t = tr
                     continue
@@ -215,6 +300,9 @@ def update_population(i0, n, t1, t_stop, state, params,
                 dt = INF
                 if not trusted and gap_bound(s, p, istim, 0.0, tn - t) >= 0.0:
                     dt = first_crossing(s, p, istim, tn - t)
+                if col >= 0:
+                    k_smp = record_samples(s, p, t, min(t + dt, tn), False, istim, k_smp, k_lim, smp_t0,
+                                           smp_dt, row0, col, rec_var, rec_data)
                 if dt == INF:
                     s = evolve(s, p, tn - t, istim)
                     t = tn
@@ -264,6 +352,9 @@ def update_population(i0, n, t1, t_stop, state, params,
             while True:
                 if t < rend:
                     if rend < t1:
+                        if col >= 0:
+                            k_smp = record_samples(s, p, t, rend, True, istim, k_smp, k_lim, smp_t0,
+                                                   smp_dt, row0, col, rec_var, rec_data)
                         s = evolve_refractory(s, p, rend - t)
                         t = rend
                         continue
@@ -275,6 +366,9 @@ def update_population(i0, n, t1, t_stop, state, params,
                 if h > 0.0 and gap_bound(s, p, istim, 0.0, h) >= 0.0:
                     dt = first_crossing(s, p, istim, h)
                 if dt < INF:
+                    if col >= 0:
+                        k_smp = record_samples(s, p, t, t + dt, False, istim, k_smp, k_lim, smp_t0,
+                                               smp_dt, row0, col, rec_var, rec_data)
                     s = evolve(s, p, dt, istim)
                     t = t + dt
                     n_spk = push_spike(spk_t, spk_id, n_spk, t, i)
@@ -291,4 +385,6 @@ def update_population(i0, n, t1, t_stop, state, params,
         ref_end[i] = rend
         i_stim[i] = istim
         updates[i] += n_upd
+        if col >= 0:
+            rec_next[li] = k_smp
     return n_spk, n_chk

@@ -13,6 +13,7 @@ import networkx as nx
 import numpy as np
 
 from .. import models
+from ..models.plasticity import plasticity_rule
 from ..distributions import Dist
 from ..errors import InputError
 from .connect import Rule, connect, synapse_values
@@ -205,7 +206,9 @@ def build_synapses(specs, pops, scenario, seed):
                 # explicit per-pair values follow the pairs into (source, target) order
                 value = value[rule.order]
             values.append(synapse_values(value, seed, name, index, edges.block_starts, f"{key}.{name}"))
-        _check_values(spec, values[0], values[1], plasticity is not None)
+        event_rule = plasticity is not None and plasticity_rule(
+            scenario.plasticity[plasticity]["rule"]).kind == "event"
+        _check_values(spec, values[0], values[1], event_rule)
         projections.append(Projection(name=spec["name"], index=index, source=s.name, target=t.name,
                                       plasticity=plasticity, n_synapses=edges.n))
         parts.append((index, edges, values[0], values[1]))
@@ -246,4 +249,5 @@ def build_network(scenario, *, graph=None, check_memory=True) -> Network:
         raise InputError(f"population: at most {2 ** 31 - 1} neurons are supported, got {offset}")
     projections, parts = build_synapses(specs, pops, scenario, seed)
     csr = assemble(offset, parts)
-    return Network(populations=pops, projections=projections, stimuli=stimuli, seed=seed, **csr)
+    return Network(populations=pops, projections=projections, stimuli=stimuli, seed=seed,
+                   plasticity={k: dict(v) for k, v in scenario.plasticity.items()}, **csr)

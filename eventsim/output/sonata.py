@@ -122,11 +122,13 @@ class SonataWriter:
             return g["timestamps"][:], g["node_ids"][:].astype(np.int64)
 
     # ---- end of run ----
-    def finish(self, counters=None, weights=(), extras=()):
+    def finish(self, counters=None, weights=(), extras=(), weight_values=None):
         """Write weights and counters, mark complete, rename OUT.h5.partial -> OUT.h5.
 
         ``extras``: callables ``f(h5file)`` that write further groups (e.g. /learning)
         into the file before it is marked complete.
+        ``weight_values``: the weights to write (all synapses, storage order; default the
+        network's), e.g. ``Simulation.weights()`` for plastic projections.
 
         If the rename fails, the partial file is marked incomplete again before the
         error propagates: no file claims completeness without being the final output."""
@@ -135,6 +137,8 @@ class SonataWriter:
                 wg = f.require_group("weights")
                 for name in weights:
                     src, tgt, w, _ = self.network.synapse_table(name)
+                    if weight_values is not None:
+                        w = weight_values[self.network.proj == self.network.projection(name).index]
                     g = wg.create_group(name)
                     g.create_dataset("source_ids", data=src.astype(np.uint64))
                     g.create_dataset("target_ids", data=tgt.astype(np.uint64))

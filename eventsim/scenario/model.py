@@ -19,10 +19,12 @@ class Scenario:
     #   "init": {state: float | Dist | None}}]   (None = model default, e.g. v = v_rest)
     populations: list
     # [{"name", "kind": "poisson"|"spike_times"|"current", "target": pop name, "ids": list[int] | None,
-    #   poisson: "rate", "weight", "delay"; spike_times: "times" (list[float]), "weight", "delay";
+    #   poisson: "rate" (of the train: rate x indegree when indegree is given), "weight", "delay",
+    #   "indegree" (int, scaled) | None; spike_times: "times" (list[float]), "weight", "delay";
     #   current: "times" (list[float]), "amplitudes" (list[float])}]
     stimuli: list = field(default_factory=list)
-    # [{"name", "source", "target", "rule", one of "p"/"indegree"/"outdegree"/"n"/"pairs" as the rule needs,
+    # [{"name", "source", "target", "rule", one of "p"/"indegree"/"outdegree"/"n"/"pairs" as the rule needs
+    #   (fixed_total_number: "n", scaled, and "p" | None, the probability it came from),
     #   "weight": float | Dist, "delay": float | Dist, "allow_autapses": bool, "allow_multapses": bool,
     #   "plasticity": str | None}]
     projections: list = field(default_factory=list)
@@ -30,12 +32,18 @@ class Scenario:
     plasticity: dict = field(default_factory=dict)
     # {"graph": Path | None}
     network: dict = field(default_factory=lambda: {"graph": None})
+    # [network] scaling, already applied to the fields above (eventsim/scenario/scaling.py):
+    # {"scale": float, "indegree_scale": float, "compensate": bool, "mean_rates": {pop: Hz}}
+    scaling: dict = field(default_factory=lambda: {"scale": 1.0, "indegree_scale": 1.0,
+                                                   "compensate": False, "mean_rates": {}})
     # {"spikes": "all" | list[str], "weights": list[str], ...}
     record: dict = field(default_factory=lambda: {"spikes": "all", "weights": []})
     # {"path": str | None}
     output: dict = field(default_factory=lambda: {"path": None})
     # {"hardware": list[str]}
     energy: dict = field(default_factory=lambda: {"hardware": []})
+    # None, or the normalised [trials] table (eventsim.trials.config): patterns, tags, n_classes, ...
+    trials: dict | None = None
     text: str = ""                 # the scenario text as given (TOML or JSON), for the output file
     path: Path | None = None       # the scenario file, if any
     base_dir: Path = field(default_factory=Path.cwd)  # for relative paths

@@ -33,8 +33,11 @@ TYPES = {
     "pairs": "list of [source id, target id]",
     "names": "list of names",
     "spikes": '"all" or list of population names',
+    "probes": "list of tables",
+    "probe_ids": '"all" or list of integers',
     "hardware": "list of profile names or .toml paths (or one)",
     "table": "table",
+    "patterns": "list of input vectors (lists of numbers)",
 }
 
 # Constraints on numbers; for a distribution they apply to every value it can draw.
@@ -98,6 +101,9 @@ STIMULUS_KINDS = {
                     unit="Hz", check=">=0"),
         "weight": Key("number", "synaptic weight of each input spike (mV for delta, pA for exp synapses)"),
         "delay": Key("number", "delay from emission to arrival", unit="ms", check=">0"),
+        "indegree": Key("integer", "independent sources of `rate` merged into each target's train "
+                                   "(train rate = rate x indegree); scaled by network.indegree_scale; "
+                                   "default: one train of `rate`, never scaled", default=None, check=">=0"),
     },
     "spike_times": {
         "times": Key("numbers", "the same explicit train into every target neuron; repeated times "
@@ -136,9 +142,16 @@ PROJECTION_RULES = {
     "fixed_probability": {"p": Key("number", "connection probability of each pair", check="[0,1]")},
     "fixed_indegree": {"indegree": Key("integer", "sources drawn for each target neuron", check=">=0")},
     "fixed_outdegree": {"outdegree": Key("integer", "targets drawn for each source neuron", check=">=0")},
-    "fixed_total_number": {"n": Key("integer", "synapses drawn in total", check=">=0")},
+    "fixed_total_number": {
+        "n": Key("integer", "synapses drawn in total (give n or p)", default=None, check=">=0"),
+        "p": Key("number", "instead of n: the probability that a pair is connected at least once; "
+                           "n = ln(1 - p) / ln(1 - 1/(N_source N_target)) at full scale (Potjans & "
+                           "Diesmann 2014); p < 1, multapses allowed", default=None, check="[0,1]"),
+    },
     "pairs": {"pairs": Key("pairs", "explicit synapses, population-local ids")},
 }
+# Rules whose keys are alternatives: exactly one of them must be given.
+RULE_ONE_OF = {"fixed_total_number": ("n", "p")}
 MAX_PROJECTIONS = 65535       # the projection index of a synapse is uint16
 
 # ---------------------------------------------------------------- [plasticity.<name>]
@@ -173,10 +186,46 @@ PLASTICITY = {"rule": Key("string", "plasticity rule", choices=tuple(PLASTICITY_
 NETWORK = {
     "graph": Key("path", "GraphML file with the synapses (node attribute population; edge attributes "
                          "weight, delay, optional plasticity)", default=None),
+    "scale": Key("number", "neuron numbers x scale (rounded), n of fixed_total_number x scale x "
+                           "indegree_scale; rules in docs/microcircuit.md", default=1.0, check=">0"),
+    "indegree_scale": Key("number", "in-degrees x indegree_scale (indegree, outdegree, n, p, poisson "
+                                    "stimulus indegree); default: scale", default=None, check=">0"),
+    "compensate": Key("bool", "keep each neuron's input mean and variance when in-degrees are scaled: "
+                              "weights / sqrt(indegree_scale), lost mean input added to i_e (van Albada "
+                              "et al. 2015)", default=False),
+    "mean_rates": Key("table", "rates of the full-scale network per source population, used by "
+                               "compensate (poisson_source: default its rate)", default={}, unit="Hz"),
 }
 RECORD = {
     "spikes": Key("spikes", "populations whose spikes are written", default="all"),
-    "weights": Key("names", "projections whose final weights are written", default=[]),
+    "state": Key("probes", "state probes, one [[record.state]] table per population: population; "
+                           "variables (default [\"v\"]; lif: v, threshold, i_syn, i_ex, i_in, di_ex, "
+                           "di_in; alif also a, threshold = v_th + a); ids (\"all\" or local ids, "
+                           "default \"all\"); interval (ms, > 0, required); start (ms, default 0); "
+                           "stop (ms, default the end). Sampled exactly at start + k interval (after "
+                           "the inputs of that instant), written to /report/<population> (SONATA "
+                           "report, see docs/analysis.md)", default=[]),
+    "weights": Key("names", "projections whose final weights are written (/weights/<projection>; "
+                            "plastic ones as event-by-event updates leave them at the end)", default=[]),
+    "weights_interval": Key("number", "also sample the weights of record.weights every this many ms "
+                                      "(/weights/<projection>/samples: time (n,), weight (n, n_synapses))",
+                            default=None, unit="ms", check=">0"),
+    "weight_events": Key("names", "plastic projections whose every transmitted spike is written with "
+                                  "the weight it carried (/weight_events/<projection>: timestamps, "
+                                  "source_ids, target_ids, weight), like NEST's weight_recorder",
+                         default=[]),
+}
+# one [[record.state]] table (eventsim/output/report.py: what a sample is, the file layout)
+RECORD_STATE = {
+    "population": Key("name", "population whose neurons are sampled (not a source)"),
+    "variables": Key("names", "state variables to sample, e.g. [\"v\", \"threshold\"]; lif: v, threshold, "
+                              "i_syn, i_ex, i_in, di_ex, di_in; alif: also a (threshold = v_th + a)",
+                     default=["v"]),
+    "ids": Key("probe_ids", "neurons sampled: \"all\" or a list of population-local ids", default="all"),
+    "interval": Key("number", "sampling interval", unit="ms", check=">0"),
+    "start": Key("number", "time of the first sample", default=0.0, unit="ms", check=">=0"),
+    "stop": Key("number", "no samples at or after this time (default: the end of the run)",
+                default=None, unit="ms", check=">0"),
 }
 OUTPUT = {
     "path": Key("path", "output HDF5 file (the command line's -o wins)", default=None),
@@ -185,6 +234,40 @@ HARDWARE_NAMES = ("loihi", "truenorth", "spinnaker", "spinnaker2", "cmos45")
 ENERGY = {
     "hardware": Key("hardware", "hardware profiles to price the run on: " + ", ".join(HARDWARE_NAMES)
                                 + ", or a path to a profile .toml file", default=[]),
+}
+
+# ---------------------------------------------------------------- [trials]  (docs/trials.md)
+TRIALS = {
+    "input": Key("name", "spike_source population that receives the encoded patterns"),
+    "output": Key("name", "population whose spikes are decoded into a class"),
+    "patterns": Key("patterns", "input vectors (values in [0, 1]); with encoding = \"delta\" a channel "
+                                "may be a list of samples", default=None),
+    "tags": Key("integers", "class index of each pattern (with patterns)", default=None),
+    "dataset": Key("path", "CSV file instead of patterns/tags: one pattern per row, the tag last",
+                   default=None),
+    "epochs": Key("integer", "training passes over the patterns (each followed by a frozen evaluation); "
+                             "[simulation] duration is replaced by (1 + 2 epochs) n_patterns window",
+                  default=10, check=">0"),
+    "window": Key("number", "presentation window; the network is reset after each", default=20.0,
+                  unit="ms", check=">0"),
+    "shuffle": Key("bool", "present the training patterns in a new random order each epoch", default=True),
+    "shuffle_tags": Key("bool", "control: permute the tags once (keyed by seed) before training",
+                        default=False),
+    "bias": Key("bool", "add an input channel that is always 1 (the last input neuron)", default=False),
+    "encoding": Key("string", "pattern -> input spikes", default="rate", choices=("rate", "latency", "delta")),
+    "rate_max": Key("number", "rate of a channel at value 1 (rate encoding)", default=200.0, unit="Hz",
+                    check=">0"),
+    "latency_max": Key("number", "spike time of a channel at value 0 (latency encoding: t = (1 - x) "
+                                 "latency_max)", default=10.0, unit="ms", check=">0"),
+    "latency_threshold": Key("number", "channels with x <= this do not spike (latency encoding)",
+                             default=0.0),
+    "delta_threshold": Key("number", "change that triggers a spike (delta encoding)", default=0.5,
+                           check=">0"),
+    "delta_off": Key("bool", "delta encoding: OFF spikes on a second set of input neurons", default=False),
+    "sample_interval": Key("number", "time between samples of a signal (delta encoding)", default=1.0,
+                           unit="ms", check=">0"),
+    "decoding": Key("string", "output spikes -> class", default="rate", choices=("rate", "first", "population")),
+    "n_classes": Key("integer", "number of classes; default the largest tag + 1", default=None, check=">0"),
 }
 
 # ---------------------------------------------------------------- distributions
@@ -203,8 +286,10 @@ SECTIONS = {
     "stimulus": Section("array", "Inputs applied to populations from outside the network.", STIMULUS),
     "projection": Section("array", "Synapses from one population to another.", PROJECTION),
     "plasticity": Section("map", "Named plasticity settings that projections refer to.", PLASTICITY),
-    "network": Section("table", "Synapses from a graph file.", NETWORK),
+    "network": Section("table", "Synapses from a graph file; scaling of the whole network.", NETWORK),
     "record": Section("table", "What the output file contains.", RECORD),
     "output": Section("table", "Where the output goes.", OUTPUT),
     "energy": Section("table", "Energy accounting.", ENERGY),
+    "trials": Section("table", "Trial-based learning: present patterns, decode, update (docs/trials.md).",
+                      TRIALS),
 }

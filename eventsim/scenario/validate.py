@@ -18,6 +18,7 @@ from pathlib import Path
 from .. import models
 from ..distributions import Dist
 from ..errors import ScenarioError
+from . import scaling
 from . import schema as S
 from .values import (INVALID, Problems, check_name, check_names, check_number, check_numbers,
                      check_string, check_table, check_value, describe, join)
@@ -58,11 +59,20 @@ def validate(raw, base_dir: Path) -> dict:
     record = _record(p, raw.get("record", {}), pops, projections, network)
     output = _output(p, raw.get("output", {}), base_dir)
     energy = _energy(p, raw.get("energy", {}), base_dir)
+    from ..trials.config import validate_trials
+    trials = validate_trials(p, raw.get("trials"), S.TRIALS, pops, populations, plasticity, projections,
+                             base_dir)
+    if trials is not None and simulation:
+        simulation["duration"] = trials["duration"]   # the trial loop decides how long it runs
+    network, scale = scaling.split(network)
+    scaling.check_mean_rates(p, scale, pops)
+    if not p:   # scaling needs valid values; it reports what only the scaled sizes show
+        scaling.apply(p, scale, network, populations, stimuli, projections)
     if p:
         raise ScenarioError(p.messages)
     return dict(simulation=simulation, populations=populations, stimuli=stimuli,
                 projections=projections, plasticity=plasticity, network=network, record=record,
-                output=output, energy=energy)
+                output=output, energy=energy, scaling=scale, trials=trials)
 
 
 # ---------------------------------------------------------------- helpers
@@ -378,6 +388,7 @@ def _projections(p, raw, pops, plasticity):
         t = check_table(p, path, r, keys, known=known)
         if rule:
             _other_keys(p, path, r, rule, rule_keys, "rule", rule)
+            _one_of(p, path, r, rule)
         source = _pop_ref(p, join(path, "source"), t["source"], pops, "source")
         target = _pop_ref(p, join(path, "target"), t["target"], pops, "target")
         if rule and source and target and source.size and target.size:
@@ -389,6 +400,15 @@ def _projections(p, raw, pops, plasticity):
     _assign_names(p, "projection", entries)
     order = ["name", "source", "target", "rule"]
     return [{k: t[k] for k in order + [k for k in t if k not in order]} for t in out]
+
+
+def _one_of(p, path, raw, rule):
+    """Exactly one of a rule's alternative keys (schema.RULE_ONE_OF) is given."""
+    keys = S.RULE_ONE_OF.get(rule, ())
+    given = [k for k in keys if k in raw]
+    if keys and len(given) != 1:
+        what = "both " + " and ".join(given) if given else "neither " + " nor ".join(keys)
+        p.add(path, f"rule {rule!r} takes exactly one of {', '.join(keys)}, got {what}")
 
 
 def _connectivity(p, path, t, rule, src, tgt, src_name, tgt_name):
@@ -465,7 +485,9 @@ def _plastic_weight(p, path, t, plasticity):
     def got(x, fix):
         return f"got {w:g}" if isinstance(w, float) else f"this distribution reaches {x:g} ({fix})"
 
-    if lo < 0:
+    rule = plasticity[label]
+    event_rule = isinstance(rule, dict) and S.PLASTICITY_RULES.get(rule.get("rule"), {}).get("kind") == "event"
+    if lo < 0 and event_rule:   # trial rules (emotion) allow signed weights
         p.add(join(path, "weight"), f"must be >= 0 for a plastic projection (plasticity {label!r}), "
                                     + got(lo, "set min >= 0"))
     rule = plasticity[label]
@@ -492,9 +514,10 @@ def _file(p, key, base_dir, name, what="file", must_exist=True):
 
 def _network(p, raw, base_dir):
     t = check_table(p, "network", raw, S.NETWORK)
-    if t is None or not isinstance(t["graph"], str):
-        return {"graph": None}
-    return {"graph": _file(p, "network.graph", base_dir, t["graph"])}
+    if t is None:
+        return scaling.defaults()
+    t["graph"] = _file(p, "network.graph", base_dir, t["graph"]) if isinstance(t["graph"], str) else None
+    return t
 
 
 def _record(p, raw, pops, projections, network):
@@ -511,15 +534,54 @@ def _record(p, raw, pops, projections, network):
             _pop_ref(p, f"record.spikes[{i}]", name, pops, "source")
     else:
         p.add("record.spikes", f"must be \"all\" or a list of population names, got {describe(spikes)}")
+    t["state"] = _state_probes(p, t["state"], pops)
     names = [q["name"] for q in projections if isinstance(q.get("name"), str)]
     if len(names) < len(projections):   # a projection without a usable name: references can't be judged
         return t
-    for i, name in enumerate(t["weights"] or []):
-        if name not in names and not (network["graph"] and _graph_projection_name(name, pops)):
-            hint = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
-            p.add(f"record.weights[{i}]", f"unknown projection {name!r}"
-                  + (f" (did you mean {hint[0]!r}?)" if hint else f" (known: {', '.join(names) or 'none'})"))
+    for key in ("weights", "weight_events"):
+        for i, name in enumerate(t[key] or []):
+            if name not in names and not (network["graph"] and _graph_projection_name(name, pops)):
+                hint = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+                p.add(f"record.{key}[{i}]", f"unknown projection {name!r}"
+                      + (f" (did you mean {hint[0]!r}?)" if hint else f" (known: {', '.join(names) or 'none'})"))
+    plastic = {q["name"] for q in projections if q.get("plasticity")}
+    for i, name in enumerate(t["weight_events"] or []):
+        if name in names and name not in plastic:
+            p.add(f"record.weight_events[{i}]", f"projection {name!r} is not plastic (its weight never changes)")
+    if t["weights_interval"] is not None and not t["weights"]:
+        p.add("record.weights_interval", "samples the weights of record.weights, which is empty")
     return t
+
+
+def _state_probes(p, raw, pops):
+    """[[record.state]]: each a table of S.RECORD_STATE, at most one per population; the
+    model-dependent checks (variables, ids, times) are the probe's own (output.report)."""
+    from ..output.report import check_probe
+    if not isinstance(raw, list):
+        p.add("record.state", f"must be a list of tables ([[record.state]] in TOML), got {describe(raw)}")
+        return []
+    out, seen = [], set()
+    for i, r in enumerate(raw):
+        path = f"record.state[{i}]"
+        t = check_table(p, path, r, S.RECORD_STATE)
+        if t is None:
+            continue
+        ref = _pop_ref(p, join(path, "population"), t["population"], pops, "source")
+        if ref is None or ref.model is None or ref.size is None:
+            continue
+        if t["population"] in seen:
+            p.add(join(path, "population"), f"{t['population']!r} already has a state probe")
+        seen.add(t["population"])
+        # keys already reported stand in with harmless values, so the others are still checked
+        bad = {k for k in t if t[k] is INVALID}
+        ok = {k: (dict(variables=["v"], ids="all", interval=1.0, start=0.0, stop=None)[k] if k in bad
+                  else t[k]) for k in ("variables", "ids", "interval", "start", "stop")}
+        for msg in check_probe(path, ref.model.name, ref.size, **ok):
+            key, text = msg.split(":", 1)
+            if not any(key == join(path, k) or key.startswith(join(path, k) + "[") for k in bad):
+                p.add(key, text.strip())
+        out.append(t)
+    return out
 
 
 def _graph_projection_name(name, pops):

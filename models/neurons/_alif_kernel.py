@@ -50,7 +50,9 @@ PARAM_DTYPE = np.dtype(_lif.PARAM_DTYPE.descr + [
     ("delta_th", "f8"),
     ("inv_tau_a", "f8"),   # 1/tau_a
 ])
+# LIF's recordables (threshold = v_th + a here) and the adaptation a itself
 RECORDABLE = _lif.RECORDABLE + ("a",)
+RECORDABLE_UNITS = _lif.RECORDABLE_UNITS + ("mV",)
 
 
 def pack_params(pop):
@@ -141,8 +143,13 @@ def refractory_period(p):
     return p.t_ref
 
 
+def recordable(s, p):
+    """The RECORDABLE values of state s: LIF's, with the moving threshold v_th + a, then a."""
+    return (s[0], p.v_th + s[5], s[1] + s[2], s[1], s[2], s[3], s[4], s[5])
+
+
 FUNCTIONS = ("phi", "psp", "psp_bound", "psi", "chi", "apsp", "q_peak", "apsp_bound", "v_inf",
              "lif_evolve", "lif_evolve_refractory", "lif_receive", "lif_gap", "lif_gap_bound",
              "load", "store", "membrane", "evolve", "evolve_refractory", "receive", "gap_now", "gap",
-             "gap_bound", "spike_reset", "refractory_period")
+             "gap_bound", "spike_reset", "refractory_period", "recordable")
 CPU = compile_functions(globals(), FUNCTIONS, "cpu")

@@ -55,7 +55,10 @@ PARAM_DTYPE = np.dtype([(name, "f8") for name in USER_PARAMS] + [
     ("v_inf0", "f8"),     # v_rest + i_e R
     ("inv_c", "f8"),      # 1 / c_m
 ])
-RECORDABLE = ("v", "i_ex", "i_in", "di_ex", "di_in")
+# what a state probe can sample (``recordable`` returns them in this order), and their units;
+# i_ex/i_in are the synaptic currents (alpha too), di_ex/di_in the alpha synapses' inner variable
+RECORDABLE = ("v", "threshold", "i_syn", "i_ex", "i_in", "di_ex", "di_in")
+RECORDABLE_UNITS = ("mV", "mV", "pA", "pA", "pA", "pA/ms", "pA/ms")
 
 
 def _tstar(a, b):
@@ -322,6 +325,11 @@ def refractory_period(p):
     return p.t_ref
 
 
+def recordable(s, p):
+    """The RECORDABLE values of state s (a pure read: v, threshold v_th, I_ex + I_in, ...)."""
+    return (s[0], p.v_th, s[1] + s[2], s[1], s[2], s[3], s[4])
+
+
 FUNCTIONS = ("phi", "psp", "psp_bound", "psi", "chi", "apsp", "q_peak", "apsp_bound", "v_inf", "load", "store", "evolve", "evolve_refractory",
-             "receive", "gap_now", "gap", "gap_bound", "spike_reset", "refractory_period")
+             "receive", "gap_now", "gap", "gap_bound", "spike_reset", "refractory_period", "recordable")
 CPU = compile_functions(globals(), FUNCTIONS, "cpu")

@@ -1,0 +1,112 @@
+"""The emotion rule's update (equations: models/plasticity/emotion.py, docs/trials.md).
+
+Per presentation: ``emotion_value`` grades the answer, ``eligibility`` gives E for each
+synapse of a projection, ``EmotionProjection.update`` applies S e E, the perturbation,
+the normalisation and the bounds to the network's weights in place.
+"""
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+
+def emotion_value(kind, label, tag, scores, reward, punishment):
+    """e(output, tag) in (-1, 1): see the rule's equations."""
+    if label != tag:
+        return -punishment
+    if kind == "binary":
+        return reward
+    other = np.delete(scores, tag).max(initial=0.0)
+    total = scores[tag] + other
+    m = (scores[tag] - other) / total if total > 0 else -1.0
+    return reward * (1.0 - m)
+
+
+@numba.njit(cache=True)
+def _trace_eligibility(src, tgt, delay, ptr, times, t_end, tau_pre, tau_e, out):
+    """E_s = sum_{post spikes t} sum_{pre spikes u, u + d <= t} e^{-(t-u-d)/tau_pre} e^{-(t_end-t)/tau_e}.
+    ``ptr``/``times``: each neuron's spike times (sorted), CSR by global id."""
+    for s in range(src.shape[0]):
+        i, j, d = src[s], tgt[s], delay[s]
+        acc = 0.0
+        for b in range(ptr[j], ptr[j + 1]):
+            t = times[b]
+            x = 0.0
+            for a in range(ptr[i], ptr[i + 1]):
+                u = times[a] + d
+                if u > t:
+                    break
+                x += math.exp(-(t - u) / tau_pre)
+            acc += x * math.exp(-(t_end - t) / tau_e)
+        out[s] = acc
+
+
+def spike_csr(n_neurons, times, gids):
+    """(ptr, times) of spikes grouped by global neuron id, each neuron's times sorted."""
+    order = np.lexsort((times, gids))
+    ptr = np.zeros(n_neurons + 1, dtype=np.int64)
+    np.cumsum(np.bincount(gids, minlength=n_neurons), out=ptr[1:])
+    return ptr, np.ascontiguousarray(times[order], dtype=np.float64)
+
+
+class EmotionProjection:
+    """One projection under the emotion rule: its synapse indices into ``net.weight`` and
+    its rule parameters (a normalised ``[plasticity.<label>]`` table)."""
+
+    def __init__(self, net, name, params):
+        self.net = net
+        self.name = name
+        self.p = params
+        pr = net.projection(name)
+        self.sel = np.flatnonzero(net.proj == pr.index)
+        self.src = net.sources()[self.sel].astype(np.int64)
+        self.tgt = net.target[self.sel].astype(np.int64)
+        self.delay = np.ascontiguousarray(net.delays()[self.sel], dtype=np.float64)
+        self.w_initial = net.weight[self.sel].copy()
+        # post neuron of each synapse, 0..n_post-1, for per-post normalisation
+        self.post, self.post_index = np.unique(self.tgt, return_inverse=True)
+        norm2 = np.bincount(self.post_index, weights=self.w_initial ** 2, minlength=self.post.size)
+        self.l2_initial = np.sqrt(norm2)
+
+    @property
+    def weights(self):
+        return self.net.weight[self.sel]
+
+    def eligibility(self, fired, spikes, t_end):
+        """E per synapse: ``fired`` bool per global id (binary), or ``spikes`` = (ptr, times)
+        CSR of the presentation's spikes by global id (trace), ``t_end`` the window end."""
+        if self.p["eligibility"] == "binary":
+            return (fired[self.src] & fired[self.tgt]).astype(np.float64)
+        out = np.zeros(self.sel.size)
+        ptr, times = spikes
+        _trace_eligibility(self.src, self.tgt, self.delay, ptr, times, float(t_end),
+                           float(self.p["tau_pre"]), float(self.p["tau_e"]), out)
+        return out
+
+    def update(self, e, elig, rng=None, fired=None):
+        """Apply S e E (+ perturbation, normalisation, bounds) to net.weight; returns the
+        rule's dw (before perturbation and bounds)."""
+        p = self.p
+        dw = p["sensitivity"] * e * elig
+        if p["normalise"] == "zero_mean":
+            n = np.bincount(self.post_index, minlength=self.post.size)
+            mean = np.bincount(self.post_index, weights=dw, minlength=self.post.size) / np.maximum(n, 1)
+            dw = dw - mean[self.post_index]
+        w = self.net.weight[self.sel] + dw
+        if p["homeostasis"] > 0 and fired is not None:
+            w += p["homeostasis"] * (fired[self.src] & ~fired[self.tgt])
+        if p["perturbation"] > 0 and rng is not None:
+            w += rng.normal(0.0, p["perturbation"], w.size)
+        if p["normalise"] == "l2":
+            norm = np.sqrt(np.bincount(self.post_index, weights=w ** 2, minlength=self.post.size))
+            scale = np.divide(self.l2_initial, norm, out=np.ones_like(norm), where=norm > 0)
+            w *= scale[self.post_index]
+        np.clip(w, p["w_min"], p["w_max"], out=w)
+        self.net.weight[self.sel] = w
+        return dw
+
+    def reset_weights(self):
+        """Put the projection's weights back to their values when this object was made."""
+        self.net.weight[self.sel] = self.w_initial

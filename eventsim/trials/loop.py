@@ -1,0 +1,189 @@
+"""The trial loop: present a pattern for a window, decode, grade, update, reset, go on.
+
+One presentation at simulated time t0: the input population's trains become the
+encoded pattern shifted by t0, the network runs to t0 + window, the output spikes
+of [t0, t0 + window) are decoded, then (training only) every emotion projection is
+updated and the network is reset (state back to init, in-flight arrivals dropped),
+so presentations do not leak into each other. Epoch k: a training pass (patterns in
+an order drawn from (seed, k) when shuffling), then a frozen evaluation pass (no
+update, no perturbation, every pattern once, in dataset order). An evaluation pass
+also precedes training (``initial_accuracy``). Randomness (Poisson inputs, order,
+perturbation) comes from numpy Generators keyed by (seed, purpose, epoch, step): the
+same seed gives the same run.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..engine.simulation import SpikeRecorder
+from .decoding import decode
+from .emotion import EmotionProjection, emotion_value, spike_csr
+from .encoding import delta_encode, latency_encode, rate_encode
+
+_TRAIN, _EVAL, _ORDER, _NOISE, _TAGS = 1, 2, 3, 4, 5   # stream purposes
+
+
+class TeeSink:
+    """Forwards spikes to another sink (the output file) and keeps them for the loop."""
+
+    def __init__(self, network, inner=None):
+        self.inner = inner
+        self.recorder = SpikeRecorder(network)
+
+    def append(self, t, gid):
+        self.recorder.append(t, gid)
+        if self.inner is not None:
+            self.inner.append(t, gid)
+
+    def commit(self, t):
+        if self.inner is not None:
+            self.inner.commit(t)
+
+    def spikes(self, population):
+        return self.recorder.spikes(population)
+
+    def take(self, population):
+        return self.recorder.take(population)
+
+
+@dataclass
+class LearningHistory:
+    """Per-epoch learning curves (all arrays have one entry per epoch)."""
+    accuracy: list = field(default_factory=list)        # frozen evaluation after the epoch
+    train_accuracy: list = field(default_factory=list)  # answers given while training
+    mean_abs_dw: list = field(default_factory=list)     # mean |w_end - w_start| over plastic synapses
+    mean_emotion: list = field(default_factory=list)
+    dw: dict = field(default_factory=dict)              # projection -> per-epoch mean |dw|
+    initial_accuracy: float = float("nan")
+    predictions: np.ndarray | None = None               # final evaluation, per pattern
+    tags: np.ndarray | None = None
+    wall_s: float = 0.0
+
+
+class TrialRunner:
+    """Runs the [trials] loop of a scenario on a Simulation.
+
+    ``trials``: the normalised [trials] dict (``scenario.trials``); ``plasticity``: the
+    scenario's [plasticity] tables; ``seed``: keys every random draw of the loop."""
+
+    def __init__(self, sim, trials, plasticity, seed):
+        self.sim = sim
+        self.net = sim.network
+        self.cfg = trials
+        self.seed = int(seed)
+        if not isinstance(sim.sink, TeeSink):
+            sim.sink = TeeSink(self.net, sim.sink)
+        self.patterns = [np.asarray(x, dtype=object if trials["encoding"] == "delta" else np.float64)
+                         for x in trials["patterns"]]
+        tags = np.asarray(trials["tags"], dtype=np.int64)
+        if trials.get("shuffle_tags"):
+            tags = np.random.default_rng([self.seed, _TAGS]).permutation(tags)
+        self.tags = tags
+        self.output = self.net.population(trials["output"])
+        self.input = self.net.population(trials["input"])
+        self.rules = [EmotionProjection(self.net, pr.name, plasticity[pr.plasticity])
+                      for pr in self.net.projections
+                      if pr.plasticity and plasticity.get(pr.plasticity, {}).get("rule") == "emotion"]
+        self.pops = sorted({self.output.name} | {self.net.projection(r.name).source for r in self.rules}
+                           | {self.net.projection(r.name).target for r in self.rules})
+
+    # ---- one presentation ----
+    def encode(self, x, rng):
+        c = self.cfg
+        x = list(x) + ([1.0] if c["bias"] else [])
+        if c["encoding"] == "rate":
+            return rate_encode(np.asarray(x, dtype=np.float64), c["window"], c["rate_max"], rng)
+        if c["encoding"] == "latency":
+            return latency_encode(np.asarray(x, dtype=np.float64), c["latency_max"], c["latency_threshold"])
+        width = max(len(v) if isinstance(v, (list, np.ndarray)) else 1 for v in x)
+        sig = np.array([np.broadcast_to(np.asarray(v, dtype=np.float64), (width,)) if np.ndim(v) == 0
+                        else np.asarray(v, dtype=np.float64) for v in x])
+        return delta_encode(sig, c["sample_interval"], c["delta_threshold"], c["delta_off"])
+
+    def present(self, k, rng, learn, noise_rng=None):
+        """Present pattern k; returns (label, emotion). With ``learn`` the rule updates."""
+        sim, c = self.sim, self.cfg
+        t0 = sim.t
+        t_end = t0 + c["window"]
+        sim.set_spike_times(self.input.name, [t0 + tr for tr in self.encode(self.patterns[k], rng)])
+        sim.run(t_end)
+        spikes = {p: sim.sink.take(p) for p in self.pops}
+        for p in sim.sink.recorder._t:      # forget what the loop does not read
+            if p not in spikes:
+                sim.sink.take(p)
+        ot, oi = spikes[self.output.name]
+        label, scores = decode(c["decoding"], ot, oi, self.output.size, c["n_classes"])
+        tag = int(self.tags[k])
+        e = 0.0
+        if learn and self.rules:
+            fired, csr = self._activity(spikes)
+            for r in self.rules:
+                e = emotion_value(r.p["emotion"], label, tag, scores, r.p["reward"], r.p["punishment"])
+                r.update(e, r.eligibility(fired, csr, t_end), noise_rng, fired)
+        sim.reset_state()
+        return label, e
+
+    def _activity(self, spikes):
+        n = self.net.n_neurons
+        ts, gs = [], []
+        for p, (t, i) in spikes.items():
+            ts.append(t)
+            gs.append(i + self.net.population(p).offset)
+        t = np.concatenate(ts) if ts else np.zeros(0)
+        g = np.concatenate(gs).astype(np.int64) if gs else np.zeros(0, dtype=np.int64)
+        fired = np.zeros(n, dtype=bool)
+        fired[g] = True
+        csr = spike_csr(n, t, g) if any(r.p["eligibility"] == "trace" for r in self.rules) else None
+        return fired, csr
+
+    # ---- passes ----
+    def evaluate(self, epoch=0):
+        """Frozen evaluation: every pattern once, dataset order; returns (accuracy, labels)."""
+        labels = np.array([self.present(k, np.random.default_rng([self.seed, _EVAL, epoch, k]), False)[0]
+                           for k in range(len(self.patterns))])
+        return float(np.mean(labels == self.tags)), labels
+
+    def train_epoch(self, epoch):
+        """One training pass; returns (training accuracy, mean emotion, per-projection mean |dw|)."""
+        n = len(self.patterns)
+        order = (np.random.default_rng([self.seed, _ORDER, epoch]).permutation(n) if self.cfg["shuffle"]
+                 else np.arange(n))
+        before = [r.weights.copy() for r in self.rules]
+        correct, emotions = 0, []
+        for step, k in enumerate(order):
+            label, e = self.present(int(k), np.random.default_rng([self.seed, _TRAIN, epoch, step]), True,
+                                    np.random.default_rng([self.seed, _NOISE, epoch, step]))
+            correct += label == self.tags[k]
+            emotions.append(e)
+        dws = {r.name: float(np.mean(np.abs(r.weights - b))) if b.size else 0.0
+               for r, b in zip(self.rules, before)}
+        return correct / n, float(np.mean(emotions)), dws
+
+    def run(self, progress=None):
+        import time
+        t_wall = time.perf_counter()
+        h = LearningHistory(tags=self.tags.copy())
+        h.initial_accuracy, _ = self.evaluate(0)
+        h.dw = {r.name: [] for r in self.rules}
+        n_syn = sum(r.sel.size for r in self.rules)
+        for epoch in range(1, self.cfg["epochs"] + 1):
+            acc_train, e_mean, dws = self.train_epoch(epoch)
+            acc, h.predictions = self.evaluate(epoch)
+            h.accuracy.append(acc)
+            h.train_accuracy.append(acc_train)
+            h.mean_emotion.append(e_mean)
+            for r in self.rules:
+                h.dw[r.name].append(dws[r.name])
+            h.mean_abs_dw.append(sum(dws[r.name] * r.sel.size for r in self.rules) / n_syn if n_syn else 0.0)
+            if progress is not None:
+                progress.update(2 * len(self.patterns) * self.cfg["window"])
+        h.wall_s = time.perf_counter() - t_wall
+        return h
+
+
+def run_trials(sim, scenario, progress=None):
+    """Run the scenario's [trials] loop on ``sim``; returns (LearningHistory, TrialRunner)."""
+    runner = TrialRunner(sim, scenario.trials, scenario.plasticity, scenario.seed)
+    return runner.run(progress), runner
