@@ -71,9 +71,31 @@ def _model(model):
     return "\n".join(out)
 
 
+PLASTICITY_INTRO = """\
+# Plasticity rules
+
+Every rule a `[plasticity.<label>]` table can name with `rule = "<name>"` (declared in
+models/plasticity/), with its update and keys. "event" rules are applied spike by spike
+inside the engine (eventsim/engine/plasticity.py); "trial" rules between presentations
+of a trial loop (docs/trials.md).
+"""
+
+
+def _rule(rule):
+    rows = ["| key | default | unit | constraint | meaning |", "|---|---|---|---|---|"]
+    for name, prm in rule.params.items():
+        rows.append(f"| `{name}` | {_default(prm)} | {prm.unit or '-'} | {_constraint(prm)} | {_cell(prm.doc)} |")
+    return "\n".join([f"## `{rule.name}` ({rule.kind})\n", f"{rule.doc}\n", "Update:\n",
+                      "```\n" + rule.equations.rstrip("\n") + "\n```\n",
+                      "Keys (`[plasticity.<label>]`):\n\n" + "\n".join(rows) + "\n",
+                      f"Source: {_cell(rule.source)}\n"])
+
+
 def models_markdown() -> str:
-    """The full model page, one section per registered model (sorted by name)."""
-    return "\n".join([INTRO] + [_model(m) for _, m in sorted(models.neuron_models().items())])
+    """The full model page: one section per registered neuron model and plasticity rule."""
+    from .models.plasticity import plasticity_rules
+    return "\n".join([INTRO] + [_model(m) for _, m in sorted(models.neuron_models().items())]
+                     + [PLASTICITY_INTRO] + [_rule(r) for _, r in sorted(plasticity_rules().items())])
 
 
 def main(argv=None):

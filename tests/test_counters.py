@@ -168,3 +168,27 @@ def test_counters_do_not_depend_on_how_the_run_is_split(split):
     for t in split:
         sim.run(t)
     check(net, sim)
+
+
+def test_plastic_projection():
+    """STDP projection: spikes, updates and synaptic events recounted as for static ones; the
+    plasticity updates recounted from their README definition."""
+    d = scenario(
+        [{"name": "drive", "size": 30, "model": "poisson_source", "params": {"rate": 30.0}},
+         lif("a", 8, synapse="exp", tau_syn_ex=2.0)],
+        [{"name": "ff", "source": "drive", "target": "a", "rule": "fixed_indegree", "indegree": 20,
+          "weight": {"uniform": [200.0, 600.0]}, "delay": {"uniform": [0.5, 2.5]}, "plasticity": "s"}])
+    d["plasticity"] = {"s": {"rule": "stdp", "lambda": 0.05, "w_max": 800.0}}
+    _, net, sim = run(d)
+    c = check(net, sim)
+    st, sg, _, _ = recount(net, sim, c["t_stop"])
+    src, tgt, _, dl = net.synapse_table()
+    expected = 0
+    for s in range(src.size):
+        pre = st[sg == src[s]]
+        post = st[sg == tgt[s]]
+        if pre.size:
+            expected += pre.size + int(np.sum(post + dl[s] <= pre[-1]))
+    assert int(c["projections"]["ff"]["plasticity_updates"]) == expected
+    assert np.sum(c["populations"]["a"]["spike_count"]) > 20
+    assert not np.array_equal(sim.weights("ff"), net.synapse_table("ff")[2])

@@ -78,8 +78,6 @@ def analyze_file(path, plots_dir=None, bin_ms=None, t_start=None, t_stop=None):
         result["plots"] = write_plots(sf, summary, plots_dir)
         from .state_plot import write_state_plots   # recorded state (/report), if any
         result["plots"] += write_state_plots(path, plots_dir, t_start, t_stop)
-        from .learning import write_learning_plot   # learning curves (/learning), if any
-        result["plots"] += write_learning_plot(path, plots_dir)
     return result
 
 

@@ -12,8 +12,14 @@ import numba
 import numpy as np
 
 
-def emotion_value(kind, label, tag, scores, reward, punishment):
-    """e(output, tag) in (-1, 1): see the rule's equations."""
+def emotion_value(kind, label, tag, scores, reward, punishment, margin_scale=2.0):
+    """e(output, tag) in (-1, 1): see the rule's equations. ``scores``: spike counts per class."""
+    if kind == "tanh":
+        # graded by the spike-count margin of the right class over the best wrong one, so a
+        # right answer by a small margin still learns and a tie or silence (m = 0) does nothing
+        other = np.delete(scores, tag).max(initial=0.0)
+        m = math.tanh((scores[tag] - other) / margin_scale)
+        return (reward if m > 0 else punishment) * m
     if label != tag:
         return -punishment
     if kind == "binary":
@@ -43,6 +49,16 @@ def _trace_eligibility(src, tgt, delay, ptr, times, t_end, tau_pre, tau_e, out):
         out[s] = acc
 
 
+def _layer_rate(counts, start, stop):
+    """v: counts of global ids [start, stop) divided by the layer's largest count (0 when
+    the layer is silent), as an array indexed by global id (zeros outside the layer)."""
+    v = np.zeros(counts.size)
+    top = counts[start:stop].max(initial=0.0)
+    if top > 0:
+        v[start:stop] = counts[start:stop] / top
+    return v
+
+
 def spike_csr(n_neurons, times, gids):
     """(ptr, times) of spikes grouped by global neuron id, each neuron's times sorted."""
     order = np.lexsort((times, gids))
@@ -65,6 +81,11 @@ class EmotionProjection:
         self.tgt = net.target[self.sel].astype(np.int64)
         self.delay = np.ascontiguousarray(net.delays()[self.sel], dtype=np.float64)
         self.w_initial = net.weight[self.sel].copy()
+        # the pre and post populations' global id ranges, for per-layer normalised counts
+        pre, post = net.population(pr.source), net.population(pr.target)
+        self.pre_range = (pre.offset, pre.offset + pre.size)
+        self.post_range = (post.offset, post.offset + post.size)
+        self.sigma_scale = 1.0      # perturbation multiplier (the loop decays it per epoch)
         # post neuron of each synapse, 0..n_post-1, for per-post normalisation
         self.post, self.post_index = np.unique(self.tgt, return_inverse=True)
         norm2 = np.bincount(self.post_index, weights=self.w_initial ** 2, minlength=self.post.size)
@@ -74,11 +95,14 @@ class EmotionProjection:
     def weights(self):
         return self.net.weight[self.sel]
 
-    def eligibility(self, fired, spikes, t_end):
-        """E per synapse: ``fired`` bool per global id (binary), or ``spikes`` = (ptr, times)
-        CSR of the presentation's spikes by global id (trace), ``t_end`` the window end."""
+    def eligibility(self, fired, spikes, t_end, counts=None):
+        """E per synapse: ``fired`` bool per global id (binary), ``spikes`` = (ptr, times)
+        CSR of the presentation's spikes by global id (trace), ``t_end`` the window end,
+        ``counts`` spike count per global id (count)."""
         if self.p["eligibility"] == "binary":
             return (fired[self.src] & fired[self.tgt]).astype(np.float64)
+        if self.p["eligibility"] == "count":
+            return _layer_rate(counts, *self.pre_range)[self.src] * _layer_rate(counts, *self.post_range)[self.tgt]
         out = np.zeros(self.sel.size)
         ptr, times = spikes
         _trace_eligibility(self.src, self.tgt, self.delay, ptr, times, float(t_end),
@@ -98,7 +122,7 @@ class EmotionProjection:
         if p["homeostasis"] > 0 and fired is not None:
             w += p["homeostasis"] * (fired[self.src] & ~fired[self.tgt])
         if p["perturbation"] > 0 and rng is not None:
-            w += rng.normal(0.0, p["perturbation"], w.size)
+            w += rng.normal(0.0, p["perturbation"] * self.sigma_scale, w.size)
         if p["normalise"] == "l2":
             norm = np.sqrt(np.bincount(self.post_index, weights=w ** 2, minlength=self.post.size))
             scale = np.divide(self.l2_initial, norm, out=np.ones_like(norm), where=norm > 0)

@@ -118,10 +118,11 @@ class TrialRunner:
         tag = int(self.tags[k])
         e = 0.0
         if learn and self.rules:
-            fired, csr = self._activity(spikes)
+            fired, csr, counts = self._activity(spikes)
             for r in self.rules:
-                e = emotion_value(r.p["emotion"], label, tag, scores, r.p["reward"], r.p["punishment"])
-                r.update(e, r.eligibility(fired, csr, t_end), noise_rng, fired)
+                e = emotion_value(r.p["emotion"], label, tag, scores, r.p["reward"], r.p["punishment"],
+                                  r.p["margin_scale"])
+                r.update(e, r.eligibility(fired, csr, t_end, counts), noise_rng, fired)
         sim.reset_state()
         return label, e
 
@@ -133,10 +134,9 @@ class TrialRunner:
             gs.append(i + self.net.population(p).offset)
         t = np.concatenate(ts) if ts else np.zeros(0)
         g = np.concatenate(gs).astype(np.int64) if gs else np.zeros(0, dtype=np.int64)
-        fired = np.zeros(n, dtype=bool)
-        fired[g] = True
+        counts = np.bincount(g, minlength=n).astype(np.float64)
         csr = spike_csr(n, t, g) if any(r.p["eligibility"] == "trace" for r in self.rules) else None
-        return fired, csr
+        return counts > 0, csr, counts
 
     # ---- passes ----
     def evaluate(self, epoch=0):
@@ -151,6 +151,8 @@ class TrialRunner:
         order = (np.random.default_rng([self.seed, _ORDER, epoch]).permutation(n) if self.cfg["shuffle"]
                  else np.arange(n))
         before = [r.weights.copy() for r in self.rules]
+        for r in self.rules:    # the perturbation shrinks geometrically over the epochs
+            r.sigma_scale = r.p["perturbation_decay"] ** (epoch - 1)
         correct, emotions = 0, []
         for step, k in enumerate(order):
             label, e = self.present(int(k), np.random.default_rng([self.seed, _TRAIN, epoch, step]), True,

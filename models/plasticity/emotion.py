@@ -26,10 +26,15 @@ RULE = PlasticityRule(
         "emotion = \"binary\": e = reward if y = c else -punishment; "
         "emotion = \"margin\": m = (n_c - max_{k != c} n_k) / (n_c + max_{k != c} n_k) (m = -1 when "
         "no output neuron fired), e = reward (1 - m) if y = c else -punishment; "
+        "emotion = \"tanh\": t = tanh((n_c - max_{k != c} n_k) / margin_scale), e = reward t if t > 0 "
+        "else punishment t (a tie or silence gives 0); "
         "eligibility = \"binary\": E_ij = v_i v_j, v = 1 if the neuron fired in the window; "
         "eligibility = \"trace\": E_ij = sum_{post spikes t} x_i(t) exp(-(T - t)/tau_e), "
         "x_i(t) = sum_{pre spikes s, s + d_ij <= t} exp(-(t - s - d_ij)/tau_pre), T = window end; "
-        "dw_ij = S e E_ij; w_ij += dw_ij + sigma xi_ij (xi ~ N(0, 1), each training presentation); "
+        "eligibility = \"count\": E_ij = v_i v_j, v = n / max(n over the neuron's population) "
+        "(spike counts n in the window); "
+        "dw_ij = S e E_ij; w_ij += dw_ij + sigma decay^(epoch - 1) xi_ij (xi ~ N(0, 1), each training "
+        "presentation); "
         "normalise = \"zero_mean\": dw of the synapses onto each post neuron j minus their mean "
         "(total input to j kept); normalise = \"l2\": w_.j rescaled to its initial L2 norm; "
         "homeostasis: w_ij += h v_i (1 - v_j) (silent post neurons regain input from active pre "
@@ -39,16 +44,23 @@ RULE = PlasticityRule(
     params={
         "sensitivity": Param(0.5, "", "S: step of w per unit of e E (the weight's unit: mV for delta "
                                       "synapses, pA for current synapses)", ">0"),
-        "emotion": Param("binary", "", "emotion function e(output, tag)", choices=("binary", "margin")),
+        "emotion": Param("binary", "", "emotion function e(output, tag)",
+                         choices=("binary", "margin", "tanh")),
+        "margin_scale": Param(2.0, "", "spikes: the count margin at which e = tanh(1) of its amplitude "
+                                       "(emotion = \"tanh\")", ">0"),
         "reward": Param(0.5, "", "e when the output matches the tag (0 < reward < 1)", ">0"),
         "punishment": Param(0.5, "", "-e when it does not (0 < punishment < 1)", ">0"),
         "eligibility": Param("binary", "", "binary: E = v_pre v_post (the notebook); trace: decaying "
-                                           "pre-before-post traces", choices=("binary", "trace")),
+                                           "pre-before-post traces; count: E = v_pre v_post with v the "
+                                           "spike count over the layer's largest count",
+                                           choices=("binary", "trace", "count")),
         "tau_pre": Param(10.0, "ms", "decay of the pre trace x (eligibility = \"trace\")", ">0"),
         "tau_e": Param(20.0, "ms", "decay of the eligibility up to the end of the window "
                                    "(eligibility = \"trace\")", ">0"),
         "perturbation": Param(0.0, "", "sigma: std of the Gaussian noise added to every weight at each "
                                        "training presentation (weight unit); 0 = off", ">=0"),
+        "perturbation_decay": Param(1.0, "", "the perturbation's std is sigma * decay^(epoch - 1); "
+                                             "1 = constant", ">0"),
         "normalise": Param("none", "", "none | zero_mean: rule changes onto each post neuron sum to 0 | "
                                        "l2: each post neuron's incoming weights keep their initial "
                                        "L2 norm", choices=("none", "zero_mean", "l2")),

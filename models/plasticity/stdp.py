@@ -45,7 +45,8 @@ RULES = (
             "before it, each pre spike with the last post spike seen before it.",
         equations=_NORM + _POT.format(k="exp(-(t - t_pre_last)/tau_plus)") + "; "
         + _DEP.format(k="exp(-(t - t_post_last)/tau_minus)")
-        + " (0 when there is no earlier spike).",
+        + " (0 when there is no earlier spike; as NEST, a synapse counts t = 0 as its last pre spike "
+          "before its first, so post spikes before the first pre spike potentiate).",
         source="NEST stdp_nn_symm_synapse; Morrison et al. 2008, Biol Cybern 98:459, Fig. 7A",
         params=dict(_COMMON),
         extra={"code": 1},
@@ -73,7 +74,8 @@ RULES = (
         "t_pre_last: w_n <- min(1, w_n + lambda (1 - w_n)^mu_plus exp(-(t_post_first - "
         "t_pre_last)/tau_plus)) with the first of them, then "
         + _DEP.format(k="exp(-(t - t_post_last)/tau_minus)")
-        + " with the last of them (no update when none was seen).",
+        + " with the last post spike seen strictly before t (no update at all when none was seen "
+          "in (t_pre_last, t]). As NEST, a synapse counts t = 0 as its last pre spike before its first.",
         source="NEST stdp_nn_restr_synapse; Morrison et al. 2008, Fig. 7C",
         params=dict(_COMMON),
         extra={"code": 3},

@@ -1,0 +1,82 @@
+"""The emotion rule's update on hand-built cases (equations: models/plasticity/emotion.py)."""
+import math
+
+import numpy as np
+import pytest
+
+import eventsim
+from eventsim.trials.emotion import EmotionProjection, emotion_value, spike_csr
+
+
+def _net(weights, rule_overrides=None):
+    params = {"rule": "emotion", "sensitivity": 0.5, "reward": 0.5, "punishment": 0.25}
+    params.update(rule_overrides or {})
+    sc = eventsim.load({
+        "simulation": {"duration": 1.0},
+        "population": [{"name": "a", "size": 2, "model": "spike_source", "params": {"times": [[], []]}},
+                       {"name": "b", "size": 2, "model": "lif"}],
+        "projection": [{"source": "a", "target": "b", "rule": "pairs", "pairs": [[0, 0], [0, 1], [1, 0], [1, 1]],
+                        "weight": -1.0, "delay": 1.0, "plasticity": "emo"}],
+        "plasticity": {"emo": params},
+        "trials": {"input": "a", "output": "b", "patterns": [[1, 0], [0, 1]], "tags": [0, 1]}})
+    net = eventsim.build_network(sc)
+    proj = EmotionProjection(net, "a_to_b", sc.plasticity["emo"])
+    net.weight[proj.sel] = weights
+    return net, proj
+
+
+def test_negative_weights_are_allowed_on_emotion_projections():
+    net, proj = _net([-1.0, -1.0, -1.0, -1.0])
+    assert np.all(proj.weights == -1.0)
+
+
+def test_binary_update_on_a_2x2_case():
+    net, proj = _net([1.0, 2.0, 3.0, 4.0])
+    fired = np.zeros(net.n_neurons, dtype=bool)
+    fired[[0, 2]] = True          # pre 0 and post 0 fired
+    elig = proj.eligibility(fired, None, 0.0)
+    # order: (src, tgt) sorted as stored; only synapse pre0 -> post0 has both active
+    src, tgt = proj.src, proj.tgt - 2
+    expect = ((src == 0) & (tgt == 0)).astype(float)
+    assert np.array_equal(elig, expect)
+    e = emotion_value("binary", 0, 0, np.array([3.0, 1.0]), 0.5, 0.25)
+    assert e == 0.5
+    w0 = proj.weights.copy()
+    proj.update(e, elig)
+    assert np.allclose(proj.weights - w0, 0.5 * 0.5 * expect)
+    proj.update(emotion_value("binary", 1, 0, np.array([1.0, 3.0]), 0.5, 0.25), elig)
+    assert np.allclose(proj.weights - w0, (0.25 - 0.125) * expect)
+
+
+def test_margin_emotion():
+    assert emotion_value("margin", 0, 0, np.array([3.0, 1.0]), 0.5, 0.25) == pytest.approx(0.5 * (1 - 0.5))
+    assert emotion_value("margin", 1, 0, np.array([1.0, 3.0]), 0.5, 0.25) == -0.25
+
+
+def test_trace_eligibility_against_the_formula():
+    net, proj = _net([0.0] * 4, {"eligibility": "trace", "tau_pre": 5.0, "tau_e": 20.0})
+    times = np.array([1.0, 3.0, 4.5, 9.0])     # pre 0 at 1, 3; post 0 (gid 2) at 4.5; post 1 (gid 3) at 9
+    gids = np.array([0, 0, 2, 3])
+    ptr_t = spike_csr(net.n_neurons, times, gids)
+    T = 20.0
+    elig = proj.eligibility(None, ptr_t, T)
+
+    def expect(pre_times, post_times, d=1.0):
+        return sum(sum(math.exp(-(t - s - d) / 5.0) for s in pre_times if s + d <= t) * math.exp(-(T - t) / 20.0)
+                   for t in post_times)
+    pre = {0: [1.0, 3.0], 1: []}
+    post = {0: [4.5], 1: [9.0]}
+    for s, (i, j) in enumerate(zip(proj.src, proj.tgt - 2)):
+        assert elig[s] == pytest.approx(expect(pre[i], post[j]), rel=1e-12)
+
+
+def test_bounds_zero_mean_and_homeostasis():
+    net, proj = _net([1.0, 2.0, 3.0, 4.0], {"w_max": 1.5, "w_min": -10.0, "normalise": "zero_mean",
+                                            "homeostasis": 0.1})
+    fired = np.zeros(net.n_neurons, dtype=bool)
+    fired[[0, 2]] = True
+    proj.update(1.0, np.ones(4), fired=fired)   # zero_mean: dw = 0.5 - 0.5 = 0 for every synapse
+    w = proj.weights
+    # homeostasis: pre 0 active, post 1 silent -> +0.1 on 0->1; then clip at 1.5
+    expect = np.minimum(np.array([1.0, 2.0, 3.0, 4.0]) + 0.1 * ((proj.src == 0) & (proj.tgt == 3)), 1.5)
+    assert np.allclose(w, expect)

@@ -1,0 +1,100 @@
+"""Trial loop pieces: encodings against their definitions, decodings, validation, the loop."""
+import numpy as np
+import pytest
+
+import eventsim
+from eventsim.errors import ScenarioError
+from eventsim.trials import TrialRunner, decode_first, decode_population, decode_rate
+from eventsim.trials.encoding import delta_encode, latency_encode, rate_encode
+
+
+def test_latency_encoding_is_time_to_first_spike():
+    trains = latency_encode([1.0, 0.25, 0.0, 2.0], latency_max=8.0, threshold=0.0)
+    assert [list(t) for t in trains] == [[0.0], [6.0], [], [0.0]]   # (1 - x) * 8, x clipped to [0, 1]
+
+
+def test_delta_encoding_on_off():
+    sig = [[0.0, 0.6, 0.7, 1.3, 0.2]]
+    trains = delta_encode(sig, dt=2.0, threshold=0.5, off=True)
+    # ON when s - ref >= 0.5 (ref: level at the last spike): at samples 1 (0.6) and 3 (1.3, ref 0.6)
+    assert list(trains[0]) == [2.0, 6.0]
+    assert list(trains[1]) == [8.0]            # OFF: 1.3 -> 0.2
+    assert len(delta_encode(sig, 2.0, 0.5, off=False)) == 1
+
+
+def test_rate_encoding_mean_rate():
+    rng = np.random.default_rng(3)
+    counts = [sum(t.size for t in rate_encode([1.0, 0.5, 0.0], 100.0, 200.0, rng)[:1]) for _ in range(2000)]
+    assert abs(np.mean(counts) - 20.0) < 0.5      # 200 Hz over 100 ms
+    trains = rate_encode([0.5, 0.0], 100.0, 200.0, rng)
+    assert trains[1].size == 0 and np.all((trains[0] >= 0) & (trains[0] < 100.0))
+
+
+def test_decodings():
+    assert decode_rate([1.0, 2.0, 3.0], [1, 1, 0], 2)[0] == 1
+    assert decode_rate([1.0, 2.0], [1, 0], 2)[0] == -1           # tie: no answer
+    assert decode_rate([], [], 2)[0] == -1
+    assert decode_first([5.0, 2.0, 7.0], [0, 1, 1], 2)[0] == 1
+    assert decode_population([1.0] * 3, [0, 1, 3], 4, 2)[0] == 0  # groups {0,1}, {2,3}
+
+
+def _scenario(seed=0, **trials):
+    t = {"input": "x", "output": "y", "patterns": [[1, 0], [0, 1]], "tags": [0, 1], "epochs": 2,
+         "window": 10.0, "encoding": "latency", "latency_max": 2.0}
+    t.update(trials)
+    return eventsim.load({
+        "simulation": {"duration": 1.0, "seed": seed},
+        "population": [{"name": "x", "size": 2, "model": "spike_source", "params": {"times": [[], []]}},
+                       {"name": "y", "size": 2, "model": "lif",
+                        "params": {"v_rest": 0.0, "v_reset": 0.0, "v_th": 10.0}}],
+        "projection": [{"source": "x", "target": "y", "rule": "all_to_all", "weight": {"uniform": [5, 15]},
+                        "delay": 1.0, "plasticity": "emo"}],
+        "plasticity": {"emo": {"rule": "emotion", "perturbation": 0.3}},
+        "trials": t})
+
+
+def test_validation_reports_key_paths():
+    with pytest.raises(ScenarioError) as e:
+        _scenario(tags=[0], latency_max=20.0)
+    assert any(m.startswith("trials.tags") for m in e.value.problems)
+    with pytest.raises(ScenarioError) as e:
+        _scenario(input="y")
+    assert any(m.startswith("trials.input") for m in e.value.problems)
+
+
+def test_duration_is_the_loop_time():
+    sc = _scenario()
+    assert sc.duration == (1 + 2 * 2) * 2 * 10.0
+
+
+def test_frozen_evaluation_and_determinism():
+    runs = []
+    for _ in range(2):
+        sc = _scenario(seed=4)
+        net = eventsim.build_network(sc)
+        sim = eventsim.Simulation(net, seed=4)
+        r = TrialRunner(sim, sc.trials, sc.plasticity, 4)
+        h = r.run()
+        w = net.weight.copy()
+        acc, labels = r.evaluate(99)
+        assert np.array_equal(net.weight, w)                       # evaluation changes no weight
+        assert acc == np.mean(labels == np.array([0, 1]))          # recount of the accuracy
+        assert sim.t == pytest.approx(sc.duration + 2 * 10.0)       # one window per presentation
+        runs.append((h.accuracy, w))
+    assert runs[0][0] == runs[1][0] and np.array_equal(runs[0][1], runs[1][1])
+
+
+def test_cli_writes_learning(tmp_path):
+    import h5py
+    path = tmp_path / "s.json"
+    import json
+    sc = _scenario()
+    raw = json.loads(sc.text)
+    path.write_text(json.dumps(raw))
+    out = tmp_path / "o.h5"
+    from eventsim.cli import main
+    assert main(["run", str(path), "-o", str(out), "--quiet"]) == 0
+    with h5py.File(out) as f:
+        assert f["learning/accuracy"].shape == (2,)
+        assert f["learning/mean_abs_dw"].shape == (2,)
+        assert f.attrs["complete"]
