@@ -80,3 +80,42 @@ def test_bounds_zero_mean_and_homeostasis():
     # homeostasis: pre 0 active, post 1 silent -> +0.1 on 0->1; then clip at 1.5
     expect = np.minimum(np.array([1.0, 2.0, 3.0, 4.0]) + 0.1 * ((proj.src == 0) & (proj.tgt == 3)), 1.5)
     assert np.allclose(w, expect)
+
+
+def test_tanh_emotion_is_graded_by_the_count_margin():
+    # e = amplitude * tanh((n_tag - n_best_other) / margin_scale); a tie or silence gives 0
+    assert emotion_value("tanh", 0, 0, np.array([5.0, 1.0]), 0.5, 0.25, 2.0) == pytest.approx(0.5 * math.tanh(2.0))
+    assert emotion_value("tanh", 1, 0, np.array([1.0, 4.0]), 0.5, 0.25, 2.0) == pytest.approx(-0.25 * math.tanh(1.5))
+    assert emotion_value("tanh", -1, 0, np.array([3.0, 3.0]), 0.5, 0.25, 2.0) == 0.0
+    assert emotion_value("tanh", -1, 1, np.array([0.0, 0.0]), 0.5, 0.25, 2.0) == 0.0
+
+
+def test_count_eligibility_is_the_product_of_layer_normalised_counts():
+    net, proj = _net([0.0] * 4, {"eligibility": "count"})
+    counts = np.array([4.0, 2.0, 0.0, 6.0])     # pre a0, a1; post b0 silent, b1 fired 6
+    elig = proj.eligibility(counts > 0, None, 20.0, counts)
+    v = {0: 1.0, 1: 0.5, 2: 0.0, 3: 1.0}        # counts / the layer's largest count
+    for s, (i, j) in enumerate(zip(proj.src, proj.tgt)):
+        assert elig[s] == pytest.approx(v[i] * v[j])
+
+
+def test_perturbation_decays_over_epochs():
+    from eventsim.trials import TrialRunner
+    sc = eventsim.load({
+        "simulation": {"duration": 1.0, "seed": 3},
+        "population": [{"name": "a", "size": 1, "model": "spike_source", "params": {"times": [[]]}},
+                       {"name": "b", "size": 2, "model": "lif"}],
+        "projection": [{"source": "a", "target": "b", "rule": "all_to_all", "weight": 1.0, "delay": 1.0,
+                        "plasticity": "emo"}],
+        "plasticity": {"emo": {"rule": "emotion", "perturbation": 1.0, "perturbation_decay": 0.5,
+                               "w_min": -1e6, "w_max": 1e6}},
+        "trials": {"input": "a", "output": "b", "patterns": [[0.0]] * 400, "tags": [0] * 400}})
+    runner = TrialRunner(eventsim.Simulation(eventsim.build_network(sc), seed=3), sc.trials, sc.plasticity, 3)
+    rule = runner.rules[0]
+    steps = []
+    for epoch in (1, 3):                          # input silent: only the perturbation moves w
+        w0 = rule.weights.copy()
+        runner.train_epoch(epoch)
+        steps.append(np.std(rule.weights - w0) / math.sqrt(400))   # 400 N(0, s^2) steps per weight
+    assert steps[0] == pytest.approx(1.0, rel=0.15)
+    assert steps[1] == pytest.approx(0.25, rel=0.15)

@@ -98,3 +98,14 @@ def test_cli_writes_learning(tmp_path):
         assert f["learning/accuracy"].shape == (2,)
         assert f["learning/mean_abs_dw"].shape == (2,)
         assert f.attrs["complete"]
+
+
+def test_parity_5_2_learns_to_100_percent():
+    # the notebook's 5-2 experiment with the shipped parameters: a few epochs suffice
+    from pathlib import Path
+    from eventsim.trials import TrialRunner
+    path = Path(__file__).resolve().parents[1] / "scenarios" / "emotion_parity_5_2.toml"
+    sc = eventsim.load_scenario(path, overrides={"simulation.seed": 2, "trials.epochs": 5})
+    runner = TrialRunner(eventsim.Simulation(eventsim.build_network(sc), seed=2), sc.trials, sc.plasticity, 2)
+    h = runner.run()
+    assert list(h.predictions) == [1, 0, 1, 0, 1]      # digits 1..5: odd = 1, even = 0
