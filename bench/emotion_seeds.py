@@ -1,6 +1,6 @@
 """Run an emotion scenario for 10 seeds (and a shuffled-tags control); print one JSON object.
 
-    python bench/emotion_seeds.py [SCENARIO ...] [--seeds N] [--epochs E]
+    python bench/emotion_seeds.py [SCENARIO ...] [--seeds N] [--epochs E] [--controls C] [--jobs J]
 
 Per seed: final frozen accuracy (accuracy[-1]), the first epoch at which the frozen
 accuracy reached 1, wall time, and for networks with more than one emotion projection
@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from multiprocessing import Pool
 
 import numpy as np
 
@@ -41,20 +42,28 @@ def one(path, seed, epochs=None, shuffle_tags=False):
     return out
 
 
+def _one(args):
+    return one(*args)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("scenarios", nargs="*", default=["scenarios/emotion_parity_5_2.toml",
                                                      "scenarios/emotion_parity_5_8_2.toml"])
     ap.add_argument("--seeds", type=int, default=10)
     ap.add_argument("--epochs", type=int, default=None)
+    ap.add_argument("--controls", type=int, default=3, help="seeds of the shuffled-tags control")
+    ap.add_argument("--jobs", type=int, default=1, help="seeds run in parallel processes")
     a = ap.parse_args()
     result = {}
-    for path in a.scenarios:
-        runs = [one(path, s, a.epochs) for s in range(a.seeds)]
-        control = [one(path, s, a.epochs, shuffle_tags=True)["final"] for s in range(min(3, a.seeds))]
-        result[path] = dict(runs=runs, n_perfect=sum(r["final"] >= 1.0 for r in runs),
-                            n_95=sum(r["final"] >= 0.95 for r in runs),
-                            shuffled_tags_final=control)
+    with Pool(a.jobs) as pool:
+        for path in a.scenarios:
+            runs = pool.map(_one, [(path, s, a.epochs) for s in range(a.seeds)])
+            control = [r["final"] for r in pool.map(_one, [(path, s, a.epochs, True)
+                                                           for s in range(min(a.controls, a.seeds))])]
+            result[path] = dict(runs=runs, n_perfect=sum(r["final"] >= 1.0 for r in runs),
+                                n_95=sum(r["final"] >= 0.95 for r in runs),
+                                shuffled_tags_final=control)
     print(json.dumps(result))
 
 

@@ -103,19 +103,19 @@ def test_perturbation_decays_over_epochs():
     from eventsim.trials import TrialRunner
     sc = eventsim.load({
         "simulation": {"duration": 1.0, "seed": 3},
-        "population": [{"name": "a", "size": 1, "model": "spike_source", "params": {"times": [[]]}},
+        "population": [{"name": "a", "size": 100, "model": "spike_source", "params": {"times": [[]] * 100}},
                        {"name": "b", "size": 2, "model": "lif"}],
         "projection": [{"source": "a", "target": "b", "rule": "all_to_all", "weight": 1.0, "delay": 1.0,
                         "plasticity": "emo"}],
         "plasticity": {"emo": {"rule": "emotion", "perturbation": 1.0, "perturbation_decay": 0.5,
                                "w_min": -1e6, "w_max": 1e6}},
-        "trials": {"input": "a", "output": "b", "patterns": [[0.0]] * 400, "tags": [0] * 400}})
+        "trials": {"input": "a", "output": "b", "patterns": [[0.0] * 100] * 40, "tags": [0] * 40, "n_classes": 2}})
     runner = TrialRunner(eventsim.Simulation(eventsim.build_network(sc), seed=3), sc.trials, sc.plasticity, 3)
     rule = runner.rules[0]
     steps = []
     for epoch in (1, 3):                          # input silent: only the perturbation moves w
         w0 = rule.weights.copy()
         runner.train_epoch(epoch)
-        steps.append(np.std(rule.weights - w0) / math.sqrt(400))   # 400 N(0, s^2) steps per weight
+        steps.append(np.std(rule.weights - w0) / math.sqrt(40))   # 40 N(0, s^2) steps per weight
     assert steps[0] == pytest.approx(1.0, rel=0.15)
     assert steps[1] == pytest.approx(0.25, rel=0.15)
