@@ -10,9 +10,11 @@ from .engine.simulation import Simulation
 
 
 def load(source, **overrides):
-    """Load and validate a scenario (path, TOML/JSON file, or dict). Overrides: seed, duration, backend."""
+    """Load and validate a scenario (path, TOML/JSON file, or dict). Overrides: seed,
+    duration, backend ([simulation]) and scale ([network] scale)."""
     from .scenario import load_scenario
-    ov = {f"simulation.{k}": v for k, v in overrides.items() if v is not None}
+    ov = {(f"network.{k}" if k == "scale" else f"simulation.{k}"): v
+          for k, v in overrides.items() if v is not None}
     return load_scenario(source, overrides=ov or None)
 
 

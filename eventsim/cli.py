@@ -30,10 +30,12 @@ def _parser():
     r.add_argument("--backend", choices=["cpu", "cuda"])
     r.add_argument("--seed", type=int)
     r.add_argument("--duration", type=float, help="ms")
+    r.add_argument("--scale", type=float, help="[network] scale: neuron numbers and in-degrees x SCALE")
     r.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     r.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     v = sub.add_parser("validate", help="check a scenario and report what it would build")
     v.add_argument("scenario")
+    v.add_argument("--scale", type=float, help="[network] scale: neuron numbers and in-degrees x SCALE")
     v.add_argument("--json", action="store_true")
     a = sub.add_parser("analyze", help="statistics and plots of a spike file")
     a.add_argument("file")
@@ -52,7 +54,8 @@ def _parser():
 
 def _cmd_run(args) -> int:
     from . import api
-    scenario = api.load(args.scenario, seed=args.seed, duration=args.duration, backend=args.backend)
+    scenario = api.load(args.scenario, seed=args.seed, duration=args.duration, backend=args.backend,
+                        scale=args.scale)
     stop = {"sig": None}
 
     def handler(signum, frame):
@@ -89,7 +92,7 @@ def _print_summary(s):
 def _cmd_validate(args) -> int:
     from . import api
     from .network.build import check_fits, estimate_memory
-    scenario = api.load(args.scenario)
+    scenario = api.load(args.scenario, scale=args.scale)
     est = estimate_memory(scenario)
     check_fits(scenario)
     if args.json:

@@ -241,3 +241,21 @@ def test_small_microcircuit_runs():
     spikes = sum(int(np.sum(counts[p]["spike_count"])) for p in POPS)
     assert spikes > 0     # driven by the background: the network is not silent
     assert net.n_neurons == sum(round(n * 0.01) for n in SIZES)
+
+
+def test_cli_scale_option(tmp_path):
+    """`eventsim validate --scale S` scales the shipped microcircuit (sizes rounded per
+    population, as [network] scale); a bad scale is one line naming the key, exit 2."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+    path = Path(__file__).parent.parent / "scenarios" / "potjans2014_microcircuit.toml"
+    r = subprocess.run([sys.executable, "-m", "eventsim.cli", "validate", str(path), "--scale", "0.01", "--json"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    full = [20683, 5834, 21915, 5479, 4850, 1065, 14395, 2948]
+    assert json.loads(r.stdout)["neurons"] == sum(round(n * 0.01) for n in full)
+    r = subprocess.run([sys.executable, "-m", "eventsim.cli", "validate", str(path), "--scale", "-1"],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "network.scale" in r.stderr and "Traceback" not in r.stderr
