@@ -9,24 +9,16 @@ registered under ``MODEL.name``. Adding a model means adding one module there
 from __future__ import annotations
 
 import difflib
-import importlib
-import pkgutil
 
-from .base import NeuronModel, Param  # noqa: F401
+from .base import NeuronModel, Param, declared_in  # noqa: F401
 
 _NEURON_MODELS: dict = {}
 
 
 def _scan():
     from . import neurons
-    for info in pkgutil.iter_modules(neurons.__path__):
-        if info.name.startswith("_"):
-            continue
-        mod = importlib.import_module(f"{neurons.__name__}.{info.name}")
-        found = list(getattr(mod, "MODELS", ())) + [getattr(mod, "MODEL", None)]
-        for model in found:
-            if isinstance(model, NeuronModel):
-                _NEURON_MODELS.setdefault(model.name, model)
+    for model in declared_in(neurons, "MODEL", "MODELS", NeuronModel):
+        _NEURON_MODELS.setdefault(model.name, model)
 
 
 def register_neuron_model(model: NeuronModel):

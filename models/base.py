@@ -8,7 +8,22 @@ and names the module that holds the model's numba scalar functions (its
 """
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from dataclasses import dataclass, field
+
+
+def declared_in(package, single: str, plural: str, cls) -> list:
+    """The ``cls`` instances that the public modules of ``package`` declare as ``single``
+    (one) or ``plural`` (a tuple), module by module in file-name order: how the catalogue
+    finds neuron models (MODEL/MODELS) and plasticity rules (RULE/RULES)."""
+    out = []
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name.startswith("_"):
+            continue
+        mod = importlib.import_module(f"{package.__name__}.{info.name}")
+        out += [x for x in list(getattr(mod, plural, ())) + [getattr(mod, single, None)] if isinstance(x, cls)]
+    return out
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,9 @@
 live in one place."""
 from __future__ import annotations
 
-import importlib
-import pkgutil
+import sys
 
-from ..base import PlasticityRule
+from ..base import PlasticityRule, declared_in
 
 _RULES: dict = {}
 
@@ -15,14 +14,8 @@ _RULES: dict = {}
 def plasticity_rules() -> dict:
     """name -> PlasticityRule, for every rule in models/plasticity/ (scan order: module name)."""
     if not _RULES:
-        for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
-            if info.name.startswith("_"):
-                continue
-            mod = importlib.import_module(f"{__name__}.{info.name}")
-            found = list(getattr(mod, "RULES", ())) + [getattr(mod, "RULE", None)]
-            for rule in found:
-                if isinstance(rule, PlasticityRule):
-                    _RULES.setdefault(rule.name, rule)
+        for rule in declared_in(sys.modules[__name__], "RULE", "RULES", PlasticityRule):
+            _RULES.setdefault(rule.name, rule)
     return dict(_RULES)
 
 
