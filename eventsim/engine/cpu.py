@@ -13,6 +13,10 @@ from .codegen import update_kernel
 from .stdp import StdpState
 from .rng import STREAM_POISSON_SOURCE, STREAM_POISSON_STIMULUS
 
+# neurons per block: a block's sorted events are advanced while still in cache
+# (Brunel: 128 neurons x ~100 events x 24 bytes, well inside a 1 MiB L2)
+BLOCK = 128
+
 
 class _NeuronGroup:
     """A population of integrating neurons with its model's kernel and tables."""
@@ -68,9 +72,12 @@ class CpuEngine:
         self.cap = 1024
         self._alloc_buckets(self.cap)
         self.b_count = np.zeros(self.B, dtype=np.int64)
-        # events of the current window
-        self.ev_ptr = np.zeros(N + 1, dtype=np.int64)
-        self._alloc_events(1024)
+        # events of the current window, partitioned by block of neurons (blocks never
+        # straddle populations), and the scratch one block is sorted into
+        self.part = np.zeros(1024, dtype=K.PART_DTYPE)
+        self.ev = np.zeros(1024, dtype=K.EVENT_DTYPE)
+        self.ev_ptr = np.zeros(BLOCK + 1, dtype=np.int64)
+        self.ev_fill = np.zeros(BLOCK, dtype=np.int64)
         # crossing checks: every neuron is checked at t = 0 (initial v may be above threshold)
         # (growable buffers are one-element typed lists of arrays, see kernels.push_spike)
         self.far_t = typed.List([np.zeros(N + 64)])
@@ -103,6 +110,7 @@ class CpuEngine:
             else:
                 self.groups.append(_NeuronGroup(pop))
                 integrating[pop.offset:pop.offset + pop.size] = True
+        self._setup_blocks()
         idx = np.flatnonzero(integrating)
         self.far_id[0][:idx.size] = idx
         self.n_far = idx.size
@@ -210,8 +218,18 @@ class CpuEngine:
         self.buckets = buckets
         self.cap = cap
 
-    def _alloc_events(self, cap):
-        self.ev = np.zeros(cap, dtype=K.EVENT_DTYPE)
+    def _setup_blocks(self):
+        """Blocks of at most BLOCK neurons, aligned to population boundaries."""
+        starts = []
+        for pop in self.net.populations:
+            starts.extend(range(pop.offset, pop.offset + pop.size, BLOCK))
+        self.blk_start = np.array(starts + [self.N], dtype=np.int64)
+        self.n_blk = len(starts)
+        self.blk_of = np.repeat(np.arange(self.n_blk, dtype=np.int32), np.diff(self.blk_start))
+        self.blk_ptr = np.zeros(self.n_blk + 1, dtype=np.int64)
+        for g in self.groups:
+            g.kb0 = int(np.searchsorted(self.blk_start, g.i0))
+            g.kb1 = int(np.searchsorted(self.blk_start, g.i0 + g.n))
 
     # ---- the window loop ----
     def step_window(self, t_until):
@@ -222,13 +240,15 @@ class CpuEngine:
         b = k % self.B
         nb = int(self.b_count[b])
         need = nb + self.n_far + (self.cur_t.shape[0] - self.cur_pos)
-        if need > self.ev.shape[0]:
-            self._alloc_events(max(need, 2 * self.ev.shape[0]))
-        _, self.n_far, self.cur_pos = K.gather_window(
-            self.N, t1, self.buckets[b], nb,
+        if need > self.part.shape[0]:
+            self.part = np.zeros(max(need, 2 * self.part.shape[0]), dtype=K.PART_DTYPE)
+        self.n_far, self.cur_pos, largest = K.partition_window(
+            t1, self.buckets[b], nb,
             self.far_t[0], self.far_id[0], self.far_ver[0], self.n_far, self.version,
             self.cur_t, self.cur_id, self.cur_di, self.cur_pos,
-            self.ev_ptr, self.ev)
+            self.blk_of, self.n_blk, self.blk_ptr, self.part)
+        if largest > self.ev.shape[0]:
+            self.ev = np.zeros(max(largest, 2 * self.ev.shape[0]), dtype=K.EVENT_DTYPE)
         n_spk = 0
         spk_t, spk_id = self.spk_t, self.spk_id
         far_t, far_id, far_ver, n_far = self.far_t, self.far_id, self.far_ver, self.n_far
@@ -237,7 +257,7 @@ class CpuEngine:
             n_spk, n_far = g.update(
                 g.i0, g.n, t1, t_stop, g.state, g.params,
                 self.t_state, self.ref_end, self.i_stim, self.version, self.updates,
-                self.ev_ptr, self.ev,
+                self.blk_ptr, self.blk_start, g.kb0, g.kb1, self.part, self.ev_ptr, self.ev_fill, self.ev,
                 self.ps_ptr, self.ps_stim, self.ps_next, self.ps_k, self.ps_key, self.ps_mean,
                 self.stim_w, self.stim_events, self.pbuf_t, self.pbuf_w,
                 spk_t, spk_id, n_spk, far_t, far_id, far_ver, n_far,

@@ -13,12 +13,15 @@ import types
 from numba import njit
 
 
-def compile_functions(module_globals: dict, names, target: str = "cpu") -> types.SimpleNamespace:
+def compile_functions(module_globals: dict, names, target: str = "cpu", inline=()) -> types.SimpleNamespace:
     """Compile ``names`` (in dependency order: callees first) from a module's globals.
 
-    On the CPU, LLVM inlines the small functions into their callers; numba's IR-level
-    ``inline="always"`` is not used (it makes compile times explode and adds
-    reference counting of array arguments in hot loops).
+    On the CPU, the functions named in ``inline`` are inlined into their callers by
+    numba (``inline="always"``): LLVM does not inline calls between separately cached
+    numba functions, and a call per event costs a measurable share of the event loop.
+    Only small leaf functions of the event loop belong there: inlining a function
+    that itself calls others multiplies compile time (the whole lot at once took
+    minutes) and adds reference counting of array arguments.
     Returns a namespace with one compiled function per name. Each function's
     global lookups go to a copy of ``module_globals`` in which already-compiled
     names are replaced by their compiled versions.
@@ -34,7 +37,7 @@ def compile_functions(module_globals: dict, names, target: str = "cpu") -> types
         g.__qualname__ = f"{f.__qualname__}__{target}__{module_globals['__name__'].rsplit('.', 1)[-1]}"
         g.__doc__ = f.__doc__
         if target == "cpu":
-            compiled = njit(cache=True)(g)
+            compiled = njit(cache=True, inline="always" if name in inline else "never")(g)
         elif target == "cuda":
             from numba import cuda
             compiled = cuda.jit(device=True, inline=True)(g)

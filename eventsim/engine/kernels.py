@@ -26,7 +26,9 @@ KIND_CHECK = 2
 
 # queue records: one per synaptic arrival (24 bytes, one store per arrival)
 ARRIVAL_DTYPE = np.dtype([("t", "f8"), ("w", "f8"), ("tgt", "i4"), ("pad", "i4")], align=True)
-# a window's events, sorted per neuron: arrivals, current steps, crossing checks
+# a window's events partitioned by block of target neurons (partition_window)
+PART_DTYPE = np.dtype([("t", "f8"), ("w", "f8"), ("tgt", "i4"), ("kind", "i4")], align=True)
+# one block's events, sorted per neuron: arrivals, current steps, crossing checks
 EVENT_DTYPE = np.dtype([("t", "f8"), ("w", "f8"), ("kind", "i4"), ("pad", "i4")], align=True)
 # the update kernel's state-sampling arguments when a population records nothing
 # (rec_col, rec_next, rec_var, rec_data, t0, dt, k_lim, row0; see eventsim.output.report)
@@ -78,42 +80,50 @@ def window_of(t, W):
 
 
 @njit(cache=True)
-def gather_window(n_neurons, t1, bucket, nb,
-                  far_t, far_id, far_ver, n_far, version,
-                  cur_t, cur_id, cur_di, cur_pos,
-                  ev_ptr, ev):
-    """Per-neuron sorted events of one window.
+def partition_window(t1, bucket, nb,
+                     far_t, far_id, far_ver, n_far, version,
+                     cur_t, cur_id, cur_di, cur_pos,
+                     blk_of, n_blk, blk_ptr, part):
+    """The window's events, partitioned by block of target neurons (stable).
 
     Inputs: the window's bucket (first nb ARRIVAL records), the pending crossing checks
     (those with t < t1 are taken, stale ones dropped, the rest compacted), and the
-    current-step list from cur_pos on (those with t < t1 are taken).
-    Output: ev_ptr (n_neurons + 1) and ev (EVENT records) sorted by (neuron, time),
-    stable (queue order at equal times).
-    Returns (number of events, new n_far, new cur_pos); ev must hold
+    current-step list from cur_pos on (those with t < t1 are taken). blk_of[i] is
+    neuron i's block. Output: part[blk_ptr[k]:blk_ptr[k + 1]] are block k's events
+    (PART records: arrivals in queue order, then checks, then current steps), each
+    block then sorted per neuron by ``sort_block`` just before its neurons are updated,
+    so that the sorted events are still in cache when they are read (a single
+    counting sort over every neuron scatters into as many places as there are
+    neurons, and the update then reads them back from memory).
+    Returns (new n_far, new cur_pos, the largest block's event count); part must hold
     nb + n_far + (current steps in the window) records.
     """
-    counts = np.zeros(n_neurons + 1, dtype=np.int64)
+    counts = np.zeros(n_blk + 1, dtype=np.int64)
     for j in range(nb):
-        counts[bucket[j].tgt + 1] += 1
+        counts[blk_of[bucket[j].tgt] + 1] += 1
     for j in range(n_far):
         if far_t[j] < t1 and far_ver[j] == version[far_id[j]]:
-            counts[far_id[j] + 1] += 1
+            counts[blk_of[far_id[j]] + 1] += 1
     c_end = cur_pos
     while c_end < cur_t.shape[0] and cur_t[c_end] < t1:
-        counts[cur_id[c_end] + 1] += 1
+        counts[blk_of[cur_id[c_end]] + 1] += 1
         c_end += 1
-    for i in range(n_neurons):
-        counts[i + 1] += counts[i]
-    for i in range(n_neurons + 1):
-        ev_ptr[i] = counts[i]
-    fill = counts  # reused as the write cursor per neuron
+    largest = 0
+    for k in range(n_blk):
+        largest = max(largest, counts[k + 1])
+        counts[k + 1] += counts[k]
+    for k in range(n_blk + 1):
+        blk_ptr[k] = counts[k]
+    fill = counts  # reused as the write cursor per block
     for j in range(nb):
         r = bucket[j]
-        pos = fill[r.tgt]
-        fill[r.tgt] = pos + 1
-        o = ev[pos]
+        k = blk_of[r.tgt]
+        pos = fill[k]
+        fill[k] = pos + 1
+        o = part[pos]
         o.t = r.t
         o.w = r.w
+        o.tgt = r.tgt
         o.kind = KIND_SYN
     keep = 0
     for j in range(n_far):
@@ -121,11 +131,13 @@ def gather_window(n_neurons, t1, bucket, nb,
         if far_ver[j] != version[i]:
             continue  # stale: the neuron received input after this check was scheduled
         if far_t[j] < t1:
-            pos = fill[i]
-            fill[i] = pos + 1
-            o = ev[pos]
+            k = blk_of[i]
+            pos = fill[k]
+            fill[k] = pos + 1
+            o = part[pos]
             o.t = far_t[j]
             o.w = far_ver[j]
+            o.tgt = i
             o.kind = KIND_CHECK
         else:
             far_t[keep] = far_t[j]
@@ -134,25 +146,52 @@ def gather_window(n_neurons, t1, bucket, nb,
             keep += 1
     for j in range(cur_pos, c_end):
         i = cur_id[j]
-        pos = fill[i]
-        fill[i] = pos + 1
-        o = ev[pos]
+        k = blk_of[i]
+        pos = fill[k]
+        fill[k] = pos + 1
+        o = part[pos]
         o.t = cur_t[j]
         o.w = cur_di[j]
+        o.tgt = i
         o.kind = KIND_CURRENT
-    # stable insertion sort by time within each neuron: buckets are filled in
-    # emission order, so runs are nearly sorted and this is close to linear
-    for i in range(n_neurons):
-        a = ev_ptr[i]
-        b = ev_ptr[i + 1]
-        for j in range(a + 1, b):
+    return keep, c_end, largest
+
+
+@njit(cache=True)
+def sort_block(part, a, b, j0, nj, ev_ptr, fill, ev):
+    """Events part[a:b] (targets j0 .. j0+nj-1) sorted by (neuron, time) into ev, stable
+    (queue order at equal times); neuron j0 + x's events are ev[ev_ptr[x]:ev_ptr[x + 1]].
+
+    A counting sort by neuron, then an insertion sort by time within each neuron:
+    buckets are filled in emission order, so runs are nearly sorted and this is close
+    to linear.
+    """
+    for x in range(nj + 1):
+        ev_ptr[x] = 0
+    for j in range(a, b):
+        ev_ptr[part[j].tgt - j0 + 1] += 1
+    for x in range(nj):
+        ev_ptr[x + 1] += ev_ptr[x]
+        fill[x] = ev_ptr[x]
+    for j in range(a, b):
+        r = part[j]
+        x = r.tgt - j0
+        pos = fill[x]
+        fill[x] = pos + 1
+        o = ev[pos]
+        o.t = r.t
+        o.w = r.w
+        o.kind = r.kind
+    for x in range(nj):
+        lo = ev_ptr[x]
+        for j in range(lo + 1, ev_ptr[x + 1]):
             tj = ev[j].t
             if ev[j - 1].t <= tj:
                 continue
             wj = ev[j].w
             kj = ev[j].kind
             m = j - 1
-            while m >= a and ev[m].t > tj:
+            while m >= lo and ev[m].t > tj:
                 ev[m + 1].t = ev[m].t
                 ev[m + 1].w = ev[m].w
                 ev[m + 1].kind = ev[m].kind
@@ -160,7 +199,6 @@ def gather_window(n_neurons, t1, bucket, nb,
             ev[m + 1].t = tj
             ev[m + 1].w = wj
             ev[m + 1].kind = kj
-    return ev_ptr[n_neurons], keep, c_end
 
 
 @njit(cache=True)

@@ -68,4 +68,4 @@ def exp_interval(seed, stream, ident, k, rate_per_ms):
 
 
 _FUNCTIONS = ("mix64", "stream_key", "uniform_key", "uniform_open0", "exp_draw", "exp_interval")
-CPU = compile_functions(globals(), _FUNCTIONS, "cpu")
+CPU = compile_functions(globals(), _FUNCTIONS, "cpu", inline=("mix64", "uniform_key", "exp_draw"))

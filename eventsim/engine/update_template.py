@@ -27,7 +27,7 @@ import math
 import numpy as np
 from numba import njit
 
-from eventsim.engine.kernels import push_check, push_spike
+from eventsim.engine.kernels import push_check, push_spike, sort_block
 from eventsim.engine.rng import CPU as _RNG
 from eventsim.models.neurons._lif_kernel import CPU as _M  # @model-import
 
@@ -219,7 +219,7 @@ def sample_idle(t_end, i0, n, state, params, t_state, ref_end, i_stim,
 @njit(cache=True)
 def update_population(i0, n, t1, t_stop, state, params,
                       t_state, ref_end, i_stim, version, updates,
-                      ev_ptr, ev,
+                      blk_ptr, blk_start, kb0, kb1, part, ev_ptr, ev_fill, ev,
                       ps_ptr, ps_stim, ps_next, ps_k, ps_key, ps_mean,
                       stim_w, stim_events, pbuf_t, pbuf_w,
                       spk_t, spk_id, n_spk, chk_t, chk_id, chk_ver, n_chk,
@@ -227,8 +227,11 @@ def update_population(i0, n, t1, t_stop, state, params,
     """Advance neurons i0 .. i0+n-1 (global ids) through the window ending at t1.
 
     state/params hold the population's records (local index i - i0); the other
-    per-neuron arrays are global; ev holds the window's events sorted per neuron
-    (ev_ptr); ps_* are the neurons' Poisson stimulus streams (ps_ptr), drawn in
+    per-neuron arrays are global. The window's events come partitioned by block of
+    neurons (``kernels.partition_window``: blocks kb0 .. kb1-1 are this population's,
+    block kb covering neurons blk_start[kb] .. blk_start[kb+1]-1, its events
+    part[blk_ptr[kb]:blk_ptr[kb+1]]); each block is sorted per neuron into the scratch
+    ev (ev_ptr, ev_fill: block-local) just before its neurons are advanced. ps_* are the neurons' Poisson stimulus streams (ps_ptr), drawn in
     batches into the scratch pbuf. Emitted spikes and scheduled crossing checks are
     appended to growable buffers (one-element typed lists holding an array: the list
     itself is never reassigned, which keeps numba's reference counting out of the
@@ -239,152 +242,163 @@ def update_population(i0, n, t1, t_stop, state, params,
     sample index; samples k < k_lim are written to row k - row0.
     """
     recording = rec_col.shape[0] > 0
-    for li in range(n):
-        i = i0 + li
-        e = ev_ptr[i]
-        e_end = ev_ptr[i + 1]
-        q0 = ps_ptr[i]
-        q1 = ps_ptr[i + 1]
-        if e == e_end and q0 == q1:
-            continue  # nothing arrives: the neuron is not touched
-        np_ = 0
-        pp = 0
-        if q1 > q0:
-            np_ = _fill_poisson(q0, q1, t1, ps_next, ps_k, ps_key, ps_mean, ps_stim, stim_w,
-                                    stim_events, pbuf_t, pbuf_w)
-        st = state[li]
-        s = load(st)
-        p = params[li]
-        t = t_state[i]
-        tref = refractory_period(p)
-        ver = version[i]
-        rend = ref_end[i]
-        istim = i_stim[i]
-        n_upd = 0
-        had_input = False
-        touched = False
-        col = rec_col[li] if recording else -1
-        k_smp = rec_next[li] if col >= 0 else 0
-        while True:
-            # skip stale crossing checks (scheduled before an input) without touching the state
-            while e < e_end and ev[e].kind == KIND_CHECK and (had_input or ev[e].w != ver):
-                e += 1
-            if pp == np_ and q1 > q0:
+    for kb in range(kb0, kb1):
+        a_blk = blk_ptr[kb]
+        b_blk = blk_ptr[kb + 1]
+        j0 = blk_start[kb]
+        nj = blk_start[kb + 1] - j0
+        if b_blk > a_blk:
+            sort_block(part, a_blk, b_blk, j0, nj, ev_ptr, ev_fill, ev)
+        for x in range(nj):
+            i = j0 + x
+            li = i - i0
+            e = 0
+            e_end = 0
+            if b_blk > a_blk:
+                e = ev_ptr[x]
+                e_end = ev_ptr[x + 1]
+            q0 = ps_ptr[i]
+            q1 = ps_ptr[i + 1]
+            if e == e_end and q0 == q1:
+                continue  # nothing arrives: the neuron is not touched
+            np_ = 0
+            pp = 0
+            if q1 > q0:
                 np_ = _fill_poisson(q0, q1, t1, ps_next, ps_k, ps_key, ps_mean, ps_stim, stim_w,
-                                    stim_events, pbuf_t, pbuf_w)
-                pp = 0
-            tn = INF
-            trusted = False
-            if e < e_end:
-                tn = ev[e].t
-                # a valid check is the neuron's first event since it was scheduled, at a
-                # time before which no crossing can occur: evolve there without searching
-                trusted = ev[e].kind == KIND_CHECK
-            if pp < np_ and pbuf_t[pp] < tn:
-                tn = pbuf_t[pp]
+                                        stim_events, pbuf_t, pbuf_w)
+            st = state[li]
+            s = load(st)
+            p = params[li]
+            t = t_state[i]
+            tref = refractory_period(p)
+            ver = version[i]
+            rend = ref_end[i]
+            istim = i_stim[i]
+            n_upd = 0
+            had_input = False
+            touched = False
+            col = rec_col[li] if recording else -1
+            k_smp = rec_next[li] if col >= 0 else 0
+            while True:
+                # skip stale crossing checks (scheduled before an input) without touching the state
+                while e < e_end and ev[e].kind == KIND_CHECK and (had_input or ev[e].w != ver):
+                    e += 1
+                if pp == np_ and q1 > q0:
+                    np_ = _fill_poisson(q0, q1, t1, ps_next, ps_k, ps_key, ps_mean, ps_stim, stim_w,
+                                        stim_events, pbuf_t, pbuf_w)
+                    pp = 0
+                tn = INF
                 trusted = False
-            if tn >= t1:
-                break
-            touched = True
-            # --- free evolution from t to tn, with every threshold crossing on the way ---
-            while t < tn:
-                if t < rend:
-                    tr = min(rend, tn)
-                    if col >= 0:
-                        k_smp = record_samples(s, p, t, tr, True, istim, k_smp, k_lim, smp_t0, smp_dt,
-                                               row0, col, rec_var, rec_data)
-                    s = evolve_refractory(s, p, tr - t)
-                    t = tr
-                    continue
-                # cheap exclusion first; the search only where a crossing is possible
-                dt = INF
-                if not trusted and gap_bound(s, p, istim, 0.0, tn - t) >= 0.0:
-                    dt = first_crossing(s, p, istim, tn - t)
-                if col >= 0:
-                    k_smp = record_samples(s, p, t, min(t + dt, tn), False, istim, k_smp, k_lim, smp_t0,
-                                           smp_dt, row0, col, rec_var, rec_data)
-                if dt == INF:
-                    s = evolve(s, p, tn - t, istim)
-                    t = tn
+                if e < e_end:
+                    tn = ev[e].t
+                    # a valid check is the neuron's first event since it was scheduled, at a
+                    # time before which no crossing can occur: evolve there without searching
+                    trusted = ev[e].kind == KIND_CHECK
+                if pp < np_ and pbuf_t[pp] < tn:
+                    tn = pbuf_t[pp]
+                    trusted = False
+                if tn >= t1:
                     break
-                s = evolve(s, p, dt, istim)
-                t = t + dt
-                n_spk = push_spike(spk_t, spk_id, n_spk, t, i)
-                s = spike_reset(s, p)
-                rend = t + tref
-            t = tn
-            # --- every input that arrives at tn, then one threshold test ---
-            refractory = tn < rend
-            got_input = False
-            while e < e_end and ev[e].t == tn:
-                k = ev[e].kind
-                if k == KIND_SYN:
-                    s = receive(s, p, ev[e].w, refractory)
-                    got_input = True
-                elif k == KIND_CURRENT:
-                    istim += ev[e].w
-                    got_input = True
-                e += 1
-            while True:
-                while pp < np_ and pbuf_t[pp] == tn:
-                    s = receive(s, p, pbuf_w[pp], refractory)
-                    got_input = True
-                    pp += 1
-                if pp < np_ or q1 == q0:
-                    break
-                # buffer exhausted exactly here: more arrivals at tn are possible
-                np_ = _fill_poisson(q0, q1, t1, ps_next, ps_k, ps_key, ps_mean, ps_stim, stim_w,
-                                    stim_events, pbuf_t, pbuf_w)
-                pp = 0
-                if np_ == 0 or pbuf_t[0] != tn:
-                    break
-            if got_input:
-                had_input = True
-                n_upd += 1
-            if not refractory and gap_now(s, p) >= 0.0:
-                n_spk = push_spike(spk_t, spk_id, n_spk, tn, i)
-                s = spike_reset(s, p)
-                rend = tn + tref
-        if touched:
-            # --- after the window's last event: crossings before t1, then a check for later ---
-            # (a new version invalidates every check scheduled before)
-            ver += 1
-            while True:
-                if t < rend:
-                    if rend < t1:
+                touched = True
+                # --- free evolution from t to tn, with every threshold crossing on the way ---
+                while t < tn:
+                    if t < rend:
+                        tr = min(rend, tn)
                         if col >= 0:
-                            k_smp = record_samples(s, p, t, rend, True, istim, k_smp, k_lim, smp_t0,
-                                                   smp_dt, row0, col, rec_var, rec_data)
-                        s = evolve_refractory(s, p, rend - t)
-                        t = rend
+                            k_smp = record_samples(s, p, t, tr, True, istim, k_smp, k_lim, smp_t0, smp_dt,
+                                                   row0, col, rec_var, rec_data)
+                        s = evolve_refractory(s, p, tr - t)
+                        t = tr
                         continue
-                    if rend <= t_stop:
-                        n_chk = push_check(chk_t, chk_id, chk_ver, n_chk, rend, i, ver)
-                    break
-                h = t1 - t
-                dt = INF
-                if h > 0.0 and gap_bound(s, p, istim, 0.0, h) >= 0.0:
-                    dt = first_crossing(s, p, istim, h)
-                if dt < INF:
+                    # cheap exclusion first; the search only where a crossing is possible
+                    dt = INF
+                    if not trusted and gap_bound(s, p, istim, 0.0, tn - t) >= 0.0:
+                        dt = first_crossing(s, p, istim, tn - t)
                     if col >= 0:
-                        k_smp = record_samples(s, p, t, t + dt, False, istim, k_smp, k_lim, smp_t0,
+                        k_smp = record_samples(s, p, t, min(t + dt, tn), False, istim, k_smp, k_lim, smp_t0,
                                                smp_dt, row0, col, rec_var, rec_data)
+                    if dt == INF:
+                        s = evolve(s, p, tn - t, istim)
+                        t = tn
+                        break
                     s = evolve(s, p, dt, istim)
                     t = t + dt
                     n_spk = push_spike(spk_t, spk_id, n_spk, t, i)
                     s = spike_reset(s, p)
                     rend = t + tref
-                    continue
-                lb = crossing_free_until(s, p, istim, max(h, 0.0))
-                if lb < INF and t + lb <= t_stop:
-                    n_chk = push_check(chk_t, chk_id, chk_ver, n_chk, t + lb, i, ver)
-                break
-        store(st, s)
-        t_state[i] = t
-        version[i] = ver
-        ref_end[i] = rend
-        i_stim[i] = istim
-        updates[i] += n_upd
-        if col >= 0:
-            rec_next[li] = k_smp
+                t = tn
+                # --- every input that arrives at tn, then one threshold test ---
+                refractory = tn < rend
+                got_input = False
+                while e < e_end and ev[e].t == tn:
+                    k = ev[e].kind
+                    if k == KIND_SYN:
+                        s = receive(s, p, ev[e].w, refractory)
+                        got_input = True
+                    elif k == KIND_CURRENT:
+                        istim += ev[e].w
+                        got_input = True
+                    e += 1
+                while True:
+                    while pp < np_ and pbuf_t[pp] == tn:
+                        s = receive(s, p, pbuf_w[pp], refractory)
+                        got_input = True
+                        pp += 1
+                    if pp < np_ or q1 == q0:
+                        break
+                    # buffer exhausted exactly here: more arrivals at tn are possible
+                    np_ = _fill_poisson(q0, q1, t1, ps_next, ps_k, ps_key, ps_mean, ps_stim, stim_w,
+                                        stim_events, pbuf_t, pbuf_w)
+                    pp = 0
+                    if np_ == 0 or pbuf_t[0] != tn:
+                        break
+                if got_input:
+                    had_input = True
+                    n_upd += 1
+                if not refractory and gap_now(s, p) >= 0.0:
+                    n_spk = push_spike(spk_t, spk_id, n_spk, tn, i)
+                    s = spike_reset(s, p)
+                    rend = tn + tref
+            if touched:
+                # --- after the window's last event: crossings before t1, then a check for later ---
+                # (a new version invalidates every check scheduled before)
+                ver += 1
+                while True:
+                    if t < rend:
+                        if rend < t1:
+                            if col >= 0:
+                                k_smp = record_samples(s, p, t, rend, True, istim, k_smp, k_lim, smp_t0,
+                                                       smp_dt, row0, col, rec_var, rec_data)
+                            s = evolve_refractory(s, p, rend - t)
+                            t = rend
+                            continue
+                        if rend <= t_stop:
+                            n_chk = push_check(chk_t, chk_id, chk_ver, n_chk, rend, i, ver)
+                        break
+                    h = t1 - t
+                    dt = INF
+                    if h > 0.0 and gap_bound(s, p, istim, 0.0, h) >= 0.0:
+                        dt = first_crossing(s, p, istim, h)
+                    if dt < INF:
+                        if col >= 0:
+                            k_smp = record_samples(s, p, t, t + dt, False, istim, k_smp, k_lim, smp_t0,
+                                                   smp_dt, row0, col, rec_var, rec_data)
+                        s = evolve(s, p, dt, istim)
+                        t = t + dt
+                        n_spk = push_spike(spk_t, spk_id, n_spk, t, i)
+                        s = spike_reset(s, p)
+                        rend = t + tref
+                        continue
+                    lb = crossing_free_until(s, p, istim, max(h, 0.0))
+                    if lb < INF and t + lb <= t_stop:
+                        n_chk = push_check(chk_t, chk_id, chk_ver, n_chk, t + lb, i, ver)
+                    break
+            store(st, s)
+            t_state[i] = t
+            version[i] = ver
+            ref_end[i] = rend
+            i_stim[i] = istim
+            updates[i] += n_upd
+            if col >= 0:
+                rec_next[li] = k_smp
     return n_spk, n_chk

@@ -152,4 +152,7 @@ FUNCTIONS = ("phi", "psp", "psp_bound", "psi", "chi", "apsp", "q_peak", "apsp_bo
              "lif_evolve", "lif_evolve_refractory", "lif_receive", "lif_gap", "lif_gap_bound",
              "load", "store", "membrane", "evolve", "evolve_refractory", "receive", "gap_now", "gap",
              "gap_bound", "spike_reset", "refractory_period", "recordable")
-CPU = compile_functions(globals(), FUNCTIONS, "cpu")
+# the event loop's per-event calls, inlined on the CPU (see compile_functions)
+INLINE = ("v_inf", "load", "store", "membrane", "lif_evolve", "lif_receive", "lif_gap_bound", "evolve",
+          "receive", "gap_now", "gap_bound", "spike_reset", "refractory_period")
+CPU = compile_functions(globals(), FUNCTIONS, "cpu", inline=INLINE)

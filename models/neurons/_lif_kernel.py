@@ -332,4 +332,7 @@ def recordable(s, p):
 
 FUNCTIONS = ("phi", "psp", "psp_bound", "psi", "chi", "apsp", "q_peak", "apsp_bound", "v_inf", "load", "store", "evolve", "evolve_refractory",
              "receive", "gap_now", "gap", "gap_bound", "spike_reset", "refractory_period", "recordable")
-CPU = compile_functions(globals(), FUNCTIONS, "cpu")
+# the event loop's per-event calls, inlined on the CPU (see compile_functions)
+INLINE = ("v_inf", "load", "store", "evolve", "receive", "gap_now", "gap_bound", "spike_reset",
+          "refractory_period")
+CPU = compile_functions(globals(), FUNCTIONS, "cpu", inline=INLINE)
