@@ -32,8 +32,11 @@ def default_output_path(scenario) -> Path:
     return Path.cwd() / f"{stem}.h5"
 
 
-def run_scenario(scenario, output=None, *, network=None, progress=False, stop_flag=None):
+def run_scenario(scenario, output=None, *, network=None, progress=False, stop_flag=None, threads=None):
     """Run a validated scenario and write its output file. Returns a summary dict.
+
+    ``threads``: CPU threads of the cpu backend (default: every core); the output
+    does not depend on it.
 
     ``stop_flag``: a callable returning True when the run should stop early
     (SIGTERM/SIGINT); the file is then left as ``OUT.h5.partial`` with complete = False.
@@ -47,7 +50,8 @@ def run_scenario(scenario, output=None, *, network=None, progress=False, stop_fl
     check_output_path(out)
     net = network if network is not None else build(scenario)
     t_built = time.perf_counter()
-    sim = Simulation(net, backend=scenario.simulation["backend"], seed=scenario.seed)
+    sim = Simulation(net, backend=scenario.simulation["backend"], seed=scenario.seed,
+                     threads=threads if scenario.simulation["backend"] == "cpu" else None)
     writer = SonataWriter(out, net, scenario_text=scenario.text, scenario_dir=scenario.base_dir,
                           seed=scenario.seed, backend=scenario.simulation["backend"],
                           duration=scenario.duration, record_spikes=scenario.record.get("spikes", "all"))
@@ -107,5 +111,6 @@ def summarize(net, sim, counters, path, complete, build_s, wall_s):
     return dict(path=str(path), complete=complete, t=sim.t, populations=pops,
                 spikes=sum(d["spikes"] for d in pops.values()), synaptic_events=syn,
                 build_s=build_s, simulate_s=sim.wall_s, wall_s=wall_s,
+                threads=getattr(sim.engine, "threads", 1),
                 events_per_s=syn / sim.wall_s if sim.wall_s > 0 else 0.0,
                 neurons=net.n_neurons, synapses=net.n_synapses)

@@ -31,6 +31,8 @@ def _parser():
     r.add_argument("--seed", type=int)
     r.add_argument("--duration", type=float, help="ms")
     r.add_argument("--scale", type=float, help="[network] scale: neuron numbers and in-degrees x SCALE")
+    r.add_argument("--threads", type=_positive_int, metavar="N",
+                   help="CPU threads of the cpu backend (default: every core; the output is the same)")
     r.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     r.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     v = sub.add_parser("validate", help="check a scenario and report what it would build")
@@ -52,6 +54,16 @@ def _parser():
     return p
 
 
+def _positive_int(text):
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
+    return n
+
+
 def _cmd_run(args) -> int:
     from . import api
     scenario = api.load(args.scenario, seed=args.seed, duration=args.duration, backend=args.backend,
@@ -64,7 +76,7 @@ def _cmd_run(args) -> int:
     old = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         summary = api.run_scenario(scenario, args.output, progress=not args.quiet and not args.json,
-                                   stop_flag=lambda: stop["sig"] is not None)
+                                   stop_flag=lambda: stop["sig"] is not None, threads=args.threads)
     finally:
         for s, h in old.items():
             signal.signal(s, h)
@@ -85,7 +97,8 @@ def _print_summary(s):
           f"{s['spikes']} spikes")
     for name, d in s["populations"].items():
         print(f"  {name:<20s} {d['spikes']:>10d} spikes  {d['rate_hz']:8.2f} Hz")
-    print(f"wall {s['wall_s']:.2f} s (build {s['build_s']:.2f} s, simulate {s['simulate_s']:.2f} s); "
+    print(f"wall {s['wall_s']:.2f} s (build {s['build_s']:.2f} s, simulate {s['simulate_s']:.2f} s, "
+          f"{s.get('threads', 1)} thread{'s' if s.get('threads', 1) > 1 else ''}); "
           f"{s['synaptic_events']} synaptic events, {s['events_per_s']:.3g} events/s")
 
 

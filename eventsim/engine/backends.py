@@ -25,14 +25,15 @@ def require_backend(name):
         raise BackendUnavailableError(f"backend: {name!r} cannot run here: {reason}")
 
 
-def make_engine(name, network, seed):
+def make_engine(name, network, seed, **options):
+    """The engine of backend ``name``; ``options`` go to its factory (cpu: threads)."""
     require_backend(name)
-    return _REGISTRY[name][0](network, seed)
+    return _REGISTRY[name][0](network, seed, **options)
 
 
-def _cpu_factory(network, seed):
+def _cpu_factory(network, seed, threads=None):
     from .cpu import CpuEngine
-    return CpuEngine(network, seed)
+    return CpuEngine(network, seed, threads=threads)
 
 
 def _cuda_available():

@@ -4,12 +4,13 @@ from __future__ import annotations
 import importlib
 
 import numpy as np
+import numba
 from numba import typed
 
 from eventsim.models import neuron_model
 
 from . import kernels as K
-from .codegen import update_kernel
+from .codegen import kernel_functions
 from .stdp import StdpState
 from .rng import STREAM_POISSON_SOURCE, STREAM_POISSON_STIMULUS
 
@@ -30,18 +31,26 @@ class _NeuronGroup:
         self.params = km.pack_params(pop)   # structured arrays: one record per neuron
         self.state = km.init_state(pop)
         self.kernel_module = km
-        self.update = update_kernel(model.kernel_module)
+        kf = kernel_functions(model.kernel_module)
+        self.update = kf.update_population
+        self.update_parallel = kf.update_parallel
         self.sampler = None   # an eventsim.output.report.StateSampler while its state is recorded
 
 
 class CpuEngine:
-    """Exact window-by-window simulation of a Network on the CPU (one thread)."""
+    """Exact window-by-window simulation of a Network on the CPU.
+
+    ``threads`` (default: numba's thread count, i.e. every core) advance blocks of
+    neurons in parallel; the output is the same for any thread count.
+    """
 
     name = "cpu"
 
-    def __init__(self, network, seed: int):
+    def __init__(self, network, seed: int, threads=None):
         self.net = net = network
         self.seed = int(seed)
+        self.threads = max(1, min(int(numba.config.NUMBA_NUM_THREADS if threads is None else threads),
+                                  numba.config.NUMBA_NUM_THREADS))
         N = self.N = net.n_neurons
         d_min = net.min_delay()
         d_max = net.max_delay()
@@ -115,6 +124,7 @@ class CpuEngine:
         self.far_id[0][:idx.size] = idx
         self.n_far = idx.size
         self._setup_stimuli()
+        self._setup_threads()
         self.stdp = StdpState(net)
 
     # ---- between runs (trials) ----
@@ -218,6 +228,28 @@ class CpuEngine:
         self.buckets = buckets
         self.cap = cap
 
+    def _setup_threads(self):
+        """Per-thread chunks of each population's blocks, and per-thread scratch and buffers."""
+        T = self.threads
+        for g in self.groups:
+            nb = g.kb1 - g.kb0
+            g.chunk_kb = (g.kb0 + (np.arange(min(T, nb) + 1) * nb) // max(min(T, nb), 1)).astype(np.int64)
+        if T == 1:
+            return
+        self.ev2 = np.zeros((T, 1024), dtype=K.EVENT_DTYPE)
+        self.ev_ptr2 = np.zeros((T, BLOCK + 1), dtype=np.int64)
+        self.ev_fill2 = np.zeros((T, BLOCK), dtype=np.int64)
+        self.pbuf_t2 = np.zeros((T, self.pbuf_t.shape[0]))
+        self.pbuf_w2 = np.zeros((T, self.pbuf_t.shape[0]))
+        self.stim_events2 = np.zeros((T, self.stim_events.shape[0]), dtype=np.int64)
+
+        def lists(dtype):
+            return typed.List([typed.List([np.zeros(256, dtype=dtype)]) for _ in range(T)])
+        self.spk_t2, self.spk_id2 = lists(np.float64), lists(np.int64)
+        self.chk_t2, self.chk_id2, self.chk_ver2 = lists(np.float64), lists(np.int64), lists(np.int64)
+        self.n_spk2 = np.zeros(T, dtype=np.int64)
+        self.n_chk2 = np.zeros(T, dtype=np.int64)
+
     def _setup_blocks(self):
         """Blocks of at most BLOCK neurons, aligned to population boundaries."""
         starts = []
@@ -254,15 +286,34 @@ class CpuEngine:
         far_t, far_id, far_ver, n_far = self.far_t, self.far_id, self.far_ver, self.n_far
         t_stop = self.t_stop
         for g in self.groups:
+            samples = K.NO_SAMPLES if g.sampler is None else g.sampler.window(t1)
+            if len(g.chunk_kb) > 2:
+                if largest > self.ev2.shape[1]:
+                    self.ev2 = np.zeros((self.threads, self.ev.shape[0]), dtype=K.EVENT_DTYPE)
+                numba.set_num_threads(self.threads)
+                g.update_parallel(
+                    g.chunk_kb, g.i0, g.n, t1, t_stop, g.state, g.params,
+                    self.t_state, self.ref_end, self.i_stim, self.version, self.updates,
+                    self.blk_ptr, self.blk_start, self.part, self.ev_ptr2, self.ev_fill2, self.ev2,
+                    self.ps_ptr, self.ps_stim, self.ps_next, self.ps_k, self.ps_key, self.ps_mean,
+                    self.stim_w, self.stim_events2, self.pbuf_t2, self.pbuf_w2,
+                    self.spk_t2, self.spk_id2, self.n_spk2, self.chk_t2, self.chk_id2, self.chk_ver2,
+                    self.n_chk2, *samples)
+                n_spk = K.append_chunks(self.spk_t2, self.spk_id2, self.n_spk2, spk_t, spk_id, n_spk)
+                n_far = K.append_check_chunks(self.chk_t2, self.chk_id2, self.chk_ver2, self.n_chk2,
+                                              far_t, far_id, far_ver, n_far)
+                continue
             n_spk, n_far = g.update(
                 g.i0, g.n, t1, t_stop, g.state, g.params,
                 self.t_state, self.ref_end, self.i_stim, self.version, self.updates,
                 self.blk_ptr, self.blk_start, g.kb0, g.kb1, self.part, self.ev_ptr, self.ev_fill, self.ev,
                 self.ps_ptr, self.ps_stim, self.ps_next, self.ps_k, self.ps_key, self.ps_mean,
                 self.stim_w, self.stim_events, self.pbuf_t, self.pbuf_w,
-                spk_t, spk_id, n_spk, far_t, far_id, far_ver, n_far,
-                *(K.NO_SAMPLES if g.sampler is None else g.sampler.window(t1)))
+                spk_t, spk_id, n_spk, far_t, far_id, far_ver, n_far, *samples)
         self.n_far = n_far
+        if self.threads > 1:
+            self.stim_events += self.stim_events2.sum(axis=0)
+            self.stim_events2[:] = 0
         for (i0, n, flat, ptr, pos) in self.spike_sources:
             n_spk = K.emit_spike_sources(i0, n, t1, flat, ptr, pos, spk_t, spk_id, n_spk)
         for (i0, n, mean, nxt, kk, keys) in self.poisson_sources:

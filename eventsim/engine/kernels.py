@@ -69,6 +69,30 @@ def push_check(buf_t, buf_id, buf_ver, n, t, i, ver):
 
 
 @njit(cache=True)
+def append_chunks(src_t, src_id, n_src, buf_t, buf_id, n):
+    """Append chunk buffers (typed lists of one-element typed lists, fill counts n_src)
+    to the growable buffers buf_t/buf_id in chunk order; returns the new fill count."""
+    for c in range(n_src.shape[0]):
+        a_t = src_t[c][0]
+        a_id = src_id[c][0]
+        for j in range(n_src[c]):
+            n = push_spike(buf_t, buf_id, n, a_t[j], a_id[j])
+    return n
+
+
+@njit(cache=True)
+def append_check_chunks(src_t, src_id, src_ver, n_src, buf_t, buf_id, buf_ver, n):
+    """As append_chunks, for crossing checks (time, neuron, version)."""
+    for c in range(n_src.shape[0]):
+        a_t = src_t[c][0]
+        a_id = src_id[c][0]
+        a_ver = src_ver[c][0]
+        for j in range(n_src[c]):
+            n = push_check(buf_t, buf_id, buf_ver, n, a_t[j], a_id[j], a_ver[j])
+    return n
+
+
+@njit(cache=True)
 def window_of(t, W):
     """Index k of the window [k W, (k + 1) W) that contains t (boundaries are k * W in float64)."""
     k = int(math.floor(t / W))

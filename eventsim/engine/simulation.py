@@ -62,13 +62,18 @@ class Simulation:
     sink : object, optional
         Receives spikes: ``append(t, gid)`` per window, ``commit(t)`` at checkpoints.
         Default: an in-memory :class:`SpikeRecorder` (``sim.spikes(pop)``).
+    threads : int, optional
+        CPU threads of the cpu backend (default: every core numba may use; 1 runs the
+        one-thread kernels). The output does not depend on it.
     """
 
-    def __init__(self, network, *, backend="cpu", seed=None, sink=None, checkpoint_s=1.0):
+    def __init__(self, network, *, backend="cpu", seed=None, sink=None, checkpoint_s=1.0,
+                 threads=None):
         self.network = network
         self.backend = backend
         self.seed = int(network.seed if seed is None else seed)
-        self.engine = make_engine(backend, network, self.seed)
+        options = {} if threads is None else {"threads": threads}
+        self.engine = make_engine(backend, network, self.seed, **options)
         self.sink = sink if sink is not None else SpikeRecorder(network)
         self.checkpoint_s = checkpoint_s
         self.wall_s = 0.0

@@ -25,7 +25,7 @@ event instant is taken after every input of that instant and after a spike's res
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from eventsim.engine.kernels import push_check, push_spike, sort_block
 from eventsim.engine.rng import CPU as _RNG
@@ -402,3 +402,30 @@ def update_population(i0, n, t1, t_stop, state, params,
             if col >= 0:
                 rec_next[li] = k_smp
     return n_spk, n_chk
+
+
+@njit(cache=True, parallel=True)
+def update_parallel(chunk_kb, i0, n, t1, t_stop, state, params,
+                    t_state, ref_end, i_stim, version, updates,
+                    blk_ptr, blk_start, part, ev_ptr2, ev_fill2, ev2,
+                    ps_ptr, ps_stim, ps_next, ps_k, ps_key, ps_mean,
+                    stim_w, stim_events2, pbuf_t2, pbuf_w2,
+                    spk_t2, spk_id2, n_spk2, chk_t2, chk_id2, chk_ver2, n_chk2,
+                    rec_col, rec_next, rec_var, rec_data, smp_t0, smp_dt, k_lim, row0):
+    """``update_population`` on several threads: chunk c advances blocks
+    chunk_kb[c] .. chunk_kb[c+1]-1 with its own scratch (ev2[c], pbuf_*2[c]), stimulus
+    counters (stim_events2[c]) and growable spike and check buffers (spk_t2[c] etc.:
+    typed lists of one-element typed lists), whose fill counts go to n_spk2[c] and
+    n_chk2[c]. Neurons are independent within a window and every per-neuron array is
+    written by its neuron only, so the result does not depend on the chunks: the
+    caller concatenates the chunks' outputs in chunk (= neuron) order, which is the
+    one-thread order."""
+    for c_ in prange(chunk_kb.shape[0] - 1):
+        c = np.int64(c_)   # prange's index is unsigned; typed lists want a signed one
+        n_spk2[c], n_chk2[c] = update_population(
+            i0, n, t1, t_stop, state, params, t_state, ref_end, i_stim, version, updates,
+            blk_ptr, blk_start, chunk_kb[c], chunk_kb[c + 1], part, ev_ptr2[c], ev_fill2[c], ev2[c],
+            ps_ptr, ps_stim, ps_next, ps_k, ps_key, ps_mean,
+            stim_w, stim_events2[c], pbuf_t2[c], pbuf_w2[c],
+            spk_t2[c], spk_id2[c], 0, chk_t2[c], chk_id2[c], chk_ver2[c], 0,
+            rec_col, rec_next, rec_var, rec_data, smp_t0, smp_dt, k_lim, row0)
