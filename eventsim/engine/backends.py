@@ -36,16 +36,22 @@ def _cpu_factory(network, seed, threads=None):
     return CpuEngine(network, seed, threads=threads)
 
 
+def _cuda_factory(network, seed):
+    from .cuda import CudaEngine
+    return CudaEngine(network, seed)
+
+
 def _cuda_available():
+    """A CUDA GPU that numba can use, or numba's CUDA simulator (NUMBA_ENABLE_CUDASIM=1,
+    for tests: same kernels, run on the CPU, very slowly)."""
     try:
         from numba import cuda
         if cuda.is_available():
-            return False, ("the cuda backend is not implemented yet in this version of eventsim "
-                           "(a GPU was found); use --backend cpu")
+            return True, ""
         return False, "no CUDA GPU found (numba.cuda.is_available() is False); use --backend cpu"
     except Exception as exc:  # numba-cuda missing or the driver failing
         return False, f"CUDA is unavailable ({exc.__class__.__name__}: {exc}); use --backend cpu"
 
 
 register_backend("cpu", _cpu_factory)
-register_backend("cuda", None, _cuda_available)
+register_backend("cuda", _cuda_factory, _cuda_available)

@@ -40,7 +40,12 @@ def compile_functions(module_globals: dict, names, target: str = "cpu", inline=(
             compiled = njit(cache=True, inline="always" if name in inline else "never")(g)
         elif target == "cuda":
             from numba import cuda
-            compiled = cuda.jit(device=True, inline=True)(g)
+            # NVVM-level inlining (forceinline): numba-IR inlining (inline=True) of the
+            # whole call tree made the LIF update kernel 1.6 MB of PTX, ~7 min to compile
+            # (numba's CUDA simulator knows no forceinline: it runs the Python source)
+            from numba import config
+            kw = {} if config.ENABLE_CUDASIM else {"forceinline": True}
+            compiled = cuda.jit(device=True, **kw)(g)
         else:
             raise ValueError(f"unknown target {target!r}")
         ns[name] = compiled

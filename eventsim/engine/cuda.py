@@ -1,0 +1,462 @@
+"""The cuda backend: the CPU engine's window loop with every step of a window on the GPU.
+
+Per window [t, t1): (1) gather the window's bucket, due crossing checks and current
+steps per target neuron (count, prefix sum, scatter, per-neuron sort by the full
+order key); (2) one thread per integrating neuron runs the exact update (Poisson
+stimulus draws and crossing search included); (3) poisson_source neurons emit;
+(4) the spikes are compacted and brought to the host, where spike_source trains are
+added and the window's spikes sorted (they are the run's output anyway); (5) one
+thread per (spike, synapse) pair fans them out into the ring of arrival buckets.
+The host keeps only bookkeeping: window bounds, spike counts, the recent spikes for
+the pending-event count, capacities. Kernels: eventsim.engine.cuda_kernels.
+
+Set-up and the random streams are the CPU engine's (same keys, same draws), so cpu
+and cuda simulate the same network with the same input trains.
+"""
+from __future__ import annotations
+
+import importlib
+import math
+
+import numpy as np
+from numba import cuda, typed
+
+from eventsim.errors import BackendUnavailableError, CapacityError
+from eventsim.models import neuron_model
+
+from . import cuda_kernels as CK
+from . import kernels as K
+from .cpu import CpuEngine
+from .rng import STREAM_POISSON_SOURCE
+from .stdp import StdpState
+
+
+def _grid(n, block):
+    """(blocks, threads per block) covering n threads (no block wider than n: the
+    simulator pays for every thread launched)."""
+    block = max(1, min(block, n))
+    return (n + block - 1) // block, block
+
+
+class _DeviceGroup:
+    """A population of integrating neurons: its records on the device and its kernels."""
+
+    def __init__(self, pop, W):
+        model = neuron_model(pop.model)
+        self.km = importlib.import_module(model.kernel_module)
+        self.kernels = CK.model_kernels(model.kernel_module)
+        self.pop = pop
+        self.i0 = pop.offset
+        self.n = pop.size
+        self.params_h = self.km.pack_params(pop)
+        self.state = cuda.to_device(self.km.init_state(pop))
+        self.params = cuda.to_device(self.params_h)
+        t_ref = float(self.params_h["t_ref"].min()) if pop.size else 1.0
+        # spikes of one neuron are >= t_ref apart: at most floor(W / t_ref) + 1 in a window
+        self.kslots = math.floor(W / t_ref) + 2 if t_ref > 0 else None
+
+
+class CudaEngine:
+    """Exact window-by-window simulation of a Network on a CUDA GPU.
+
+    ``block_size``: threads per block of every launch (results do not depend on it).
+    ``shuffle_seed``: for tests, permute each window's bucket before it is gathered
+    (the arrival order the atomics happened to give must not matter).
+    """
+
+    name = "cuda"
+
+    def __init__(self, network, seed: int, block_size: int = 128, shuffle_seed=None):
+        self.net = net = network
+        self.seed = int(seed)
+        self.block = int(block_size)
+        self._shuffle = None if shuffle_seed is None else np.random.default_rng(shuffle_seed)
+        self.stdp = StdpState(net)
+        if self.stdp.active:
+            names = [pr.name for pr in net.projections if self.stdp.rule[pr.index] >= 0]
+            raise BackendUnavailableError(
+                f"backend: 'cuda' does not run STDP yet (plastic projection {names[0]!r}); use --backend cpu")
+        N = self.N = net.n_neurons
+        d_min, d_max = net.min_delay(), net.max_delay()
+        self.W = float(d_min) if np.isfinite(d_min) else 1.0
+        self.B = int(np.floor(d_max / self.W)) + 2
+        self.d_max = float(d_max)
+        self.t = 0.0
+        self.t_stop = np.inf
+        self.recent_t = np.zeros(0)
+        self.recent_id = np.zeros(0, dtype=np.int64)
+        self.spike_count = np.zeros(N, dtype=np.int64)
+        self.n_proj = max(len(net.projections), 1)
+        self.use_table = net.delay_table is not None
+        self.delay_index = net.delay_index if self.use_table else np.zeros(0, np.uint16)
+        self.delay_table = net.delay_table if self.use_table else np.zeros(0)
+        self.delay_values = net.delay_values if not self.use_table else np.zeros(0)
+        self.outdeg = np.diff(net.indptr)
+        self.groups = []            # the StateSampler finds no group: state recording is cpu-only
+        self._groups = []
+        self.spike_sources = []
+        self.poisson_sources = []
+        # the CPU engine's set-up of stimuli: the same streams and current steps
+        CpuEngine._setup_stimuli(self)
+        self._check_memory()
+        self._alloc(N)
+
+    # ---- set-up ----
+    def _device_bytes(self, N, cap, ev_cap, kslots):
+        net = self.net
+        per_neuron = 8 * 4 + 8 * 3 + 8 * kslots + 8 + 8 * 2 + 8 * 2 + 8 * 2
+        records = 0
+        for p in net.populations:
+            if p.model not in ("spike_source", "poisson_source"):
+                records += p.size * 8 * 48   # state + derived parameter records, generously
+            else:
+                records += p.size * 8 * 4
+        return (net.synapse_bytes() + 8 * (N + 1) + 28 * self.B * cap + 28 * ev_cap
+                + N * per_neuron + records + 40 * self.ps_stim.size)
+
+    def _check_memory(self):
+        """CapacityError (exit 2) before anything is allocated when the network cannot fit."""
+        free, total = cuda.current_context().get_memory_info()
+        avg = float(self.outdeg.mean()) if self.N else 0.0
+        cap0 = max(1024, int(2 * avg * self.N * self.W / 1000.0 * 50))   # ~50 Hz of spikes
+        need = self._device_bytes(self.N, cap0, max(1024, 2 * self.N), 4)
+        if need > 0.9 * free:
+            raise CapacityError(f"network: needs about {need / 2**30:.2f} GiB of GPU memory, "
+                                f"the device has {free / 2**30:.2f} GiB free (of {total / 2**30:.2f})")
+        self._cap0 = cap0
+
+    def _alloc(self, N):
+        net, W = self.net, self.W
+        integrating = np.zeros(N, dtype=bool)
+        rank = np.zeros(N, dtype=np.int64)   # the CPU's spike buffer order: groups, spike, poisson sources
+        order = []
+        for pi, pop in enumerate(net.populations):
+            if pop.model == "spike_source":
+                times = [np.asarray(t, dtype=np.float64) for t in (pop.spike_times or [[]] * pop.size)]
+                ptr = np.zeros(pop.size + 1, dtype=np.int64)
+                ptr[1:] = np.cumsum([len(t) for t in times])
+                flat = np.concatenate(times) if times else np.zeros(0)
+                self.spike_sources.append((pop.offset, pop.size, flat, ptr, ptr[:-1].copy()))
+                order.append((1, pi, pop))
+            elif pop.model == "poisson_source":
+                rate = np.asarray(pop.params["rate"], dtype=np.float64) / 1000.0
+                nxt = np.empty(pop.size)
+                keys = np.zeros(pop.size, dtype=np.uint64)
+                mean = np.empty(pop.size)
+                K.first_draws(self.seed, STREAM_POISSON_SOURCE + pi, np.arange(pop.size, dtype=np.int64),
+                              rate, np.zeros(pop.size), nxt, keys, mean)
+                self.poisson_sources.append((pop.offset, pop.size, cuda.to_device(mean), cuda.to_device(nxt),
+                                             cuda.to_device(np.zeros(pop.size, dtype=np.int64)),
+                                             cuda.to_device(keys)))
+                order.append((2, pi, pop))
+            else:
+                self._groups.append(_DeviceGroup(pop, W))
+                integrating[pop.offset:pop.offset + pop.size] = True
+                order.append((0, pi, pop))
+        r = 0
+        for _, _, pop in sorted(order, key=lambda x: (x[0], x[1])):
+            rank[pop.offset:pop.offset + pop.size] = np.arange(r, r + pop.size)
+            r += pop.size
+        self.rank = rank
+        ks = [g.kslots for g in self._groups]
+        self.snapshot = any(k is None for k in ks)   # t_ref = 0: no bound, retry on overflow
+        self.kslots = max([k for k in ks if k is not None] + [4])
+        # per-neuron engine state
+        self.d_t_state = cuda.to_device(np.zeros(N))
+        self.d_ref_end = cuda.to_device(np.full(N, -np.inf))
+        self.d_i_stim = cuda.to_device(np.zeros(N))
+        self.d_version = cuda.to_device(np.zeros(N, dtype=np.int64))
+        self.d_updates = cuda.to_device(np.zeros(N, dtype=np.int64))
+        # crossing checks: one per neuron (only the latest version is ever valid);
+        # every integrating neuron is checked at t = 0 (its initial v may be above threshold)
+        self.d_chk_t = cuda.to_device(np.where(integrating, 0.0, np.inf))
+        self.d_chk_ver = cuda.to_device(np.zeros(N, dtype=np.int64))
+        self.integrating = integrating
+        # synapse table
+        self.d_indptr = cuda.to_device(net.indptr)
+        self.d_target = cuda.to_device(net.target)
+        self.d_weight = cuda.to_device(net.weight)
+        self.d_delay_index = cuda.to_device(self.delay_index if self.delay_index.size else np.zeros(1, np.uint16))
+        self.d_delay_table = cuda.to_device(self.delay_table if self.delay_table.size else np.zeros(1))
+        self.d_delay_values = cuda.to_device(self.delay_values if self.delay_values.size else np.zeros(1))
+        # Poisson stimulus streams (one owner neuron each): weight and event count per stream
+        n_q = max(self.ps_stim.size, 1)
+        self.d_ps_ptr = cuda.to_device(self.ps_ptr)
+        self.d_ps_own = cuda.to_device(np.arange(n_q, dtype=np.int64))
+        self.d_ps_next = cuda.to_device(self.ps_next if self.ps_stim.size else np.zeros(1))
+        self.d_ps_k = cuda.to_device(np.zeros(n_q, dtype=np.int64))
+        self.d_ps_key = cuda.to_device(self.ps_key if self.ps_stim.size else np.zeros(1, np.uint64))
+        self.d_ps_mean = cuda.to_device(self.ps_mean if self.ps_stim.size else np.ones(1))
+        self.d_ps_w = cuda.to_device(self.stim_w[self.ps_stim] if self.ps_stim.size else np.zeros(1))
+        self.d_ps_events = cuda.to_device(np.zeros(n_q, dtype=np.int64))
+        # current steps
+        self.d_cur_t = cuda.to_device(self.cur_t if self.cur_t.size else np.zeros(1))
+        self.d_cur_id = cuda.to_device(self.cur_id if self.cur_id.size else np.zeros(1, np.int64))
+        self.d_cur_di = cuda.to_device(self.cur_di if self.cur_di.size else np.zeros(1))
+        # queue: B buckets of arrival records (time, weight, target, sequence number)
+        self.b_count = np.zeros(self.B, dtype=np.int64)
+        self.d_b_count = cuda.to_device(self.b_count)
+        self.n_pairs_total = 0
+        self._alloc_buckets(self._cap0)
+        # a window's events, sorted per neuron
+        self.d_counts = cuda.to_device(np.zeros(N, dtype=np.int64))   # sort_events leaves it zeroed
+        self.d_ev_ptr = cuda.device_array(N + 1, dtype=np.int64)
+        self.d_fill = cuda.device_array(max(N, 1), dtype=np.int64)
+        self.ev_cap = 0
+        self._alloc_events(max(1024, 2 * N))
+        # prefix sums: chunks of about sqrt(N)
+        self.chunk = max(32, math.ceil(math.sqrt(max(N, 1))))
+        self.nchunks = max(1, (N + self.chunk - 1) // self.chunk)
+        self.d_sums = cuda.device_array(self.nchunks + 1, dtype=np.int64)
+        # spike slots
+        self._alloc_slots(self.kslots)
+        self.d_spk_n = cuda.to_device(np.zeros(N, dtype=np.int64))
+        self.d_flags = cuda.to_device(np.zeros(2, dtype=np.int64))
+        self.d_spk_off = cuda.device_array(N + 1, dtype=np.int64)
+        self.d_fill2 = cuda.device_array(max(N, 1), dtype=np.int64)
+        self.host_spk_t = typed.List([np.zeros(64)])
+        self.host_spk_id = typed.List([np.zeros(64, dtype=np.int64)])
+
+    def _alloc_buckets(self, cap):
+        """(Re)allocate the buckets with ``cap`` records each, keeping their contents."""
+        try:
+            new = [cuda.device_array((self.B, cap), dtype=dt) for dt in (np.float64, np.float64, np.int32, np.int64)]
+        except Exception as exc:   # out of device memory while growing
+            raise CapacityError(f"network: the arrival queue needs {self.B} x {cap} records, more than "
+                                f"the GPU has free ({exc.__class__.__name__})") from exc
+        old = getattr(self, "d_bucket", None)
+        if old is not None:
+            for o, nw in zip(old, new):
+                h = nw.copy_to_host()
+                h[:, :o.shape[1]] = o.copy_to_host()
+                nw.copy_to_device(h)
+        self.d_bucket = new
+        self.cap = cap
+
+    def _alloc_events(self, cap):
+        self.d_ev = [cuda.device_array(cap, dtype=dt) for dt in (np.float64, np.float64, np.int32, np.int64)]
+        self.ev_cap = cap
+
+    def _alloc_slots(self, kslots):
+        self.kslots = kslots
+        self.d_spk_t = cuda.device_array(max(self.N, 1) * kslots, dtype=np.float64)
+        self.d_out_t = cuda.device_array(max(self.N, 1) * kslots, dtype=np.float64)
+        self.d_out_id = cuda.device_array(max(self.N, 1) * kslots, dtype=np.int64)
+
+    # ---- read by Simulation ----
+    @property
+    def updates(self):
+        return self.d_updates.copy_to_host()
+
+    @property
+    def stim_events(self):
+        out = np.zeros(max(len(self.poisson_stimuli), 1), dtype=np.int64)
+        if self.ps_stim.size:
+            np.add.at(out, self.ps_stim, self.d_ps_events.copy_to_host()[:self.ps_stim.size])
+        return out
+
+    @stim_events.setter
+    def stim_events(self, _):
+        pass   # CpuEngine._setup_stimuli sets it; here the counts live per stream on the device
+
+    def emitted_synaptic_events(self):
+        out = np.zeros(self.n_proj, dtype=np.int64)
+        K.count_emitted(self.net.indptr, self.net.proj, self.spike_count, out)
+        return out
+
+    def pending_synaptic_events(self):
+        out = np.zeros(self.n_proj, dtype=np.int64)
+        if self.recent_t.size:
+            K.count_pending(self.recent_t, self.recent_id, self.t, self.net.indptr, self.net.proj,
+                            self.delay_index, self.delay_table, self.delay_values, self.use_table, out)
+        return out
+
+    # ---- between runs (trials) ----
+    def set_spike_times(self, offset, times):
+        CpuEngine.set_spike_times(self, offset, times)
+
+    def reset_state(self):
+        """As CpuEngine.reset_state: neurons to their initial state now, queued arrivals dropped."""
+        self.discarded = getattr(self, "discarded", np.zeros(self.n_proj, dtype=np.int64))
+        self.discarded += self.pending_synaptic_events()
+        self.recent_t = np.zeros(0)
+        self.recent_id = np.zeros(0, dtype=np.int64)
+        self.b_count[:] = 0
+        self.d_b_count.copy_to_device(self.b_count)
+        for g in self._groups:
+            g.state = cuda.to_device(g.km.init_state(g.pop))
+        N = self.N
+        ig = self.integrating
+        self.d_t_state.copy_to_device(np.full(N, self.t))
+        self.d_ref_end.copy_to_device(np.full(N, -np.inf))
+        version = self.d_version.copy_to_host() + 1
+        self.d_version.copy_to_device(version)
+        self.d_chk_t.copy_to_device(np.where(ig, self.t, np.inf))
+        self.d_chk_ver.copy_to_device(version)
+
+    # ---- the window loop ----
+    def _scan(self, d_counts, n, d_out, d_fill):
+        """Exclusive prefix sum of d_counts[:n] into d_out[:n+1] (and d_fill[:n])."""
+        bs = self.block
+        chunk = self.chunk
+        nchunks = max(1, (n + chunk - 1) // chunk)
+        CK.scan_chunks[_grid(nchunks, bs)](d_counts, n, chunk, self.d_sums, nchunks)
+        CK.scan_sums[1, 1](self.d_sums, nchunks)
+        CK.scan_write[_grid(nchunks, bs)](d_counts, n, chunk, self.d_sums, nchunks, d_out, d_fill)
+
+    def _fill(self, d_arr, n, value):
+        if n:
+            CK.fill_i64[_grid(n, self.block)](d_arr, n, value)
+
+    def _gather(self, b, nb, t1):
+        """The window's events sorted per neuron into d_ev (d_ev_ptr)."""
+        N, bs = self.N, self.block
+        c0 = self.cur_pos
+        c1 = int(np.searchsorted(self.cur_t, t1, side="left")) if self.cur_t.size else 0
+        c1 = max(c1, c0)
+        need = nb + N + (c1 - c0)
+        if need > self.ev_cap:
+            self._alloc_events(max(need, 2 * self.ev_cap))
+        bt, bw, btgt, bseq = (a[b] for a in self.d_bucket)
+        ev_t, ev_w, ev_kind, ev_seq = self.d_ev
+        if nb:
+            CK.count_arrivals[_grid(nb, bs)](btgt, nb, self.d_counts)
+        if c1 > c0:
+            CK.count_currents[_grid(c1 - c0, bs)](self.d_cur_id, c0, c1, self.d_counts)
+        CK.count_checks[_grid(N, bs)](N, t1, self.d_chk_t, self.d_chk_ver, self.d_version, self.d_counts)
+        self._scan(self.d_counts, N, self.d_ev_ptr, self.d_fill)
+        if nb:
+            CK.scatter_arrivals[_grid(nb, bs)](bt, bw, btgt, bseq, nb, self.d_fill, ev_t, ev_w, ev_kind, ev_seq)
+        CK.scatter_checks[_grid(N, bs)](N, t1, self.d_chk_t, self.d_chk_ver, self.d_version, self.d_fill,
+                                        ev_t, ev_w, ev_kind, ev_seq)
+        if c1 > c0:
+            CK.scatter_currents[_grid(c1 - c0, bs)](self.d_cur_t, self.d_cur_id, self.d_cur_di, c0, c1,
+                                                    self.d_fill, ev_t, ev_w, ev_kind, ev_seq)
+        CK.sort_events[_grid(N, bs)](N, self.d_ev_ptr, ev_t, ev_w, ev_kind, ev_seq, self.d_counts)
+        self.cur_pos = c1
+
+    def _mutable(self):
+        """The device arrays the update kernels change (saved when a retry may be needed)."""
+        arrs = [self.d_t_state, self.d_ref_end, self.d_i_stim, self.d_version, self.d_updates,
+                self.d_ps_next, self.d_ps_k, self.d_ps_events, self.d_chk_t, self.d_chk_ver]
+        return arrs + [g.state for g in self._groups]
+
+    def _update(self, t1):
+        bs = self.block
+        ev_t, ev_w, ev_kind, _ = self.d_ev
+        saved = [a.copy_to_host() for a in self._mutable()] if self.snapshot else None
+        while True:
+            for g in self._groups:
+                if g.n == 0:
+                    continue
+                g.kernels.update[_grid(g.n, bs)](
+                    g.i0, g.n, t1, self.t_stop, g.state, g.params,
+                    self.d_t_state, self.d_ref_end, self.d_i_stim, self.d_version, self.d_updates,
+                    self.d_ev_ptr, ev_t, ev_w, ev_kind,
+                    self.d_ps_ptr, self.d_ps_own, self.d_ps_next, self.d_ps_k, self.d_ps_key, self.d_ps_mean,
+                    self.d_ps_w, self.d_ps_events,
+                    self.kslots, self.d_spk_t, self.d_spk_n, self.d_chk_t, self.d_chk_ver, self.d_flags)
+            if saved is None or not self.d_flags.copy_to_host()[0]:
+                return
+            # a neuron without refractory period spiked more often than its slots hold:
+            # the window again, from the saved state, with twice the slots
+            for a, h in zip(self._mutable(), saved):
+                a.copy_to_device(h)
+            self._alloc_slots(2 * self.kslots)
+            self.d_spk_n.copy_to_device(np.zeros(self.N, dtype=np.int64))
+            self.d_flags.copy_to_device(np.zeros(2, dtype=np.int64))
+
+    def _collect(self, chunks):
+        """Compact every neuron's slots into (t, gid) on the host; empties the slots."""
+        N = self.N
+        self._scan(self.d_spk_n, N, self.d_spk_off, self.d_fill2)
+        total = int(self.d_spk_off[N:N + 1].copy_to_host()[0])
+        if total:
+            CK.compact_spikes[_grid(N, self.block)](N, self.kslots, self.d_spk_t, self.d_spk_n,
+                                                    self.d_spk_off, self.d_out_t, self.d_out_id)
+            chunks.append((self.d_out_t[:total].copy_to_host(), self.d_out_id[:total].copy_to_host()))
+        # (compact_spikes zeroes the counts; with no spikes they are zero already)
+
+    def step_window(self, t_until):
+        """Simulate one window (or its part before t_until); returns sorted emitted spikes (t, gid)."""
+        W, bs = self.W, self.block
+        k = K.window_of(self.t, W)
+        t1 = min((k + 1) * W, t_until)
+        b = k % self.B
+        nb = int(self.b_count[b])
+        if self._shuffle is not None and nb > 1:
+            perm = self._shuffle.permutation(nb)
+            for a in self.d_bucket:
+                a[b, :nb].copy_to_device(np.ascontiguousarray(a[b, :nb].copy_to_host()[perm]))
+        self._gather(b, nb, t1)
+        self._update(t1)
+        chunks = []
+        for (i0, n, mean, nxt, kk, keys) in self.poisson_sources:
+            if n:
+                CK.emit_poisson_sources[_grid(n, bs)](i0, n, t1, mean, nxt, kk, keys, self.kslots,
+                                                      self.d_spk_t, self.d_spk_n, self.d_flags)
+        flags = self.d_flags.copy_to_host()
+        if flags[0]:
+            raise RuntimeError("cuda engine: a neuron's spike slots overflowed (internal error)")
+        self._collect(chunks)
+        while flags[1]:   # a poisson source had more spikes than slots: continue where it stopped
+            self.d_flags.copy_to_device(np.zeros(2, dtype=np.int64))
+            for (i0, n, mean, nxt, kk, keys) in self.poisson_sources:
+                if n:
+                    CK.emit_poisson_sources[_grid(n, bs)](i0, n, t1, mean, nxt, kk, keys, self.kslots,
+                                                          self.d_spk_t, self.d_spk_n, self.d_flags)
+            flags = self.d_flags.copy_to_host()
+            self._collect(chunks)
+        n_host = 0
+        for (i0, n, flat, ptr, pos) in self.spike_sources:
+            n_host = K.emit_spike_sources(i0, n, t1, flat, ptr, pos, self.host_spk_t, self.host_spk_id, n_host)
+        if n_host:
+            chunks.append((self.host_spk_t[0][:n_host].copy(), self.host_spk_id[0][:n_host].copy()))
+        if chunks:
+            st = np.concatenate([c[0] for c in chunks])
+            si = np.concatenate([c[1] for c in chunks])
+            order = np.lexsort((self.rank[si], st))   # the CPU's order: time, then its buffer order
+            st, si = st[order], si[order]
+        else:
+            st, si = np.zeros(0), np.zeros(0, dtype=np.int64)
+        # the window's bucket is consumed, except arrivals after a cut-short window's end
+        if t1 < (k + 1) * W and nb:
+            self._retain(b, nb, t1)
+        else:
+            self.b_count[b] = 0
+        self.d_b_count.copy_to_device(self.b_count)
+        if st.size:
+            self._fanout(st, si)
+            np.add.at(self.spike_count, si, 1)
+            keep = self.recent_t >= self.t - self.d_max - W
+            self.recent_t = np.concatenate([self.recent_t[keep], st])
+            self.recent_id = np.concatenate([self.recent_id[keep], si])
+        self.t = t1
+        return st, si
+
+    def _retain(self, b, nb, t1):
+        h = [a[b, :nb].copy_to_host() for a in self.d_bucket]
+        keep = h[0] >= t1
+        m = int(keep.sum())
+        for a, x in zip(self.d_bucket, h):
+            if m:
+                a[b, :m].copy_to_device(np.ascontiguousarray(x[keep]))
+        self.b_count[b] = m
+
+    def _fanout(self, st, si):
+        deg = self.outdeg[si]
+        n_pairs = int(deg.sum())
+        if not n_pairs:
+            return
+        if int(self.b_count.max()) + n_pairs > self.cap:
+            self._alloc_buckets(max(2 * self.cap, int(self.b_count.max()) + n_pairs))
+        pair_off = np.zeros(si.size + 1, dtype=np.int64)
+        np.cumsum(deg, out=pair_off[1:])
+        bt, bw, btgt, bseq = self.d_bucket
+        CK.fanout[_grid(n_pairs, self.block)](
+            n_pairs, cuda.to_device(st), cuda.to_device(si), cuda.to_device(pair_off), si.size,
+            self.d_indptr, self.d_target, self.d_weight,
+            self.d_delay_index, self.d_delay_table, self.d_delay_values, self.use_table, self.W, self.B,
+            self.n_pairs_total, self.cap, bt, bw, btgt, bseq, self.d_b_count)
+        self.n_pairs_total += n_pairs
+        self.b_count = self.d_b_count.copy_to_host()

@@ -1,0 +1,454 @@
+"""numba.cuda kernels of the cuda backend's window loop (driven by eventsim.engine.cuda).
+
+One source: the model's equations are its kernel module's plain functions, and the
+template's generic numerics (``first_crossing``, ``crossing_free_until``,
+``_fill_poisson``) are update_template's own functions, recompiled here for the device
+(``compile_functions(..., "cuda")``) against the model's device functions. Only the
+per-neuron driver (``update_neurons``) is written for the device: the CPU's driver
+appends to growable host buffers, which a thread cannot do; here a neuron writes its
+spikes to its own slots and its next crossing check to its own entry.
+
+Determinism does not depend on thread or block order: atomics only count and reserve
+positions; a neuron's events are then sorted by the full key (time, kind rank, queue
+sequence number), where the sequence number of an arrival is its position in the CPU's
+queue order (emission window, spike time, source id, synapse index), so equal-time
+inputs are summed in the CPU's order. Every other write goes to a location owned by
+one thread (Poisson counts are kept per stream, each owned by its target neuron).
+"""
+from __future__ import annotations
+
+import math
+import types
+
+import numpy as np
+from numba import cuda
+
+from eventsim.engine import kernels as K
+from eventsim.engine import rng as _rng
+from eventsim.engine import update_template as T
+from eventsim.engine.dual import compile_functions
+
+KIND_SYN = K.KIND_SYN
+KIND_CURRENT = K.KIND_CURRENT
+KIND_CHECK = K.KIND_CHECK
+INF = math.inf
+PBUF = 32   # a thread's Poisson arrival buffer (refilled when exhausted; any size gives the same draws)
+
+RNG = compile_functions(vars(_rng), _rng._FUNCTIONS, "cuda")
+_exp_draw = RNG.exp_draw
+_window_of = cuda.jit(device=True, inline=True)(K.window_of.py_func)
+
+
+def _plain(ns: dict, names) -> dict:
+    """A copy of a module namespace whose njit dispatchers ``names`` are their plain functions."""
+    out = dict(ns)
+    for n in names:
+        out[n] = getattr(ns[n], "py_func", ns[n])
+    return out
+
+
+# ---- small model-independent kernels ----
+
+@cuda.jit
+def fill_i64(a, n, value):
+    i = cuda.grid(1)
+    if i < n:
+        a[i] = value
+
+
+@cuda.jit
+def count_arrivals(btgt, nb, counts):
+    j = cuda.grid(1)
+    if j < nb:
+        cuda.atomic.add(counts, btgt[j], 1)
+
+
+@cuda.jit
+def count_currents(cur_id, c0, c1, counts):
+    j = c0 + cuda.grid(1)
+    if j < c1:
+        cuda.atomic.add(counts, cur_id[j], 1)
+
+
+@cuda.jit
+def count_checks(n, t1, chk_t, chk_ver, version, counts):
+    i = cuda.grid(1)
+    if i < n and chk_t[i] < t1 and chk_ver[i] == version[i]:
+        cuda.atomic.add(counts, i, 1)
+
+
+# exclusive prefix sum of counts[0:n] into out[0:n+1] (and fill[0:n]), in three launches:
+# chunk sums, a serial scan of the chunk sums, chunk scans (integer sums: exact in any order)
+@cuda.jit
+def scan_chunks(counts, n, chunk, sums, nchunks):
+    c = cuda.grid(1)
+    if c < nchunks:
+        s = 0
+        for i in range(c * chunk, min((c + 1) * chunk, n)):
+            s += counts[i]
+        sums[c] = s
+
+
+@cuda.jit
+def scan_sums(sums, nchunks):
+    if cuda.grid(1) == 0:
+        acc = 0
+        for c in range(nchunks):
+            x = sums[c]
+            sums[c] = acc
+            acc += x
+        sums[nchunks] = acc
+
+
+@cuda.jit
+def scan_write(counts, n, chunk, sums, nchunks, out, fill):
+    c = cuda.grid(1)
+    if c < nchunks:
+        acc = sums[c]
+        for i in range(c * chunk, min((c + 1) * chunk, n)):
+            out[i] = acc
+            fill[i] = acc
+            acc += counts[i]
+        if c == nchunks - 1:
+            out[n] = sums[nchunks]
+
+
+@cuda.jit
+def scatter_arrivals(bt, bw, btgt, bseq, nb, fill, ev_t, ev_w, ev_kind, ev_seq):
+    j = cuda.grid(1)
+    if j < nb:
+        pos = cuda.atomic.add(fill, btgt[j], 1)   # reserve only; sort_events fixes the order
+        ev_t[pos] = bt[j]
+        ev_w[pos] = bw[j]
+        ev_kind[pos] = KIND_SYN
+        ev_seq[pos] = bseq[j]
+
+
+@cuda.jit
+def scatter_checks(n, t1, chk_t, chk_ver, version, fill, ev_t, ev_w, ev_kind, ev_seq):
+    """Due crossing checks (consumed: the neuron is touched and schedules anew)."""
+    i = cuda.grid(1)
+    if i < n and chk_t[i] < t1 and chk_ver[i] == version[i]:
+        pos = cuda.atomic.add(fill, i, 1)
+        ev_t[pos] = chk_t[i]
+        ev_w[pos] = chk_ver[i]
+        ev_kind[pos] = KIND_CHECK
+        ev_seq[pos] = 0
+        chk_t[i] = INF
+
+
+@cuda.jit
+def scatter_currents(cur_t, cur_id, cur_di, c0, c1, fill, ev_t, ev_w, ev_kind, ev_seq):
+    j = c0 + cuda.grid(1)
+    if j < c1:
+        pos = cuda.atomic.add(fill, cur_id[j], 1)
+        ev_t[pos] = cur_t[j]
+        ev_w[pos] = cur_di[j]
+        ev_kind[pos] = KIND_CURRENT
+        ev_seq[pos] = j
+
+
+@cuda.jit(device=True, inline=True)
+def _rank(kind):
+    """The CPU's order at equal times: arrivals, then the check, then current steps."""
+    if kind == KIND_SYN:
+        return 0
+    if kind == KIND_CHECK:
+        return 1
+    return 2
+
+
+@cuda.jit
+def sort_events(n, ev_ptr, ev_t, ev_w, ev_kind, ev_seq, counts):
+    """Insertion sort of each neuron's events by (time, rank, sequence number): a total
+    order, so the result does not depend on the order the scatter reserved slots in."""
+    i = cuda.grid(1)
+    if i >= n:
+        return
+    counts[i] = 0   # read by the scan already: ready for the next window
+    a = ev_ptr[i]
+    b = ev_ptr[i + 1]
+    for j in range(a + 1, b):
+        tj = ev_t[j]
+        wj = ev_w[j]
+        kj = ev_kind[j]
+        sj = ev_seq[j]
+        rj = _rank(kj)
+        m = j - 1
+        while m >= a:
+            tm = ev_t[m]
+            if tm < tj:
+                break
+            if tm == tj:
+                rm = _rank(ev_kind[m])
+                if rm < rj or (rm == rj and ev_seq[m] < sj):
+                    break
+            ev_t[m + 1] = tm
+            ev_w[m + 1] = ev_w[m]
+            ev_kind[m + 1] = ev_kind[m]
+            ev_seq[m + 1] = ev_seq[m]
+            m -= 1
+        ev_t[m + 1] = tj
+        ev_w[m + 1] = wj
+        ev_kind[m + 1] = kj
+        ev_seq[m + 1] = sj
+
+
+@cuda.jit
+def emit_poisson_sources(i0, n, t1, mean, nxt, kk, keys, kslots, spk_t, spk_n, flags):
+    """poisson_source neurons i0..i0+n-1: their spikes < t1 into their slots (at most
+    kslots per launch; flags[1] = 1 when one has more: the host collects and relaunches)."""
+    li = cuda.grid(1)
+    if li >= n:
+        return
+    i = i0 + li
+    c = spk_n[i]
+    while nxt[li] < t1:
+        if c == kslots:
+            flags[1] = 1
+            break
+        spk_t[i * kslots + c] = nxt[li]
+        c += 1
+        kk[li] += 1
+        nxt[li] += _exp_draw(keys[li], kk[li], mean[li])
+    spk_n[i] = c
+
+
+@cuda.jit
+def compact_spikes(n, kslots, spk_t, spk_n, off, out_t, out_id):
+    i = cuda.grid(1)
+    if i < n:
+        p = off[i]
+        for c in range(min(spk_n[i], kslots)):
+            out_t[p + c] = spk_t[i * kslots + c]
+            out_id[p + c] = i
+        spk_n[i] = 0   # the slots are free for the next window
+
+
+@cuda.jit
+def fanout(n_pairs, st, si, pair_off, n_spk, indptr, target, weight,
+           delay_index, delay_table, delay_values, use_table, W, B, seq_base, cap,
+           bt, bw, btgt, bseq, b_count):
+    """One thread per (spike, synapse) pair, pairs numbered in the CPU's queue order
+    (spikes sorted by time then id, synapses in CSR order): the number is the arrival's
+    sequence key; its bucket slot is only reserved by the atomic."""
+    j = cuda.grid(1)
+    if j >= n_pairs:
+        return
+    lo = 0
+    hi = n_spk   # the spike m with pair_off[m] <= j < pair_off[m + 1]
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if pair_off[mid] <= j:
+            lo = mid
+        else:
+            hi = mid
+    m = lo
+    s = indptr[si[m]] + (j - pair_off[m])
+    if use_table:
+        d = delay_table[delay_index[s]]
+    else:
+        d = delay_values[s]
+    ta = st[m] + d
+    b = _window_of(ta, W) % B
+    pos = cuda.atomic.add(b_count, b, 1)
+    if pos < cap:
+        bt[b, pos] = ta
+        bw[b, pos] = weight[s]
+        btgt[b, pos] = target[s]
+        bseq[b, pos] = seq_base + j
+
+
+# ---- the per-neuron update, generated per model ----
+
+# bound per model by model_kernels (the driver's globals): the model's device functions
+# and the template's generic numerics compiled against them
+load = store = evolve = evolve_refractory = receive = gap_now = gap = gap_bound = None
+spike_reset = refractory_period = first_crossing = crossing_free_until = _fill_poisson = None
+
+def _push_spike(spk_t, spk_n, kslots, i, t, flags):
+    """A spike of neuron i at t into its slot (flags[0] = 1 when the slots overflow)."""
+    c = spk_n[i]
+    if c < kslots:
+        spk_t[i * kslots + c] = t
+    else:
+        flags[0] = 1
+    spk_n[i] = c + 1
+
+
+def update_neurons(i0, n, t1, t_stop, state, params,
+                   t_state, ref_end, i_stim, version, updates,
+                   ev_ptr, ev_t, ev_w, ev_kind,
+                   ps_ptr, ps_own, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events,
+                   kslots, spk_t, spk_n, chk_t, chk_ver, flags):
+    """One thread per neuron i0 + li: the CPU's update_population for one neuron.
+
+    Differences, all in where results go: spikes into the neuron's slots, the crossing
+    check into chk_t/chk_ver[i], Poisson streams with per-stream weight and event count
+    (ps_own is the identity: stream q "is" its own stimulus for _fill_poisson).
+    No state sampling.
+    """
+    li = cuda.grid(1)
+    if li >= n:
+        return
+    i = i0 + li
+    e = ev_ptr[i]
+    e_end = ev_ptr[i + 1]
+    q0 = ps_ptr[i]
+    q1 = ps_ptr[i + 1]
+    if e == e_end and q0 == q1:
+        return
+    pbuf_t = cuda.local.array(PBUF, np.float64)
+    pbuf_w = cuda.local.array(PBUF, np.float64)
+    np_ = 0
+    pp = 0
+    if q1 > q0:
+        np_ = _fill_poisson(q0, q1, t1, ps_next, ps_k, ps_key, ps_mean, ps_own, ps_w, ps_events,
+                            pbuf_t, pbuf_w)
+    st = state[li]
+    s = load(st)
+    p = params[li]
+    t = t_state[i]
+    tref = refractory_period(p)
+    ver = version[i]
+    rend = ref_end[i]
+    istim = i_stim[i]
+    n_upd = 0
+    had_input = False
+    touched = False
+    while True:
+        while e < e_end and ev_kind[e] == KIND_CHECK and (had_input or ev_w[e] != ver):
+            e += 1
+        if pp == np_ and q1 > q0:
+            np_ = _fill_poisson(q0, q1, t1, ps_next, ps_k, ps_key, ps_mean, ps_own, ps_w, ps_events,
+                                pbuf_t, pbuf_w)
+            pp = 0
+        tn = INF
+        trusted = False
+        if e < e_end:
+            tn = ev_t[e]
+            trusted = ev_kind[e] == KIND_CHECK
+        if pp < np_ and pbuf_t[pp] < tn:
+            tn = pbuf_t[pp]
+            trusted = False
+        if tn >= t1:
+            break
+        touched = True
+        while t < tn:
+            if t < rend:
+                tr = min(rend, tn)
+                s = evolve_refractory(s, p, tr - t)
+                t = tr
+                continue
+            dt = INF
+            if not trusted and gap_bound(s, p, istim, 0.0, tn - t) >= 0.0:
+                dt = first_crossing(s, p, istim, tn - t)
+            if dt == INF:
+                s = evolve(s, p, tn - t, istim)
+                t = tn
+                break
+            s = evolve(s, p, dt, istim)
+            t = t + dt
+            _push_spike(spk_t, spk_n, kslots, i, t, flags)
+            s = spike_reset(s, p)
+            rend = t + tref
+        t = tn
+        refractory = tn < rend
+        got_input = False
+        while e < e_end and ev_t[e] == tn:
+            k = ev_kind[e]
+            if k == KIND_SYN:
+                s = receive(s, p, ev_w[e], refractory)
+                got_input = True
+            elif k == KIND_CURRENT:
+                istim += ev_w[e]
+                got_input = True
+            e += 1
+        while True:
+            while pp < np_ and pbuf_t[pp] == tn:
+                s = receive(s, p, pbuf_w[pp], refractory)
+                got_input = True
+                pp += 1
+            if pp < np_ or q1 == q0:
+                break
+            np_ = _fill_poisson(q0, q1, t1, ps_next, ps_k, ps_key, ps_mean, ps_own, ps_w, ps_events,
+                                pbuf_t, pbuf_w)
+            pp = 0
+            if np_ == 0 or pbuf_t[0] != tn:
+                break
+        if got_input:
+            had_input = True
+            n_upd += 1
+        if not refractory and gap_now(s, p) >= 0.0:
+            _push_spike(spk_t, spk_n, kslots, i, tn, flags)
+            s = spike_reset(s, p)
+            rend = tn + tref
+    if touched:
+        ver += 1
+        while True:
+            if t < rend:
+                if rend < t1:
+                    s = evolve_refractory(s, p, rend - t)
+                    t = rend
+                    continue
+                if rend <= t_stop:
+                    chk_t[i] = rend
+                    chk_ver[i] = ver
+                break
+            h = t1 - t
+            dt = INF
+            if h > 0.0 and gap_bound(s, p, istim, 0.0, h) >= 0.0:
+                dt = first_crossing(s, p, istim, h)
+            if dt < INF:
+                s = evolve(s, p, dt, istim)
+                t = t + dt
+                _push_spike(spk_t, spk_n, kslots, i, t, flags)
+                s = spike_reset(s, p)
+                rend = t + tref
+                continue
+            lb = crossing_free_until(s, p, istim, max(h, 0.0))
+            if lb < INF and t + lb <= t_stop:
+                chk_t[i] = t + lb
+                chk_ver[i] = ver
+            break
+    store(st, s)
+    t_state[i] = t
+    version[i] = ver
+    ref_end[i] = rend
+    i_stim[i] = istim
+    updates[i] += n_upd
+
+
+_MODEL_NAMES = ("load", "store", "evolve", "evolve_refractory", "receive", "gap_now", "gap",
+                "gap_bound", "spike_reset", "refractory_period")
+_TEMPLATE_FUNCTIONS = ("first_crossing", "crossing_free_until", "_fill_poisson")
+_kernels: dict = {}
+
+
+def model_kernels(kernel_module: str) -> types.SimpleNamespace:
+    """The device functions of a model and its ``update`` kernel (compiled on first launch).
+
+    The model's plain functions are compiled for the device; the template's generic
+    numerics are update_template's plain functions compiled against them.
+    """
+    if kernel_module in _kernels:
+        return _kernels[kernel_module]
+    import importlib
+    km = importlib.import_module(kernel_module)
+    model = compile_functions(vars(km), km.FUNCTIONS, "cuda")
+    ns = _plain(vars(T), _TEMPLATE_FUNCTIONS)
+    for name in _MODEL_NAMES:
+        ns[name] = getattr(model, name)
+    ns["exp_draw"] = _exp_draw
+    ns["__name__"] = f"{T.__name__}.{kernel_module.rsplit('.', 1)[-1]}"
+    generic = compile_functions(ns, _TEMPLATE_FUNCTIONS, "cuda")
+    g = dict(globals())
+    for name in _MODEL_NAMES:
+        g[name] = getattr(model, name)
+    for name in _TEMPLATE_FUNCTIONS:
+        g[name] = getattr(generic, name)
+    g["_push_spike"] = cuda.jit(device=True, inline=True)(_push_spike)
+    f = types.FunctionType(update_neurons.__code__, g, "update_neurons")
+    out = types.SimpleNamespace(model=model, generic=generic, update=cuda.jit(f))
+    _kernels[kernel_module] = out
+    return out
