@@ -5,7 +5,8 @@
 Per seed: final frozen accuracy (accuracy[-1]), the first epoch at which the frozen
 accuracy reached 1, wall time, and for networks with more than one emotion projection
 the accuracy that survives when every projection but the last (the hidden layers) is
-reset to its initial weights.
+reset to its initial weights; the learning curves (accuracy and mean |dw| per projection,
+per epoch) of every run.
 """
 from __future__ import annotations
 
@@ -32,7 +33,9 @@ def one(path, seed, epochs=None, shuffle_tags=False):
     acc = np.asarray(h.accuracy)
     out = dict(seed=seed, final=float(acc[-1]), wall_s=round(time.perf_counter() - t, 2),
                first_epoch_100=int(np.argmax(acc >= 1.0)) + 1 if (acc >= 1.0).any() else None,
-               first_epoch_95=int(np.argmax(acc >= 0.95)) + 1 if (acc >= 0.95).any() else None)
+               first_epoch_95=int(np.argmax(acc >= 0.95)) + 1 if (acc >= 0.95).any() else None,
+               accuracy=[round(float(a), 4) for a in acc],
+               dw={k: [round(float(x), 5) for x in v] for k, v in h.dw.items()})
     if len(runner.rules) > 1:
         trained = [r.weights.copy() for r in runner.rules]
         for r in runner.rules[:-1]:

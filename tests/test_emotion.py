@@ -119,3 +119,37 @@ def test_perturbation_decays_over_epochs():
         steps.append(np.std(rule.weights - w0) / math.sqrt(40))   # 40 N(0, s^2) steps per weight
     assert steps[0] == pytest.approx(1.0, rel=0.15)
     assert steps[1] == pytest.approx(0.25, rel=0.15)
+
+
+def test_pattern_baseline_is_a_running_mean_of_e_per_pattern():
+    # ebar_k starts at the first e of pattern k (A = 0), then ebar <- ebar + rate (e - ebar)
+    net, proj = _net([0.0] * 4, {"baseline": "pattern", "baseline_rate": 0.5})
+    assert proj.advantage(0.4, pattern=0) == 0.0
+    assert proj.advantage(0.3, pattern=1) == 0.0                   # its own mean
+    assert proj.advantage(-0.2, pattern=0) == pytest.approx(-0.2 - 0.4)
+    assert proj.advantage(0.1, pattern=0) == pytest.approx(0.1 - (0.4 + 0.5 * (-0.2 - 0.4)))
+    net, proj = _net([0.0] * 4, {"baseline": "global", "baseline_rate": 0.5})
+    proj.advantage(0.4, pattern=0)
+    assert proj.advantage(0.3, pattern=1) == pytest.approx(0.3 - 0.4)   # one mean for all patterns
+
+
+def test_centred_learn_is_reinforce_with_baselines():
+    # dw_ij = S (e - ebar_k) v_i (n_j - nbar_jk): hand computation over two presentations
+    net, proj = _net([0.0] * 4, {"eligibility": "centred", "baseline": "pattern", "baseline_rate": 0.25,
+                                 "sensitivity": 2.0, "w_min": -10.0, "w_max": 10.0})
+    first = np.array([2.0, 4.0, 1.0, 3.0])           # pre a0, a1; post b0, b1 (spike counts)
+    dw = proj.learn(0.5, 0, first > 0, None, 20.0, first)
+    assert np.allclose(dw, 0.0)                      # first sight: e = ebar, n = nbar
+    second = np.array([4.0, 2.0, 3.0, 2.0])
+    dw = proj.learn(-0.3, 0, second > 0, None, 20.0, second)
+    a = -0.3 - 0.5
+    v = {0: 1.0, 1: 0.5}                              # pre counts / the largest pre count
+    dev = {2: 3.0 - 1.0, 3: 2.0 - 3.0}                # post counts minus their first value
+    for s, (i, j) in enumerate(zip(proj.src, proj.tgt)):
+        assert dw[s] == pytest.approx(2.0 * a * v[i] * dev[j])
+    assert np.allclose(proj.weights, dw)              # applied to the weights (no clipping here)
+    # the post mean moved by rate * deviation: a third identical presentation sees 3/4 of it
+    dw3 = proj.learn(-0.3, 0, second > 0, None, 20.0, second)
+    a3 = -0.3 - (0.5 + 0.25 * a)
+    for s, (i, j) in enumerate(zip(proj.src, proj.tgt)):
+        assert dw3[s] == pytest.approx(2.0 * a3 * v[i] * 0.75 * dev[j])

@@ -109,3 +109,41 @@ def test_parity_5_2_learns_to_100_percent():
     runner = TrialRunner(eventsim.Simulation(eventsim.build_network(sc), seed=2), sc.trials, sc.plasticity, 2)
     h = runner.run()
     assert list(h.predictions) == [1, 0, 1, 0, 1]      # digits 1..5: odd = 1, even = 0
+
+
+def test_complement_encoding_and_input_size():
+    from eventsim.trials.encoding import complement
+    assert list(complement([1.0, 0.0, 0.25])) == [1.0, 0.0, 0.25, 0.0, 1.0, 0.75]
+    # 2 channels, ON and OFF, plus the bias: the input population needs 5 neurons
+    with pytest.raises(ScenarioError) as e:
+        _scenario(complement=True, bias=True)
+    assert any(m.startswith("trials.input") and "need 5 " in m for m in e.value.problems)
+    with pytest.raises(ScenarioError) as e:
+        _scenario(complement=True, encoding="delta")
+    assert any(m.startswith("trials.complement") for m in e.value.problems)
+
+
+def test_exploration_fires_in_training_only():
+    # each exploration neuron: Poisson at a rate drawn in [0, 1000] Hz per presentation;
+    # over a 10 ms window the count has mean 5 and variance 5 + 10^2/12 (a Poisson mixture)
+    sc = eventsim.load({
+        "simulation": {"duration": 1.0, "seed": 1},
+        "population": [{"name": "x", "size": 1, "model": "spike_source", "params": {"times": [[]]}},
+                       {"name": "n", "size": 200, "model": "spike_source", "params": {"times": [[]] * 200}},
+                       {"name": "y", "size": 2, "model": "lif"}],
+        "projection": [{"source": "x", "target": "y", "rule": "all_to_all", "weight": 1.0, "delay": 1.0,
+                        "plasticity": "emo"}],
+        "plasticity": {"emo": {"rule": "emotion"}},
+        "trials": {"input": "x", "output": "y", "patterns": [[1.0]], "tags": [0], "n_classes": 2,
+                   "window": 10.0, "exploration": "n", "exploration_rate": 1000.0}})
+    sim = eventsim.Simulation(eventsim.build_network(sc), seed=1)
+    runner = TrialRunner(sim, sc.trials, sc.plasticity, 1)
+
+    def count():
+        return int(sim.counters()["populations"]["n"]["spike_count"].sum())
+    runner.present(0, np.random.default_rng(1), True, None, np.random.default_rng(2))
+    trained = count()
+    sd = np.sqrt(200 * (5 + 100 / 12))
+    assert abs(trained - 1000) < 4 * sd
+    runner.evaluate(1)
+    assert count() == trained                     # no exploration spikes in an evaluation

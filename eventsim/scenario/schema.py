@@ -254,6 +254,9 @@ TRIALS = {
     "shuffle_tags": Key("bool", "control: permute the tags once (keyed by seed) before training",
                         default=False),
     "bias": Key("bool", "add an input channel that is always 1 (the last input neuron)", default=False),
+    "complement": Key("bool", "also present each channel x as 1 - x on a second input neuron (ON channels "
+                              "first, then OFF, then the bias): a 0 bit makes spikes too (not with delta "
+                              "encoding, which has delta_off)", default=False),
     "encoding": Key("string", "pattern -> input spikes", default="rate", choices=("rate", "latency", "delta")),
     "rate_max": Key("number", "rate of a channel at value 1 (rate encoding)", default=200.0, unit="Hz",
                     check=">0"),
@@ -266,6 +269,13 @@ TRIALS = {
     "delta_off": Key("bool", "delta encoding: OFF spikes on a second set of input neurons", default=False),
     "sample_interval": Key("number", "time between samples of a signal (delta encoding)", default=1.0,
                            unit="ms", check=">0"),
+    "exploration": Key("name", "spike_source population of exploration noise (wired by the scenario's own "
+                               "projections): during training presentations only, each of its neurons "
+                               "fires as a Poisson train at a rate drawn uniformly in [0, "
+                               "exploration_rate] for that presentation; silent in evaluations",
+                       default=None),
+    "exploration_rate": Key("number", "largest per-presentation rate of an exploration neuron",
+                            default=0.0, unit="Hz", check=">=0"),
     "decoding": Key("string", "output spikes -> class", default="rate", choices=("rate", "first", "population")),
     "n_classes": Key("integer", "number of classes; default the largest tag + 1", default=None, check=">0"),
 }

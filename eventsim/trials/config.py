@@ -77,6 +77,8 @@ def validate_trials(p, raw, keys, pops, populations, plasticity, projections, ba
     emotion_labels = {k for k, v in plasticity.items() if isinstance(v, dict) and v.get("rule") == "emotion"}
     for label in emotion_labels:
         v = plasticity[label]
+        if isinstance(v.get("baseline_rate"), float) and not v["baseline_rate"] <= 1:
+            p.add(join(join("plasticity", label), "baseline_rate"), f"must be <= 1, got {v['baseline_rate']:g}")
         for k in ("reward", "punishment"):
             if isinstance(v.get(k), float) and not v[k] < 1:
                 p.add(join(join("plasticity", label), k), f"must be < 1 (e is in (-1, 1)), got {v[k]:g}")
@@ -101,15 +103,28 @@ def validate_trials(p, raw, keys, pops, populations, plasticity, projections, ba
     elif inp["model"] != "spike_source":
         p.add("trials.input", f"must be a spike_source population (the patterns are its trains), "
                               f"{t['input']!r} is a {inp['model']}")
+    if t["exploration"] is not None:
+        ex = by_name.get(t["exploration"])
+        if ex is None:
+            p.add("trials.exploration", f"unknown population {t['exploration']!r}")
+        elif ex["model"] != "spike_source" or t["exploration"] == t["input"]:
+            p.add("trials.exploration", f"must be a spike_source population other than the input, "
+                                        f"{t['exploration']!r} is not")
     if out is None:
         p.add("trials.output", f"unknown population {t['output']!r}")
     elif pops.get(t["output"]) is not None and pops[t["output"]].is_source:
         p.add("trials.output", f"{t['output']!r} is a source population; the output must integrate input")
     from .encoding import n_channels_out
-    n_in = n_channels_out(len(pats[0]) + (1 if t["bias"] else 0), t["encoding"], t["delta_off"])
+    if t["complement"] and t["encoding"] == "delta":
+        p.add("trials.complement", "not with encoding = \"delta\" (use delta_off for OFF spikes)")
+        return None
+    n_in = n_channels_out(len(pats[0]), t["encoding"], t["delta_off"], t["complement"], t["bias"])
+    if t["encoding"] == "delta" and t["delta_off"] and t["bias"]:
+        n_in += 1       # the bias channel is delta-encoded too: a step from 0 makes its OFF twin
     if inp is not None and isinstance(inp.get("size"), int) and inp["size"] != n_in:
         p.add("trials.input", f"population {t['input']!r} has {inp['size']} neurons; the patterns need "
                               f"{n_in} ({len(pats[0])} channels" + (" + bias" if t["bias"] else "")
+                              + (", ON and OFF" if t["complement"] else "")
                               + (", ON and OFF" if t["encoding"] == "delta" and t["delta_off"] else "") + ")")
     n_classes = t["n_classes"] if t["n_classes"] is not None else max(tags) + 1
     if max(tags) >= n_classes:

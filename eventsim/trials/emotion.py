@@ -1,8 +1,9 @@
 """The emotion rule's update (equations: models/plasticity/emotion.py, docs/trials.md).
 
-Per presentation: ``emotion_value`` grades the answer, ``eligibility`` gives E for each
-synapse of a projection, ``EmotionProjection.update`` applies S e E, the perturbation,
-the normalisation and the bounds to the network's weights in place.
+Per presentation: ``emotion_value`` grades the answer, ``EmotionProjection.learn``
+subtracts the reward baseline (``baseline``), computes E for each synapse of the
+projection (``eligibility``) and applies S e E, the perturbation, the normalisation and
+the bounds to the network's weights in place (``update``).
 """
 from __future__ import annotations
 
@@ -90,19 +91,48 @@ class EmotionProjection:
         self.post, self.post_index = np.unique(self.tgt, return_inverse=True)
         norm2 = np.bincount(self.post_index, weights=self.w_initial ** 2, minlength=self.post.size)
         self.l2_initial = np.sqrt(norm2)
+        # running means of e and of the post counts, one row per pattern ("pattern") or a
+        # single row; NaN until the first presentation sets them
+        self._e_mean = {}
+        self._post_mean = {}
+
+    def _key(self, pattern):
+        return pattern if self.p["baseline"] == "pattern" else 0
+
+    def advantage(self, e, pattern=0):
+        """e minus the running mean of e (baseline = "global" | "pattern"), then the mean
+        moves towards e; e itself when baseline = "none"."""
+        if self.p["baseline"] == "none":
+            return e
+        k = self._key(pattern)
+        m = self._e_mean.get(k, e)
+        self._e_mean[k] = m + self.p["baseline_rate"] * (e - m)
+        return e - m
+
+    def post_deviation(self, counts, pattern=0):
+        """n_j - nbar_j per synapse (its post neuron's count minus that count's running
+        mean, per pattern with baseline = "pattern"); the mean then moves towards n_j."""
+        n = counts[self.post].astype(np.float64)
+        k = self._key(pattern)
+        m = self._post_mean.get(k, n)
+        self._post_mean[k] = m + self.p["baseline_rate"] * (n - m)
+        return (n - m)[self.post_index]
 
     @property
     def weights(self):
         return self.net.weight[self.sel]
 
-    def eligibility(self, fired, spikes, t_end, counts=None):
+    def eligibility(self, fired, spikes, t_end, counts=None, pattern=0):
         """E per synapse: ``fired`` bool per global id (binary), ``spikes`` = (ptr, times)
         CSR of the presentation's spikes by global id (trace), ``t_end`` the window end,
-        ``counts`` spike count per global id (count)."""
+        ``counts`` spike count per global id (count, centred), ``pattern`` the presented
+        pattern's index (centred with baseline = "pattern"; updates the running mean)."""
         if self.p["eligibility"] == "binary":
             return (fired[self.src] & fired[self.tgt]).astype(np.float64)
         if self.p["eligibility"] == "count":
             return _layer_rate(counts, *self.pre_range)[self.src] * _layer_rate(counts, *self.post_range)[self.tgt]
+        if self.p["eligibility"] == "centred":
+            return _layer_rate(counts, *self.pre_range)[self.src] * self.post_deviation(counts, pattern)
         out = np.zeros(self.sel.size)
         ptr, times = spikes
         _trace_eligibility(self.src, self.tgt, self.delay, ptr, times, float(t_end),
@@ -130,6 +160,11 @@ class EmotionProjection:
         np.clip(w, p["w_min"], p["w_max"], out=w)
         self.net.weight[self.sel] = w
         return dw
+
+    def learn(self, e, pattern, fired, spikes, t_end, counts, rng=None):
+        """One presentation's full update: the baseline, E, then ``update``; returns dw."""
+        a = self.advantage(e, pattern)
+        return self.update(a, self.eligibility(fired, spikes, t_end, counts, pattern), rng, fired)
 
     def reset_weights(self):
         """Put the projection's weights back to their values when this object was made."""

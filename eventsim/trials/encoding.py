@@ -67,6 +67,15 @@ def delta_encode(signal, dt, threshold, off=False):
     return trains
 
 
-def n_channels_out(n_features, encoding, off=False):
-    """How many input neurons an encoding needs for ``n_features`` channels."""
-    return 2 * n_features if encoding == "delta" and off else n_features
+def complement(values):
+    """ON/OFF (complementary) coding of a static pattern: x followed by 1 - x (x clipped
+    to [0, 1]), so that a 0 is carried by spikes on its OFF channel."""
+    x = _clip01(values)
+    return np.concatenate([x, 1.0 - x])
+
+
+def n_channels_out(n_features, encoding, off=False, complemented=False, bias=False):
+    """How many input neurons an encoding needs for ``n_features`` pattern channels
+    (``complemented``: ON and OFF copies; ``bias``: one always-on channel)."""
+    n = 2 * n_features if (encoding == "delta" and off) or complemented else n_features
+    return n + (1 if bias else 0)

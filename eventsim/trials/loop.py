@@ -20,9 +20,9 @@ import numpy as np
 from ..engine.simulation import SpikeRecorder
 from .decoding import decode
 from .emotion import EmotionProjection, emotion_value, spike_csr
-from .encoding import delta_encode, latency_encode, rate_encode
+from .encoding import complement, delta_encode, latency_encode, rate_encode
 
-_TRAIN, _EVAL, _ORDER, _NOISE, _TAGS = 1, 2, 3, 4, 5   # stream purposes
+_TRAIN, _EVAL, _ORDER, _NOISE, _TAGS, _EXPLORE = 1, 2, 3, 4, 5, 6   # stream purposes
 
 
 class TeeSink:
@@ -83,6 +83,7 @@ class TrialRunner:
         self.tags = tags
         self.output = self.net.population(trials["output"])
         self.input = self.net.population(trials["input"])
+        self.exploration = (self.net.population(trials["exploration"]) if trials.get("exploration") else None)
         self.rules = [EmotionProjection(self.net, pr.name, plasticity[pr.plasticity])
                       for pr in self.net.projections
                       if pr.plasticity and plasticity.get(pr.plasticity, {}).get("rule") == "emotion"]
@@ -92,6 +93,8 @@ class TrialRunner:
     # ---- one presentation ----
     def encode(self, x, rng):
         c = self.cfg
+        if c["complement"]:
+            x = complement(x)
         x = list(x) + ([1.0] if c["bias"] else [])
         if c["encoding"] == "rate":
             return rate_encode(np.asarray(x, dtype=np.float64), c["window"], c["rate_max"], rng)
@@ -102,12 +105,24 @@ class TrialRunner:
                         else np.asarray(v, dtype=np.float64) for v in x])
         return delta_encode(sig, c["sample_interval"], c["delta_threshold"], c["delta_off"])
 
-    def present(self, k, rng, learn, noise_rng=None):
-        """Present pattern k; returns (label, emotion). With ``learn`` the rule updates."""
+    def _explore(self, t0, rng):
+        """Exploration noise for one training presentation: neuron j of the exploration
+        population fires as a Poisson train at a rate drawn in [0, exploration_rate]."""
+        c = self.cfg
+        rates = rng.uniform(0.0, c["exploration_rate"], self.exploration.size)
+        counts = rng.poisson(rates * c["window"] / 1000.0)
+        self.sim.set_spike_times(self.exploration.name,
+                                 [t0 + np.sort(rng.uniform(0.0, c["window"], n)) for n in counts])
+
+    def present(self, k, rng, learn, noise_rng=None, explore_rng=None):
+        """Present pattern k; returns (label, emotion). With ``learn`` the rule updates and
+        the exploration population (if any) fires."""
         sim, c = self.sim, self.cfg
         t0 = sim.t
         t_end = t0 + c["window"]
         sim.set_spike_times(self.input.name, [t0 + tr for tr in self.encode(self.patterns[k], rng)])
+        if self.exploration is not None and learn:
+            self._explore(t0, explore_rng)
         sim.run(t_end)
         spikes = {p: sim.sink.take(p) for p in self.pops}
         for p in sim.sink.recorder._t:      # forget what the loop does not read
@@ -122,7 +137,7 @@ class TrialRunner:
             for r in self.rules:
                 e = emotion_value(r.p["emotion"], label, tag, scores, r.p["reward"], r.p["punishment"],
                                   r.p["margin_scale"])
-                r.update(e, r.eligibility(fired, csr, t_end, counts), noise_rng, fired)
+                r.learn(e, k, fired, csr, t_end, counts, noise_rng)
         sim.reset_state()
         return label, e
 
@@ -156,7 +171,8 @@ class TrialRunner:
         correct, emotions = 0, []
         for step, k in enumerate(order):
             label, e = self.present(int(k), np.random.default_rng([self.seed, _TRAIN, epoch, step]), True,
-                                    np.random.default_rng([self.seed, _NOISE, epoch, step]))
+                                    np.random.default_rng([self.seed, _NOISE, epoch, step]),
+                                    np.random.default_rng([self.seed, _EXPLORE, epoch, step]))
             correct += label == self.tags[k]
             emotions.append(e)
         dws = {r.name: float(np.mean(np.abs(r.weights - b))) if b.size else 0.0

@@ -11,6 +11,26 @@ notebook's rule) or, with ``eligibility = "trace"``, a decaying pre-before-post
 eligibility trace. Then the optional per-presentation perturbation, the
 normalisation and the bounds are applied, in that order. Weights may be negative.
 The update kernels are in ``eventsim.trials.emotion``.
+
+The form that learns through a hidden layer (scenarios/emotion_parity_5_8_2.toml) is
+the REINFORCE / node-perturbation reading of the same rule (Williams 1992; Fiete &
+Seung 2006; Fremaux, Sprekeler & Gerstner 2010):
+
+    w_ij <- w_ij + S (e - ebar_k) v_i (n_j - nbar_jk)
+
+``baseline = "pattern"``: ebar_k is a running mean of e over the presentations of
+pattern k (the expected reward for that input; Fremaux et al. 2010 show that it
+must be input-specific); ``eligibility = "centred"``: n_j is the post neuron's spike
+count and nbar_jk its running mean for that pattern, so the Poisson input noise that
+makes a hidden neuron fire more or less than usual is what gets credited when the
+reward is better or worse than usual; v_i is the pre neuron's count over its layer's
+largest count. In expectation this follows the gradient of the mean reward for every
+layer, with only pre activity, post activity and one global scalar, and it is zero
+once every pattern is answered as expected (e = ebar_k). Both running means use
+ebar <- ebar + baseline_rate (e - ebar), initialised at the first presentation.
+Credit needs variance: the [trials] key ``exploration`` names a spike_source population
+that, in training presentations only, fires at a rate drawn per presentation, so each
+hidden neuron's count moves by several spikes from one presentation to the next.
 """
 from ..base import Param, PlasticityRule
 
@@ -33,6 +53,12 @@ RULE = PlasticityRule(
         "x_i(t) = sum_{pre spikes s, s + d_ij <= t} exp(-(t - s - d_ij)/tau_pre), T = window end; "
         "eligibility = \"count\": E_ij = v_i v_j, v = n / max(n over the neuron's population) "
         "(spike counts n in the window); "
+        "eligibility = \"centred\": E_ij = v_i (n_j - nbar_j), v_i as for count, n_j the post spike "
+        "count, nbar_j its running mean (per pattern with baseline = \"pattern\", else over all "
+        "presentations); "
+        "baseline = \"global\" | \"pattern\": e is replaced by e - ebar, ebar the running mean of e "
+        "(over all presentations | over those of the presented pattern); running means: "
+        "m <- m + baseline_rate (x - m) after use, m = x at the first presentation; "
         "dw_ij = S e E_ij; w_ij += dw_ij + sigma decay^(epoch - 1) xi_ij (xi ~ N(0, 1), each training "
         "presentation); "
         "normalise = \"zero_mean\": dw of the synapses onto each post neuron j minus their mean "
@@ -52,8 +78,15 @@ RULE = PlasticityRule(
         "punishment": Param(0.5, "", "-e when it does not (0 < punishment < 1)", ">0"),
         "eligibility": Param("binary", "", "binary: E = v_pre v_post (the notebook); trace: decaying "
                                            "pre-before-post traces; count: E = v_pre v_post with v the "
-                                           "spike count over the layer's largest count",
-                                           choices=("binary", "trace", "count")),
+                                           "spike count over the layer's largest count; centred: "
+                                           "E = v_pre (n_post - running mean of n_post)",
+                                           choices=("binary", "trace", "count", "centred")),
+        "baseline": Param("none", "", "reward baseline subtracted from e: none | global (running mean "
+                                      "of e) | pattern (running mean of e for the presented pattern)",
+                          choices=("none", "global", "pattern")),
+        "baseline_rate": Param(0.2, "", "rate of the running means of e and of the post counts "
+                                        "(baseline, eligibility = \"centred\"): m += rate (x - m)",
+                               ">0"),
         "tau_pre": Param(10.0, "ms", "decay of the pre trace x (eligibility = \"trace\")", ">0"),
         "tau_e": Param(20.0, "ms", "decay of the eligibility up to the end of the window "
                                    "(eligibility = \"trace\")", ">0"),
