@@ -9,6 +9,8 @@ same scenario and seed give byte-identical arrays.
 """
 from __future__ import annotations
 
+import functools
+
 import networkx as nx
 import numpy as np
 
@@ -182,8 +184,27 @@ def _check_values(spec, weight, delay, plastic):
         raise InputError(problems)
 
 
-def build_synapses(specs, pops, scenario, seed):
-    """(Projection list, parts for :func:`assemble`) for projection specs in index order."""
+def _synapses(spec, s, t, seed, index):
+    """(Edges, weight array, delay array) of one projection; deterministic (keyed streams),
+    so that a large network can draw a projection twice instead of holding it."""
+    rule = Rule(spec, spec["key"], s.size, t.size, s.offset, t.offset, seed, index)
+    edges = connect(rule)
+    values = []
+    for name in ("weight", "delay"):
+        value = spec[name]
+        if isinstance(value, np.ndarray) and spec["rule"] == "pairs":
+            # explicit per-pair values follow the pairs into (source, target) order
+            value = value[rule.order]
+        values.append(synapse_values(value, seed, name, index, edges.block_starts, f"{spec['key']}.{name}"))
+    return edges, values[0], values[1]
+
+
+def build_synapses(specs, pops, scenario, seed, regenerate=False):
+    """(Projection list, parts for :func:`assemble`) for projection specs in index order.
+
+    parts[k] is (index, Edges, weights, delays); with ``regenerate`` it is
+    (index, make), make() drawing them again, and the projections are not held:
+    peak memory while assembling is then the table plus one projection."""
     by_name = {p.name: p for p in pops}
     projections, parts = [], []
     for index, spec in enumerate(specs):
@@ -197,21 +218,17 @@ def build_synapses(specs, pops, scenario, seed):
         plasticity = spec.get("plasticity")
         if plasticity is not None and plasticity not in scenario.plasticity:
             raise InputError(f"{key}.plasticity: no [plasticity.{plasticity}] in the scenario")
-        rule = Rule(spec, key, s.size, t.size, s.offset, t.offset, seed, index)
-        edges = connect(rule)
-        values = []
-        for name in ("weight", "delay"):
-            value = spec[name]
-            if isinstance(value, np.ndarray) and spec["rule"] == "pairs":
-                # explicit per-pair values follow the pairs into (source, target) order
-                value = value[rule.order]
-            values.append(synapse_values(value, seed, name, index, edges.block_starts, f"{key}.{name}"))
+        edges, weight, delay = _synapses(spec, s, t, seed, index)
         event_rule = plasticity is not None and plasticity_rule(
             scenario.plasticity[plasticity]["rule"]).kind == "event"
-        _check_values(spec, values[0], values[1], event_rule)
+        _check_values(spec, weight, delay, event_rule)
         projections.append(Projection(name=spec["name"], index=index, source=s.name, target=t.name,
                                       plasticity=plasticity, n_synapses=edges.n))
-        parts.append((index, edges, values[0], values[1]))
+        if regenerate:
+            parts.append((index, functools.partial(_synapses, spec, s, t, seed, index)))
+        else:
+            parts.append((index, edges, weight, delay))
+        del edges, weight, delay
     return projections, parts
 
 
@@ -230,8 +247,7 @@ def build_network(scenario, *, graph=None, check_memory=True) -> Network:
     graph = graph if graph is not None else (scenario.network or {}).get("graph")
     if graph is not None and not isinstance(graph, nx.Graph):
         graph = read_graph(graph)
-    if check_memory:
-        check_fits(scenario, graph=graph)
+    est = check_fits(scenario, graph=graph) if check_memory else estimate_memory(scenario, graph=graph)
     pops, offset = [], 0
     for i, pop in enumerate(scenario.populations):
         pops.append(build_population(pop, i, offset, seed))
@@ -247,7 +263,7 @@ def build_network(scenario, *, graph=None, check_memory=True) -> Network:
         raise InputError(f"projection: at most {MAX_PROJECTIONS} projections are supported, got {len(specs)}")
     if offset >= 2 ** 31:
         raise InputError(f"population: at most {2 ** 31 - 1} neurons are supported, got {offset}")
-    projections, parts = build_synapses(specs, pops, scenario, seed)
+    projections, parts = build_synapses(specs, pops, scenario, seed, regenerate=est["regenerate"])
     csr = assemble(offset, parts)
     return Network(populations=pops, projections=projections, stimuli=stimuli, seed=seed,
                    plasticity={k: dict(v) for k, v in scenario.plasticity.items()}, **csr)

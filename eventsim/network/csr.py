@@ -62,30 +62,53 @@ def _fill_segments(start, stop, value, out):
             out[pos] = v
 
 
-def delay_table(delay_arrays):
-    """The sorted distinct delays of all projections (each a float64 array of length >= 1)."""
-    uniques = [np.unique(d) for d in delay_arrays if d.shape[0]]
-    if not uniques:
-        return np.zeros(0, dtype=np.float64)
-    return np.unique(np.concatenate(uniques))
+class _DistinctDelays:
+    """The sorted distinct delays seen so far, or None once there are more than
+    MAX_DELAY_TABLE (then delays are stored as values and the set is not kept)."""
+
+    def __init__(self):
+        self.values = np.zeros(0, dtype=np.float64)
+
+    def add(self, d):
+        if self.values is None or not d.shape[0]:
+            return
+        self.values = np.union1d(self.values, np.unique(d))
+        if self.values.shape[0] > MAX_DELAY_TABLE:
+            self.values = None
+
+
+def _drawn(part):
+    """(index, Edges, weights, delays) of a part, drawing it if it is (index, make)."""
+    if len(part) == 2:
+        index, make = part
+        return (index, *make())
+    return part
 
 
 def assemble(n_neurons, parts):
     """CSR arrays (the keyword arguments of :class:`Network`) from ``parts``, a list of
-    (projection index, Edges, weight array, delay array) in projection-index order.
+    (projection index, Edges, weight array, delay array) in projection-index order, or
+    of (projection index, make) where make() draws the last three (again: the
+    counting pass and the placing pass each draw a projection and drop it).
 
     Entries of ``parts`` are set to None once placed, so that their memory can be
     released while the table fills."""
     counts = np.zeros(n_neurons, dtype=np.int64)
-    for _, e, _, _ in parts:
+    distinct = _DistinctDelays()
+    n_drawn = []
+    for part in parts:
+        _, e, _, d = _drawn(part)
+        n_drawn.append(e.n)
         if e.n:
             _count(counts, e.n, e.src, e.src_first, e.src_repeat)
+            distinct.add(d)
+        del e, d
     indptr = np.zeros(n_neurons + 1, dtype=np.int64)
     np.cumsum(counts, out=indptr[1:])
     del counts
     n_syn = int(indptr[-1])
-    table = delay_table([d for _, e, _, d in parts if e.n])
-    use_table = table.shape[0] <= MAX_DELAY_TABLE
+    use_table = distinct.values is not None
+    table = distinct.values if use_table else np.zeros(0, dtype=np.float64)
     target = np.empty(n_syn, dtype=np.int32)
     weight = np.empty(n_syn, dtype=np.float64)
     proj = np.empty(n_syn, dtype=np.uint16)
@@ -93,8 +116,10 @@ def assemble(n_neurons, parts):
     lookup = table if use_table else np.zeros(0, dtype=np.float64)
     cursor = indptr[:-1].copy()
     for k in range(len(parts)):
-        index, e, w, d = parts[k]
+        index, e, w, d = _drawn(parts[k])
         parts[k] = None
+        if e.n != n_drawn[k]:
+            raise RuntimeError(f"projection {index}: drawn twice with different sizes")
         if not e.n:
             continue
         # One pass per output array: each pass keeps one write front per source in

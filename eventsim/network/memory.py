@@ -22,6 +22,9 @@ ASSUMED_RATE_HZ = 10.0      # mean rate assumed for model neurons in the queue e
 BYTES_PER_QUEUED_EVENT = 16  # arrival time (float64) + target and weight, as queues store them
 NEURON_OVERHEAD = 32        # bytes per neuron for engine bookkeeping (state index, flags, ...)
 GRAPH_BUILD_BYTES = 200     # per graph edge while its attributes are collected (Python lists)
+# above this many bytes of projections held at once, the build draws each projection twice
+# (counting pass, placing pass) and holds one at a time (eventsim.network.csr.assemble)
+REGENERATE_ABOVE = 2 ** 30
 
 
 def _number(x):
@@ -91,7 +94,9 @@ def estimate_memory(scenario, graph=None) -> dict:
 
     Returns a dict: neurons, synapses (counts), synapse_bytes (the CSR table),
     neuron_bytes (parameters, state, spike lists), build_bytes (extra memory held
-    while the table is assembled), queue_bytes (a rough figure for spikes in
+    while the table is assembled: every projection's edges, or, when that exceeds
+    REGENERATE_ABOVE, the largest one's: ``regenerate`` is then True and the build
+    draws each projection twice instead of holding them all), queue_bytes (a rough figure for spikes in
     flight: every synapse carrying ASSUMED_RATE_HZ (sources: their rate) over the
     largest delay, BYTES_PER_QUEUED_EVENT each), total_bytes (synapses + neurons +
     queue) and peak_bytes (the larger of total and build peak).
@@ -121,11 +126,13 @@ def estimate_memory(scenario, graph=None) -> dict:
             specs.append(dict(name=name, source=name, target=st["target"], rule="pairs",
                               pairs=[None] * n_ids, weight=st["weight"], delay=st["delay"]))
     n_syn = build = events = 0
+    build_largest = 0
     n_dist_delay = 0
     for spec in specs:
         k = count_synapses(spec, sizes.get(spec["source"], 0), sizes.get(spec["target"], 0))
         n_syn += k
         build += k * _build_bytes(spec)
+        build_largest = max(build_largest, k * _build_bytes(spec))
         delay = spec["delay"]
         if isinstance(delay, (Dist, np.ndarray)):
             n_dist_delay += k
@@ -134,6 +141,9 @@ def estimate_memory(scenario, graph=None) -> dict:
         else:
             d_max = _upper(delay)
         events += k * rates.get(spec["source"], ASSUMED_RATE_HZ) * 1e-3 * d_max
+    regenerate = build > REGENERATE_ABOVE
+    if regenerate:
+        build = build_largest
     n_syn += graph_edges
     build += graph_edges * GRAPH_BUILD_BYTES
     events += graph_edges * ASSUMED_RATE_HZ * 1e-3 * graph_delay
@@ -154,7 +164,8 @@ def estimate_memory(scenario, graph=None) -> dict:
     queue_bytes = int(events * BYTES_PER_QUEUED_EVENT)
     total = synapse_bytes + neuron_bytes + queue_bytes
     return dict(neurons=int(n_neurons), synapses=int(n_syn), synapse_bytes=int(synapse_bytes),
-                neuron_bytes=int(neuron_bytes), build_bytes=int(build), queue_bytes=queue_bytes,
+                neuron_bytes=int(neuron_bytes), build_bytes=int(build), regenerate=bool(regenerate),
+                queue_bytes=queue_bytes,
                 total_bytes=int(total), peak_bytes=int(max(total, synapse_bytes + neuron_bytes + build)))
 
 
