@@ -1,6 +1,6 @@
 """Brunel (2000) benchmark: build and simulate scenarios/brunel2000_ai.toml, print one JSON line.
 
-    python bench/brunel.py [--duration MS] [--scenario PATH] [--keep OUT.h5]
+    python bench/brunel.py [--duration MS] [--scenario PATH] [--keep OUT.h5] [--threads N]
 
 Figures: neurons, synapses, build_s, simulate_s (the window loop, output writing
 included), spikes, recurrent synaptic events (delivered spikes x synapses, Poisson
@@ -30,6 +30,7 @@ def rss_bytes():
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--threads", type=int, default=1, help="CPU threads (default 1)")
     ap.add_argument("--scenario", default=str(ROOT / "scenarios" / "brunel2000_ai.toml"))
     ap.add_argument("--duration", type=float, default=None, help="ms (default: the scenario's)")
     ap.add_argument("--keep", default=None, help="keep the output file here")
@@ -53,7 +54,7 @@ def main():
     out = Path(args.keep) if args.keep else Path(tempfile.mkdtemp()) / "brunel.h5"
     writer = SonataWriter(out, net, scenario_text=scenario.text, seed=scenario.seed,
                           duration=scenario.duration)
-    sim = eventsim.Simulation(net, backend="cpu", seed=scenario.seed, sink=writer)
+    sim = eventsim.Simulation(net, backend="cpu", seed=scenario.seed, sink=writer, threads=args.threads)
     t0 = time.perf_counter()
     sim.run(scenario.duration)
     simulate_s = time.perf_counter() - t0
@@ -67,7 +68,7 @@ def main():
     warm = sum(update_template.update_population.stats.cache_hits.values()) > 0
     res = dict(
         benchmark="brunel2000_ai", neurons=net.n_neurons, synapses=net.n_synapses,
-        duration_ms=scenario.duration, threads=1,
+        duration_ms=scenario.duration, threads=sim.engine.threads,
         import_s=round(t_import, 3), build_s=round(build_s, 3), simulate_s=round(simulate_s, 3),
         spikes=sum(spikes.values()),
         rate_hz={k: round(v / sizes[k] / sec, 3) for k, v in spikes.items()},

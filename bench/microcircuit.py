@@ -2,12 +2,12 @@
 scenarios/potjans2014_microcircuit.toml at a given scale, print one JSON line.
 
     python bench/microcircuit.py [--scale 0.1] [--t-sim MS] [--transient MS] [--seed N]
-                                 [--indegree-scale K] [--scenario PATH]
+                                 [--indegree-scale K] [--scenario PATH] [--threads N]
 
 Figures: neurons, synapses, build_s, simulate_s (spikes kept in memory, no output
 file), realtime_factor (simulate_s per simulated second), recurrent synaptic events
 (delivered spikes x synapses) and stimulus (Poisson background) events, both per
-second of simulate_s, peak RSS (getrusage), threads (the engine runs on one), and,
+second of simulate_s, peak RSS (getrusage), threads (--threads, default 1), and,
 after the transient: population mean rates (Hz, over all neurons) and the mean CV of
 the ISIs over neurons with >= 3 spikes (per population and over all of them).
 """
@@ -26,6 +26,7 @@ NEST_RATES = {"L23E": 0.971, "L23I": 2.868, "L4E": 4.746, "L4I": 5.396,
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--threads", type=int, default=1, help="CPU threads (default 1)")
     ap.add_argument("--scenario", default=str(ROOT / "scenarios" / "potjans2014_microcircuit.toml"))
     ap.add_argument("--scale", type=float, default=0.1, help="network.scale (neurons; default 0.1)")
     ap.add_argument("--indegree-scale", type=float, default=None, help="network.indegree_scale "
@@ -53,7 +54,7 @@ def main():
     net = build_network(scenario)
     build_s = time.perf_counter() - t0
 
-    sim = Simulation(net, backend="cpu", seed=scenario.seed)
+    sim = Simulation(net, backend="cpu", seed=scenario.seed, threads=args.threads)
     t0 = time.perf_counter()
     sim.run(duration)
     simulate_s = time.perf_counter() - t0
@@ -79,7 +80,7 @@ def main():
         benchmark="potjans2014_microcircuit", scale=args.scale,
         indegree_scale=scenario.scaling["indegree_scale"], seed=scenario.seed,
         neurons=net.n_neurons, synapses=net.n_synapses, duration_ms=duration,
-        transient_ms=args.transient, threads=1, numba_threads=numba.get_num_threads(),
+        transient_ms=args.transient, threads=sim.engine.threads, numba_threads=numba.get_num_threads(),
         import_s=round(t_import, 3), build_s=round(build_s, 3), simulate_s=round(simulate_s, 3),
         realtime_factor=round(simulate_s / sec, 3),
         recurrent_synaptic_events=recurrent, stimulus_events=stim,
