@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from .engine.simulation import Simulation
+from .errors import InputError
 
 
 def load(source, **overrides):
@@ -46,6 +47,9 @@ def run_scenario(scenario, output=None, *, network=None, progress=False, stop_fl
     t_start = time.perf_counter()
     # everything that can be refused is checked before building and before any file exists
     require_backend(scenario.simulation["backend"])
+    if scenario.record.get("state") and scenario.simulation["backend"] != "cpu":
+        raise InputError(f"record.state: state recording runs on the cpu backend only "
+                         f"(this scenario uses {scenario.simulation['backend']!r}); use --backend cpu")
     out = Path(output) if output is not None else default_output_path(scenario)
     check_output_path(out)
     net = network if network is not None else build(scenario)

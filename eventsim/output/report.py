@@ -217,6 +217,9 @@ class StateSampler:
     def __init__(self, engine, population, variables=("v",), ids="all", interval=0.1, start=None,
                  stop=None, sink=None, path="record_state"):
         from eventsim.engine.codegen import sample_kernel
+        if getattr(engine, "name", "cpu") != "cpu":
+            raise InputError(f"{path}: state recording runs on the cpu backend only "
+                             f"(this run uses {engine.name!r}); use --backend cpu")
         groups = [g for g in getattr(engine, "groups", []) if g.pop.name == population]
         names = [p.name for p in engine.net.populations]
         if not groups:

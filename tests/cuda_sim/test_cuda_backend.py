@@ -194,3 +194,20 @@ def test_gather_orders_each_neurons_events_by_time_then_queue_order(block_size):
         assert b - a == mine.size + 1
         assert np.array_equal(ev_w[a:b], want_w) and np.array_equal(ev_kind[a:b], want_kind)
         assert np.all(np.diff(ev_t[a:b]) >= 0)
+
+
+def test_state_recording_is_refused_on_cuda_with_a_clear_message(tmp_path):
+    """Regression: a state probe on the cuda engine said "no state to record"."""
+    from eventsim import api
+    from eventsim.errors import InputError
+    net = eventsim.build_network(eventsim.load(scenario([pop("a", 3)])))
+    sim = eventsim.Simulation(net, backend="cuda", seed=1)
+    with pytest.raises(InputError, match="cpu backend only"):
+        sim.record_state("a", ["v"])
+    sc = eventsim.load({"simulation": {"duration": 5.0, "backend": "cuda"},
+                        "population": [{"name": "a", "size": 3, "model": "lif"}],
+                        "record": {"state": [{"population": "a", "variables": ["v"], "interval": 1.0}]}})
+    out = tmp_path / "o.h5"
+    with pytest.raises(InputError, match="record.state: state recording runs on the cpu backend only"):
+        api.run_scenario(sc, out)
+    assert not out.exists() and not (tmp_path / "o.h5.partial").exists()
