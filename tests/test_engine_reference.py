@@ -162,3 +162,26 @@ def test_continuation_equals_single_run():
     tb, _ = b.spikes("n")
     assert ta.size == tb.size > 3
     assert np.max(np.abs(ta - tb)) < TOL
+
+
+@pytest.mark.parametrize("split", [[10.0, 100.0], [5.0, 20.0, 33.3, 100.0]])
+def test_current_driven_neuron_keeps_spiking_across_split_runs(split):
+    """Regression: a crossing check beyond a run's end was not scheduled, so a neuron
+    driven only by its own current never spiked again after run(10); run(100).
+    Expected spike times from the closed form: v(t) = v_inf + (v_reset - v_inf) e^{-t/tau_m}
+    reaches v_th after T = tau_m ln((v_inf - v_reset)/(v_inf - v_th)), every T + t_ref."""
+    import math
+    import eventsim
+    p = {"i_e": 400.0, "tau_m": 20.0, "c_m": 250.0, "v_rest": -70.0, "v_reset": -70.0,
+         "v_th": -55.0, "t_ref": 2.0}
+    d = {"simulation": {"duration": 100.0, "seed": 1},
+         "population": [{"name": "a", "size": 1, "model": "lif", "params": p}]}
+    sim = eventsim.Simulation(eventsim.build_network(eventsim.load_scenario(d)), seed=1)
+    for t in split:
+        sim.run(t)
+    v_inf = p["v_rest"] + p["i_e"] * p["tau_m"] / p["c_m"]
+    T = p["tau_m"] * math.log((v_inf - p["v_reset"]) / (v_inf - p["v_th"]))
+    want = [T + k * (T + p["t_ref"]) for k in range(10) if T + k * (T + p["t_ref"]) < 100.0]
+    got = sim.spikes("a")[0]
+    assert len(got) == len(want) == 6
+    assert np.allclose(got, want, atol=1e-9, rtol=0)

@@ -62,7 +62,7 @@ class CpuEngine:
         self.recent_t = np.zeros(0)
         self.recent_id = np.zeros(0, dtype=np.int64)
         self.t = 0.0
-        self.t_stop = np.inf   # set by the driver: checks beyond it are not scheduled
+        self.t_stop = np.inf   # checks beyond it are not scheduled (kept infinite: runs continue)
         # per-neuron engine state
         self.t_state = np.zeros(N)
         self.ref_end = np.full(N, -np.inf)

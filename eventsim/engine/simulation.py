@@ -95,7 +95,10 @@ class Simulation:
         if until < self.engine.t:
             raise ValueError(f"until={until} ms is before the current time {self.engine.t} ms")
         eng = self.engine
-        eng.t_stop = max(eng.t_stop if np.isfinite(eng.t_stop) else 0.0, until)
+        # eng.t_stop stays infinite: a crossing check beyond this run's end must still be
+        # scheduled, or a neuron without input (driven by its own current) would never be
+        # looked at again when the run is continued (regression: run(10); run(100) lost
+        # every spike of a current-driven neuron after 10 ms)
         n = 0
         t_wall = time.perf_counter()
         last_commit = t_wall
