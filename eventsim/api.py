@@ -36,8 +36,8 @@ def default_output_path(scenario) -> Path:
 def run_scenario(scenario, output=None, *, network=None, progress=False, stop_flag=None, threads=None):
     """Run a validated scenario and write its output file. Returns a summary dict.
 
-    ``threads``: CPU threads of the cpu backend (default: every core); the output
-    does not depend on it.
+    ``threads``: CPU threads of the cpu backend (default 1; the CLI passes every core);
+    the output does not depend on it.
 
     ``stop_flag``: a callable returning True when the run should stop early
     (SIGTERM/SIGINT); the file is then left as ``OUT.h5.partial`` with complete = False.

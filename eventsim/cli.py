@@ -54,6 +54,11 @@ def _parser():
     return p
 
 
+def _all_cores():
+    import numba
+    return numba.config.NUMBA_NUM_THREADS
+
+
 def _positive_int(text):
     try:
         n = int(text)
@@ -76,7 +81,8 @@ def _cmd_run(args) -> int:
     old = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         summary = api.run_scenario(scenario, args.output, progress=not args.quiet and not args.json,
-                                   stop_flag=lambda: stop["sig"] is not None, threads=args.threads)
+                                   stop_flag=lambda: stop["sig"] is not None,
+                                   threads=args.threads if args.threads is not None else _all_cores())
     finally:
         for s, h in old.items():
             signal.signal(s, h)

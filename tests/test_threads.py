@@ -1,8 +1,9 @@
 """The multi-threaded CPU path: the same output for any thread count (the contract's
 "Reproducibility"), down to the bytes of the spike datasets, and clear errors for bad
-thread counts."""
+thread counts. Runs with two threads happen in their own processes (see ``_run``)."""
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -12,8 +13,6 @@ import h5py
 import numpy as np
 import pytest
 
-import eventsim
-from eventsim import api
 
 ROOT = Path(__file__).resolve().parents[1]
 MICROCIRCUIT = ROOT / "scenarios" / "potjans2014_microcircuit.toml"
@@ -112,9 +111,14 @@ interval = 0.5
 """
 
 
-def _run(tmp_path, scenario, threads, name):
+def _run(tmp_path, scenario_path, threads, name, *extra):
+    """``eventsim run`` in its own process: a second thread starts numba's OpenMP pool,
+    after which this (pytest) process could no longer fork safely."""
     out = tmp_path / f"{name}_{threads}.h5"
-    summary = api.run_scenario(scenario, out, threads=threads)
+    r = subprocess.run([sys.executable, "-m", "eventsim.cli", "run", str(scenario_path), "-o", str(out),
+                        "--threads", str(threads), "--json", *extra], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-3000:]
+    summary = json.loads(r.stdout.strip().splitlines()[-1])
     assert summary["complete"] and summary["threads"] == threads
     return out
 
@@ -140,9 +144,8 @@ def _assert_same_output(a, b):
 def test_mixed_network_same_bytes_for_one_and_two_threads(tmp_path):
     path = tmp_path / "mixed.toml"
     path.write_text(textwrap.dedent(MIXED))
-    sc = api.load(path)
-    a = _run(tmp_path, sc, 1, "mixed")
-    b = _run(tmp_path, api.load(path), 2, "mixed")
+    a = _run(tmp_path, path, 1, "mixed")
+    b = _run(tmp_path, path, 2, "mixed")
     _assert_same_output(a, b)
     with h5py.File(a, "r") as f:   # the run is not trivial: every population spikes
         for pop in ("exc", "adapt", "drive"):
@@ -150,29 +153,39 @@ def test_mixed_network_same_bytes_for_one_and_two_threads(tmp_path):
 
 
 def test_scaled_microcircuit_same_bytes_for_one_and_two_threads(tmp_path):
-    sc = eventsim.load(MICROCIRCUIT, scale=0.02, duration=150.0)
-    a = _run(tmp_path, sc, 1, "mc")
-    b = _run(tmp_path, eventsim.load(MICROCIRCUIT, scale=0.02, duration=150.0), 2, "mc")
+    extra = ("--scale", "0.02", "--duration", "150")
+    a = _run(tmp_path, MICROCIRCUIT, 1, "mc", *extra)
+    b = _run(tmp_path, MICROCIRCUIT, 2, "mc", *extra)
     _assert_same_output(a, b)
     with h5py.File(a, "r") as f:
         n = sum(f[f"spikes/{p}/timestamps"].shape[0] for p in f["spikes"])
     assert n > 100
 
 
+COUNTERS = """
+import json, sys
+import eventsim
+sc = eventsim.load(sys.argv[1], scale=0.02, duration=20.0)
+net = eventsim.build_network(sc)
+out = []
+for threads in (1, 2):
+    sim = eventsim.Simulation(net, seed=3, threads=threads)
+    sim.run(20.0)
+    c = sim.counters()
+    out.append([{k: [v["spike_count"].tolist(), v["neuron_updates"].tolist()] for k, v in c["populations"].items()},
+                {k: int(v["synaptic_events"]) for k, v in c["projections"].items()},
+                {k: int(v["events"]) for k, v in c["stimuli"].items()}, sim.engine.threads])
+print(json.dumps(out))
+"""
+
+
 def test_counters_do_not_depend_on_threads():
-    sc = eventsim.load(MICROCIRCUIT, scale=0.02, duration=20.0)
-    net = eventsim.build_network(sc)
-    got = []
-    for threads in (1, 2):
-        sim = eventsim.Simulation(net, seed=3, threads=threads)
-        sim.run(20.0)
-        c = sim.counters()
-        got.append((
-            {k: (v["spike_count"].tolist(), v["neuron_updates"].tolist()) for k, v in c["populations"].items()},
-            {k: int(v["synaptic_events"]) for k, v in c["projections"].items()},
-            {k: int(v["events"]) for k, v in c["stimuli"].items()}))
-    assert got[0] == got[1]
-    assert sum(got[0][2].values()) > 0   # the Poisson background was delivered
+    r = subprocess.run([sys.executable, "-c", COUNTERS, str(MICROCIRCUIT)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-3000:]
+    one, two = json.loads(r.stdout.strip().splitlines()[-1])
+    assert one[3] == 1 and two[3] == 2
+    assert one[:3] == two[:3]
+    assert sum(one[2].values()) > 0   # the Poisson background was delivered
 
 
 @pytest.mark.parametrize("bad", ["0", "-2", "two"])

@@ -40,8 +40,10 @@ class _NeuronGroup:
 class CpuEngine:
     """Exact window-by-window simulation of a Network on the CPU.
 
-    ``threads`` (default: numba's thread count, i.e. every core) advance blocks of
-    neurons in parallel; the output is the same for any thread count.
+    ``threads`` (default 1; at most numba's thread count) advance blocks of neurons in
+    parallel; the output is the same for any thread count. More than one thread starts
+    numba's OpenMP pool, after which the process must not fork (GNU OpenMP aborts the
+    child): use the "spawn" start method of multiprocessing then.
     """
 
     name = "cpu"
@@ -49,8 +51,7 @@ class CpuEngine:
     def __init__(self, network, seed: int, threads=None):
         self.net = net = network
         self.seed = int(seed)
-        self.threads = max(1, min(int(numba.config.NUMBA_NUM_THREADS if threads is None else threads),
-                                  numba.config.NUMBA_NUM_THREADS))
+        self.threads = max(1, min(int(1 if threads is None else threads), numba.config.NUMBA_NUM_THREADS))
         N = self.N = net.n_neurons
         d_min = net.min_delay()
         d_max = net.max_delay()

@@ -63,8 +63,9 @@ class Simulation:
         Receives spikes: ``append(t, gid)`` per window, ``commit(t)`` at checkpoints.
         Default: an in-memory :class:`SpikeRecorder` (``sim.spikes(pop)``).
     threads : int, optional
-        CPU threads of the cpu backend (default: every core numba may use; 1 runs the
-        one-thread kernels). The output does not depend on it.
+        CPU threads of the cpu backend (default 1; ``eventsim run`` uses every core).
+        The output does not depend on it. With more than one, numba's OpenMP pool
+        starts and the process must not fork afterwards (use multiprocessing's "spawn").
     """
 
     def __init__(self, network, *, backend="cpu", seed=None, sink=None, checkpoint_s=1.0,
