@@ -53,13 +53,7 @@ class CpuEngine:
         self.seed = int(seed)
         self.threads = max(1, min(int(1 if threads is None else threads), numba.config.NUMBA_NUM_THREADS))
         N = self.N = net.n_neurons
-        d_min = net.min_delay()
-        d_max = net.max_delay()
-        # window length: the minimum delay (nothing emitted in a window lands in it);
-        # with no synapses any length is exact, 1 ms keeps output flushing regular
-        self.W = float(d_min) if np.isfinite(d_min) else 1.0
-        self.B = int(np.floor(d_max / self.W)) + 2
-        self.d_max = float(d_max)
+        self._setup_queue_layout()
         self.recent_t = np.zeros(0)
         self.recent_id = np.zeros(0, dtype=np.int64)
         self.t = 0.0
@@ -71,13 +65,6 @@ class CpuEngine:
         self.version = np.zeros(N, dtype=np.int64)
         self.updates = np.zeros(N, dtype=np.int64)
         self.spike_count = np.zeros(N, dtype=np.int64)
-        self.n_proj = max(len(net.projections), 1)
-        # synapse table
-        self.use_table = net.delay_table is not None
-        self.delay_index = net.delay_index if self.use_table else np.zeros(0, np.uint16)
-        self.delay_table = net.delay_table if self.use_table else np.zeros(0)
-        self.delay_values = net.delay_values if not self.use_table else np.zeros(0)
-        self.outdeg = np.diff(net.indptr)
         # queue: ring of B buckets
         self.cap = 1024
         self._alloc_buckets(self.cap)
@@ -228,6 +215,23 @@ class CpuEngine:
             buckets[:, :old.shape[1]] = old
         self.buckets = buckets
         self.cap = cap
+
+    def _setup_queue_layout(self):
+        """Window length W, ring size B, the largest delay, and the synapse table's delay
+        storage as the kernels take it (shared with the cuda engine)."""
+        net = self.net
+        d_min, d_max = net.min_delay(), net.max_delay()
+        # window length: the minimum delay (nothing emitted in a window lands in it);
+        # with no synapses any length is exact, 1 ms keeps output flushing regular
+        self.W = float(d_min) if np.isfinite(d_min) else 1.0
+        self.B = int(np.floor(d_max / self.W)) + 2
+        self.d_max = float(d_max)
+        self.n_proj = max(len(net.projections), 1)
+        self.use_table = net.delay_table is not None
+        self.delay_index = net.delay_index if self.use_table else np.zeros(0, np.uint16)
+        self.delay_table = net.delay_table if self.use_table else np.zeros(0)
+        self.delay_values = net.delay_values if not self.use_table else np.zeros(0)
+        self.outdeg = np.diff(net.indptr)
 
     def _setup_threads(self):
         """Per-thread chunks of each population's blocks, and per-thread scratch and buffers."""

@@ -77,21 +77,12 @@ class CudaEngine:
             raise BackendUnavailableError(
                 f"backend: 'cuda' does not run STDP yet (plastic projection {names[0]!r}); use --backend cpu")
         N = self.N = net.n_neurons
-        d_min, d_max = net.min_delay(), net.max_delay()
-        self.W = float(d_min) if np.isfinite(d_min) else 1.0
-        self.B = int(np.floor(d_max / self.W)) + 2
-        self.d_max = float(d_max)
+        CpuEngine._setup_queue_layout(self)   # the same windows, ring and delay storage
         self.t = 0.0
         self.t_stop = np.inf
         self.recent_t = np.zeros(0)
         self.recent_id = np.zeros(0, dtype=np.int64)
         self.spike_count = np.zeros(N, dtype=np.int64)
-        self.n_proj = max(len(net.projections), 1)
-        self.use_table = net.delay_table is not None
-        self.delay_index = net.delay_index if self.use_table else np.zeros(0, np.uint16)
-        self.delay_table = net.delay_table if self.use_table else np.zeros(0)
-        self.delay_values = net.delay_values if not self.use_table else np.zeros(0)
-        self.outdeg = np.diff(net.indptr)
         self.groups = []            # the StateSampler finds no group: state recording is cpu-only
         self._groups = []
         self.spike_sources = []
