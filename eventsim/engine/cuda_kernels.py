@@ -265,6 +265,8 @@ def fanout(n_pairs, st, si, pair_off, n_spk, indptr, target, weight,
 # and the template's generic numerics compiled against them
 load = store = evolve = evolve_refractory = receive = gap_now = gap = gap_bound = None
 spike_reset = refractory_period = first_crossing = crossing_free_until = _fill_poisson = None
+next_arrival = None
+
 
 def _push_spike(spk_t, spk_n, kslots, i, t, flags):
     """A spike of neuron i at t into its slot (flags[0] = 1 when the slots overflow)."""
@@ -385,15 +387,18 @@ def update_neurons(i0, n, t1, t_stop, state, params,
             rend = tn + tref
     if touched:
         ver += 1
+        tp = next_arrival(q0, q1, ps_next)
         while True:
             if t < rend:
                 if rend < t1:
                     s = evolve_refractory(s, p, rend - t)
                     t = rend
                     continue
-                if rend <= t_stop:
+                if rend < tp and rend <= t_stop:
                     chk_t[i] = rend
                     chk_ver[i] = ver
+                break
+            if tp < INF and gap_bound(s, p, istim, 0.0, tp - t) < 0.0:
                 break
             h = t1 - t
             dt = INF
@@ -407,7 +412,7 @@ def update_neurons(i0, n, t1, t_stop, state, params,
                 rend = t + tref
                 continue
             lb = crossing_free_until(s, p, istim, max(h, 0.0))
-            if lb < INF and t + lb <= t_stop:
+            if lb < INF and t + lb < tp and t + lb <= t_stop:
                 chk_t[i] = t + lb
                 chk_ver[i] = ver
             break
@@ -421,7 +426,7 @@ def update_neurons(i0, n, t1, t_stop, state, params,
 
 _MODEL_NAMES = ("load", "store", "evolve", "evolve_refractory", "receive", "gap_now", "gap",
                 "gap_bound", "spike_reset", "refractory_period")
-_TEMPLATE_FUNCTIONS = ("first_crossing", "crossing_free_until", "_fill_poisson")
+_TEMPLATE_FUNCTIONS = ("first_crossing", "crossing_free_until", "_fill_poisson", "next_arrival")
 _kernels: dict = {}
 
 

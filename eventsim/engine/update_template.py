@@ -12,7 +12,9 @@ and search the first threshold crossing (``time_to_threshold``); at each event
 instant apply every input that arrives then, and test the threshold once. After the
 window's last event, predict the next crossing under free evolution and schedule a
 check event for it (or for the end of refractoriness), so that neurons without
-input cost nothing until something can happen.
+input cost nothing until something can happen. A neuron with Poisson stimuli gets no
+check when no crossing can come before its next Poisson arrival: that arrival touches
+it anyway (in a Poisson-driven network, almost every neuron in almost every window).
 
 State sampling (``eventsim.output.report``): for a recorded neuron, each committed free
 evolution from t to t' (the evolve / evolve_refractory calls below) first writes the
@@ -113,7 +115,10 @@ def crossing_free_until(s, p, i_ext, h0):
     return lo
 
 
-@njit(cache=True)
+# _nrt=False: no reference counting of the array arguments. This is called once or
+# twice per neuron and window, and numba's atomic incref/decref of its nine arrays
+# took half of the microcircuit's run time (and contend between threads).
+@njit(cache=True, _nrt=False)
 def _fill_poisson(q0, q1, t1, ps_next, ps_k, ps_key, ps_mean, ps_stim, stim_w, stim_events,
                   pbuf_t, pbuf_w):
     """A neuron's next Poisson stimulus arrivals before t1, in time order (stimulus
@@ -157,6 +162,16 @@ def _fill_poisson(q0, q1, t1, ps_next, ps_k, ps_key, ps_mean, ps_stim, stim_w, s
         ps_k[qm] += 1
         ps_next[qm] += exp_draw(ps_key[qm], ps_k[qm], ps_mean[qm])
     return n
+
+
+@njit(cache=True)
+def next_arrival(q0, q1, ps_next):
+    """The earliest next arrival of streams q0 .. q1-1 (INF without streams)."""
+    tp = INF
+    for q in range(q0, q1):
+        if ps_next[q] < tp:
+            tp = ps_next[q]
+    return tp
 
 
 @njit(cache=True)
@@ -363,6 +378,9 @@ def update_population(i0, n, t1, t_stop, state, params,
                 # --- after the window's last event: crossings before t1, then a check for later ---
                 # (a new version invalidates every check scheduled before)
                 ver += 1
+                # the next Poisson arrival (>= t1) touches the neuron anyway: no check is
+                # needed for a crossing that cannot come before it
+                tp = next_arrival(q0, q1, ps_next)
                 while True:
                     if t < rend:
                         if rend < t1:
@@ -372,8 +390,10 @@ def update_population(i0, n, t1, t_stop, state, params,
                             s = evolve_refractory(s, p, rend - t)
                             t = rend
                             continue
-                        if rend <= t_stop:
+                        if rend < tp and rend <= t_stop:
                             n_chk = push_check(chk_t, chk_id, chk_ver, n_chk, rend, i, ver)
+                        break
+                    if tp < INF and gap_bound(s, p, istim, 0.0, tp - t) < 0.0:
                         break
                     h = t1 - t
                     dt = INF
@@ -390,7 +410,7 @@ def update_population(i0, n, t1, t_stop, state, params,
                         rend = t + tref
                         continue
                     lb = crossing_free_until(s, p, istim, max(h, 0.0))
-                    if lb < INF and t + lb <= t_stop:
+                    if lb < INF and t + lb < tp and t + lb <= t_stop:
                         n_chk = push_check(chk_t, chk_id, chk_ver, n_chk, t + lb, i, ver)
                     break
             store(st, s)

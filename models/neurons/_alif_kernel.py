@@ -26,6 +26,8 @@ from eventsim.models.neurons._lif_kernel import (  # noqa: F401
     apsp,
     apsp_bound,
     chi,
+    decay,
+    free_lif,
     phi,
     psi,
     psp,
@@ -148,11 +150,11 @@ def recordable(s, p):
     return (s[0], p.v_th + s[5], s[1] + s[2], s[1], s[2], s[3], s[4], s[5])
 
 
-FUNCTIONS = ("phi", "psp", "psp_bound", "psi", "chi", "apsp", "q_peak", "apsp_bound", "v_inf",
+FUNCTIONS = ("phi", "psp", "decay", "psp_bound", "psi", "chi", "apsp", "q_peak", "apsp_bound", "v_inf", "free_lif",
              "lif_evolve", "lif_evolve_refractory", "lif_receive", "lif_gap", "lif_gap_bound",
              "load", "store", "membrane", "evolve", "evolve_refractory", "receive", "gap_now", "gap",
              "gap_bound", "spike_reset", "refractory_period", "recordable")
 # the event loop's per-event calls, inlined on the CPU (see compile_functions)
-INLINE = ("v_inf", "load", "store", "membrane", "lif_evolve", "lif_receive", "lif_gap_bound", "evolve",
+INLINE = ("v_inf", "load", "store", "decay", "free_lif", "membrane", "lif_evolve", "lif_receive", "lif_gap_bound", "evolve",
           "receive", "gap_now", "gap_bound", "spike_reset", "refractory_period")
 CPU = compile_functions(globals(), FUNCTIONS, "cpu", inline=INLINE)

@@ -210,17 +210,48 @@ def store(st, s):
     st.di_in = s[4]
 
 
-def evolve(s, p, dt, i_ext):
-    """Free evolution over dt (not refractory) with constant external current i_ext (pA)."""
+def decay(a, b, dt, ea):
+    """(e^{-b dt}, P(dt)) given ea = e^{-a dt}: one expm1 instead of two exps and an expm1.
+
+    For b >= a, e^{-b dt} = ea (1 + m) and P(dt) = ea dt phi(d dt) = -ea m / d with
+    d = b - a, m = expm1(-d dt) (both within a few ulp of the direct forms). For b < a
+    ea can underflow while e^{-b dt} does not: the direct forms are used.
+    """
+    d = b - a
+    if d < 0.0:
+        return math.exp(-b * dt), psp(a, b, dt)
+    x = d * dt
+    if x == 0.0:
+        return ea, ea * dt
+    m = math.expm1(-x)
+    return ea + ea * m, ea * dt * (-m / x)
+
+
+def free_lif(s, p, dt, i_ext):
+    """Free evolution over dt (not refractory) with constant external current i_ext (pA)
+    (``evolve``; under this name for ``gap`` here and in models that extend LIF).
+
+    e^{-a dt} is computed once; the excitatory and inhibitory exp terms share their
+    decay when tau_syn_ex = tau_syn_in (the common case: two transcendentals in all)."""
     v, i_ex, i_in, di_ex, di_in = s
     vi = v_inf(p, i_ext)
-    v = vi + (v - vi) * math.exp(-p.a * dt)
+    ea = math.exp(-p.a * dt)
+    v = vi + (v - vi) * ea
+    eb_ex = 1.0
+    pex = 0.0
+    have_ex = False
     if i_ex != 0.0:
-        v += i_ex * p.inv_c * psp(p.a, p.b_ex, dt)
-        i_ex *= math.exp(-p.b_ex * dt)
+        eb_ex, pex = decay(p.a, p.b_ex, dt, ea)
+        have_ex = True
+        v += i_ex * p.inv_c * pex
+        i_ex *= eb_ex
     if i_in != 0.0:
-        v += i_in * p.inv_c * psp(p.a, p.b_in, dt)
-        i_in *= math.exp(-p.b_in * dt)
+        if have_ex and p.b_in == p.b_ex:
+            eb_in, pin = eb_ex, pex
+        else:
+            eb_in, pin = decay(p.a, p.b_in, dt, ea)
+        v += i_in * p.inv_c * pin
+        i_in *= eb_in
     if di_ex != 0.0:
         v += di_ex * p.inv_c * apsp(p.a, p.b_ex, dt)
         di_ex *= math.exp(-p.b_ex * dt)
@@ -232,13 +263,19 @@ def evolve(s, p, dt, i_ext):
     return (v, i_ex, i_in, di_ex, di_in)
 
 
+def evolve(s, p, dt, i_ext):
+    """Free evolution over dt (not refractory) with constant external current i_ext (pA)."""
+    return free_lif(s, p, dt, i_ext)
+
+
 def evolve_refractory(s, p, dt):
     """Evolution over dt while v is clamped at v_reset: synaptic currents decay."""
     v, i_ex, i_in, di_ex, di_in = s
-    if i_ex != 0.0:
-        i_ex *= math.exp(-p.b_ex * dt)
-    if i_in != 0.0:
-        i_in *= math.exp(-p.b_in * dt)
+    if (i_ex != 0.0) | (i_in != 0.0):
+        e_ex = math.exp(-p.b_ex * dt)
+        e_in = e_ex if p.b_in == p.b_ex else math.exp(-p.b_in * dt)
+        i_ex *= e_ex
+        i_in *= e_in
     if di_ex != 0.0:
         di_ex *= math.exp(-p.b_ex * dt)
         i_ex += di_ex * dt
@@ -273,19 +310,8 @@ def gap_now(s, p):
 
 
 def gap(s, p, i_ext, t):
-    """v(t) - v_th after free evolution over t from state s."""
-    v0, i_ex, i_in, di_ex, di_in = s
-    vi = v_inf(p, i_ext)
-    v = vi + (v0 - vi) * math.exp(-p.a * t)
-    if i_ex != 0.0:
-        v += i_ex * p.inv_c * psp(p.a, p.b_ex, t)
-    if i_in != 0.0:
-        v += i_in * p.inv_c * psp(p.a, p.b_in, t)
-    if di_ex != 0.0:
-        v += di_ex * p.inv_c * apsp(p.a, p.b_ex, t)
-    if di_in != 0.0:
-        v += di_in * p.inv_c * apsp(p.a, p.b_in, t)
-    return v - p.v_th
+    """v(t) - v_th after free evolution over t from state s (evolve's v: one source)."""
+    return free_lif(s, p, t, i_ext)[0] - p.v_th
 
 
 def gap_bound(s, p, i_ext, t0, t1):
@@ -293,10 +319,23 @@ def gap_bound(s, p, i_ext, t0, t1):
 
     The common cases cost no exp: at t0 = 0 the leak term's bound is v itself, and a
     leak term rising towards v_inf < v_th is bounded by v_inf.
+
+    First a bound without any transcendental, valid on [0, t1] (so on [t0, t1]): the
+    leak term vi + c e^{-a t} is at most v for c >= 0 and at most v - c a t1 for c < 0
+    (e^{-x} >= 1 - x); P(t) <= t and Q(t) <= t^2/2 bound the positive current terms and
+    the negative ones are at most 0. Over the short gaps between inputs it is almost
+    always negative, and then the exact bound (also negative: it is smaller) is not
+    needed: the sign is all the crossing search uses.
     """
     v, i_ex, i_in, di_ex, di_in = s
     vi = v_inf(p, i_ext)
     c = v - vi
+    if t1 < math.inf:
+        quick = v if c >= 0.0 else v - c * p.a * t1
+        quick += (max(i_ex, 0.0) + max(i_in, 0.0)) * p.inv_c * t1
+        quick += (max(di_ex, 0.0) + max(di_in, 0.0)) * p.inv_c * (0.5 * t1 * t1)
+        if quick < p.v_th:
+            return quick - p.v_th
     no_current = (i_ex == 0.0) & (i_in == 0.0) & (di_ex == 0.0) & (di_in == 0.0)
     if c > 0.0:
         ub = v if t0 == 0.0 else vi + c * math.exp(-p.a * t0)
@@ -330,9 +369,10 @@ def recordable(s, p):
     return (s[0], p.v_th, s[1] + s[2], s[1], s[2], s[3], s[4])
 
 
-FUNCTIONS = ("phi", "psp", "psp_bound", "psi", "chi", "apsp", "q_peak", "apsp_bound", "v_inf", "load", "store", "evolve", "evolve_refractory",
+FUNCTIONS = ("phi", "psp", "decay", "psp_bound", "psi", "chi", "apsp", "q_peak", "apsp_bound", "v_inf", "load", "store",
+             "free_lif", "evolve", "evolve_refractory",
              "receive", "gap_now", "gap", "gap_bound", "spike_reset", "refractory_period", "recordable")
 # the event loop's per-event calls, inlined on the CPU (see compile_functions)
-INLINE = ("v_inf", "load", "store", "evolve", "receive", "gap_now", "gap_bound", "spike_reset",
+INLINE = ("v_inf", "load", "store", "decay", "free_lif", "evolve", "receive", "gap_now", "gap_bound", "spike_reset",
           "refractory_period")
 CPU = compile_functions(globals(), FUNCTIONS, "cpu", inline=INLINE)
