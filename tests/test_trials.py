@@ -147,3 +147,38 @@ def test_exploration_fires_in_training_only():
     assert abs(trained - 1000) < 4 * sd
     runner.evaluate(1)
     assert count() == trained                     # no exploration spikes in an evaluation
+
+
+def test_tags_reshuffled_per_epoch_control(monkeypatch):
+    """shuffle_tags_per_epoch: in each epoch the rule is told a permutation of the tags,
+    drawn anew per epoch; the frozen evaluation scores against the given tags."""
+    from eventsim.trials import loop
+    pats = [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [0.0, 0.0]]
+    tags = [0, 1, 1, 0]
+    told = []
+
+    def spy(kind, label, tag, *a):
+        told.append(tag)
+        return 0.0
+    monkeypatch.setattr(loop, "emotion_value", spy)
+    d = {"simulation": {"duration": 1.0, "seed": 3},
+         "population": [{"name": "x", "size": 2, "model": "spike_source", "params": {"times": [[], []]}},
+                        {"name": "y", "size": 2, "model": "lif"}],
+         "projection": [{"source": "x", "target": "y", "rule": "all_to_all", "weight": 1.0, "delay": 1.0,
+                         "plasticity": "emo"}],
+         "plasticity": {"emo": {"rule": "emotion"}},
+         "trials": {"input": "x", "output": "y", "patterns": pats, "tags": tags, "n_classes": 2,
+                    "window": 5.0, "epochs": 6, "shuffle": False, "shuffle_tags_per_epoch": True}}
+    sc = eventsim.load(d)
+    runner = TrialRunner(eventsim.Simulation(eventsim.build_network(sc), seed=3), sc.trials, sc.plasticity, 3)
+    h = runner.run()
+    assert len(told) == 6 * 4
+    epochs = [told[4 * k:4 * k + 4] for k in range(6)]
+    assert all(sorted(e) == sorted(tags) for e in epochs)          # each epoch: a permutation
+    assert len({tuple(e) for e in epochs}) > 1                     # drawn anew per epoch
+    assert list(runner.tags) == tags                               # evaluation against the given tags
+    assert h.accuracy[-1] == np.mean(np.asarray(h.predictions) == np.asarray(tags))
+    d["trials"]["shuffle_tags"] = True
+    with pytest.raises(ScenarioError) as e:
+        eventsim.load(d)
+    assert any(m.startswith("trials.shuffle_tags_per_epoch") for m in e.value.problems)

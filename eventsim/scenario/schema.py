@@ -253,6 +253,10 @@ TRIALS = {
     "shuffle": Key("bool", "present the training patterns in a new random order each epoch", default=True),
     "shuffle_tags": Key("bool", "control: permute the tags once (keyed by seed) before training",
                         default=False),
+    "shuffle_tags_per_epoch": Key("bool", "control: train on a new permutation of the tags in every epoch "
+                                          "(keyed by seed and epoch), so that no pattern keeps a tag; the "
+                                          "frozen evaluation scores against the given tags",
+                                  default=False),
     "bias": Key("bool", "add an input channel that is always 1 (the last input neuron)", default=False),
     "complement": Key("bool", "also present each channel x as 1 - x on a second input neuron (ON channels "
                               "first, then OFF, then the bias): a 0 bit makes spikes too (not with delta "

@@ -114,6 +114,9 @@ def validate_trials(p, raw, keys, pops, populations, plasticity, projections, ba
         p.add("trials.output", f"unknown population {t['output']!r}")
     elif pops.get(t["output"]) is not None and pops[t["output"]].is_source:
         p.add("trials.output", f"{t['output']!r} is a source population; the output must integrate input")
+    if t["shuffle_tags"] and t["shuffle_tags_per_epoch"]:
+        p.add("trials.shuffle_tags_per_epoch", "choose one control: shuffle_tags (one permutation, kept) "
+                                               "or shuffle_tags_per_epoch (a new one every epoch)")
     from .encoding import n_channels_out
     if t["complement"] and t["encoding"] == "delta":
         p.add("trials.complement", "not with encoding = \"delta\" (use delta_off for OFF spikes)")

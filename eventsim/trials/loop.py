@@ -81,6 +81,9 @@ class TrialRunner:
         if trials.get("shuffle_tags"):
             tags = np.random.default_rng([self.seed, _TAGS]).permutation(tags)
         self.tags = tags
+        # the tags the rule is told in training (a new permutation each epoch for the
+        # shuffle_tags_per_epoch control; the evaluation always scores against self.tags)
+        self.train_tags = tags
         self.output = self.net.population(trials["output"])
         self.input = self.net.population(trials["input"])
         self.exploration = (self.net.population(trials["exploration"]) if trials.get("exploration") else None)
@@ -130,7 +133,7 @@ class TrialRunner:
                 sim.sink.take(p)
         ot, oi = spikes[self.output.name]
         label, scores = decode(c["decoding"], ot, oi, self.output.size, c["n_classes"])
-        tag = int(self.tags[k])
+        tag = int(self.train_tags[k] if learn else self.tags[k])
         e = 0.0
         if learn and self.rules:
             fired, csr, counts = self._activity(spikes)
@@ -165,6 +168,8 @@ class TrialRunner:
         n = len(self.patterns)
         order = (np.random.default_rng([self.seed, _ORDER, epoch]).permutation(n) if self.cfg["shuffle"]
                  else np.arange(n))
+        if self.cfg.get("shuffle_tags_per_epoch"):
+            self.train_tags = np.random.default_rng([self.seed, _TAGS, epoch]).permutation(self.tags)
         before = [r.weights.copy() for r in self.rules]
         for r in self.rules:    # the perturbation shrinks geometrically over the epochs
             r.sigma_scale = r.p["perturbation_decay"] ** (epoch - 1)
@@ -173,7 +178,7 @@ class TrialRunner:
             label, e = self.present(int(k), np.random.default_rng([self.seed, _TRAIN, epoch, step]), True,
                                     np.random.default_rng([self.seed, _NOISE, epoch, step]),
                                     np.random.default_rng([self.seed, _EXPLORE, epoch, step]))
-            correct += label == self.tags[k]
+            correct += label == self.train_tags[k]
             emotions.append(e)
         dws = {r.name: float(np.mean(np.abs(r.weights - b))) if b.size else 0.0
                for r, b in zip(self.rules, before)}

@@ -11,7 +11,8 @@ def write_learning(history, runner):
         c = runner.cfg
         g.attrs.update(epochs=int(c["epochs"]), n_patterns=len(runner.patterns), window=float(c["window"]),
                        encoding=c["encoding"], decoding=c["decoding"], n_classes=int(c["n_classes"]),
-                       shuffle_tags=bool(c["shuffle_tags"]), seed=np.int64(runner.seed),
+                       shuffle_tags=bool(c["shuffle_tags"]),
+                       shuffle_tags_per_epoch=bool(c.get("shuffle_tags_per_epoch", False)), seed=np.int64(runner.seed),
                        initial_accuracy=float(history.initial_accuracy), wall_s=float(history.wall_s))
         for name in ("accuracy", "train_accuracy", "mean_abs_dw", "mean_emotion"):
             g.create_dataset(name, data=np.asarray(getattr(history, name), dtype=np.float64))
