@@ -37,7 +37,9 @@ CHECKPOINT_S = 0.2      # harness children; the CLI itself uses 1 s
 N_RANDOM_KILLS = 10
 
 # The harness: argv = scenario, output folder, plan (JSON list), checkpoint interval (s).
-# Plan entries: {"name", "delay"} -> SIGKILL `delay` s after t_committed first exceeds 0;
+# Plan entries: {"name", "frac"} -> SIGKILL frac x T s after t_committed first exceeds 0,
+#               where T is how long an unkilled child runs from that moment to its end
+#               (measured first, by the harness: the kills scale with the engine's speed);
 #               {"name", "fault", "commit"} -> the child SIGKILLs itself at `fault` inside
 #               its `commit`-th checkpoint. Prints one JSON list of outcomes.
 HARNESS = r'''
@@ -102,9 +104,29 @@ def t_committed(partial):
         return 0.0
 
 
+def wait_first_checkpoint(out, pid):
+    deadline = time.monotonic() + 60.0
+    while t_committed(out + ".partial") <= 0.0 and time.monotonic() < deadline:
+        if os.waitpid(pid, os.WNOHANG)[0]:
+            return False
+        time.sleep(0.01)
+    return True
+
+
 outcomes = []
+run_after_checkpoint = None
 for item in plan:
     out = os.path.join(out_dir, item["name"] + ".h5")
+    if "frac" in item and run_after_checkpoint is None:
+        timing_out = os.path.join(out_dir, "timing.h5")
+        pid = os.fork()
+        if pid == 0:
+            api.run_scenario(scenario, timing_out, network=net)
+            os._exit(0)
+        wait_first_checkpoint(timing_out, pid)
+        t_a = time.monotonic()
+        os.waitpid(pid, 0)
+        run_after_checkpoint = time.monotonic() - t_a
     pid = os.fork()
     if pid == 0:
         code = 0
@@ -115,13 +137,9 @@ for item in plan:
         except BaseException:
             code = 3
         os._exit(code)
-    if "delay" in item:
-        deadline = time.monotonic() + 60.0
-        while t_committed(out + ".partial") <= 0.0 and time.monotonic() < deadline:
-            if os.waitpid(pid, os.WNOHANG)[0]:
-                break
-            time.sleep(0.01)
-        time.sleep(item["delay"])
+    if "frac" in item:
+        wait_first_checkpoint(out, pid)
+        time.sleep(item["frac"] * run_after_checkpoint)
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
@@ -187,7 +205,9 @@ def _check_partial(partial, reference):
 def reference(tmp_path_factory):
     """A clean run through the real CLI: its spikes and its simulation wall time."""
     out = tmp_path_factory.mktemp("reference") / "ref.h5"
-    proc = subprocess.run(_cli("-o", str(out), "--json"), capture_output=True, text=True, timeout=300)
+    # one thread, as the harness's children (api.run_scenario's default): its time sets the kill delays
+    proc = subprocess.run(_cli("-o", str(out), "--json", "--threads", "1"), capture_output=True, text=True,
+                          timeout=300)
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
     spikes = _read_spikes(out)
@@ -202,12 +222,10 @@ FAULTS = ["before_t_committed", "after_resize", "between_datasets"]
 def harness_kills(reference, tmp_path_factory):
     """One harness process: ten kills at seeded random moments after the first checkpoint,
     then one child per fault that kills itself inside its third checkpoint."""
-    _, simulate_s = reference
     out_dir = tmp_path_factory.mktemp("kills")
     rng = random.Random(20240611)
-    # kill in [first checkpoint, end): keep the last delay well inside the run
-    span = max(0.7 * simulate_s - CHECKPOINT_S, 0.2)
-    plan = [dict(name=f"kill{k}", delay=rng.uniform(0.0, span)) for k in range(N_RANDOM_KILLS)]
+    # kill in [first checkpoint, end): keep the last one well inside the run
+    plan = [dict(name=f"kill{k}", frac=rng.uniform(0.0, 0.8)) for k in range(N_RANDOM_KILLS)]
     plan += [dict(name=fault, fault=fault, commit=3) for fault in FAULTS]
     proc = subprocess.run([sys.executable, "-c", HARNESS, str(SCENARIO), str(out_dir), json.dumps(plan),
                            str(CHECKPOINT_S)], capture_output=True, text=True, timeout=300)

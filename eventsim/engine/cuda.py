@@ -10,6 +10,9 @@ thread per (spike, synapse) pair fans them out into the ring of arrival buckets.
 The host keeps only bookkeeping: window bounds, spike counts, the recent spikes for
 the pending-event count, capacities. Kernels: eventsim.engine.cuda_kernels.
 
+STDP (the plasticity "event" rules) runs on the device too, with the CPU's equations
+(eventsim.engine.plasticity, compiled for both): see ``_DeviceStdp``.
+
 Set-up and the random streams are the CPU engine's (same keys, same draws), so cpu
 and cuda simulate the same network with the same input trains.
 """
@@ -21,11 +24,12 @@ import math
 import numpy as np
 from numba import cuda, typed
 
-from eventsim.errors import BackendUnavailableError, CapacityError
+from eventsim.errors import CapacityError
 from eventsim.models import neuron_model
 
 from . import cuda_kernels as CK
 from . import kernels as K
+from . import plasticity as P
 from .cpu import CpuEngine
 from .rng import STREAM_POISSON_SOURCE
 from .stdp import StdpState
@@ -56,6 +60,161 @@ class _DeviceGroup:
         self.kslots = math.floor(W / t_ref) + 2 if t_ref > 0 else None
 
 
+def _groups(keys, js):
+    """Spike indices ``js`` (ascending: time order) grouped by keys[js], each group in
+    time order: (the keys, ptr into members, members)."""
+    members = js[np.argsort(keys[js], kind="stable")]
+    uniq, counts = np.unique(keys[members], return_counts=True)
+    ptr = np.zeros(uniq.size + 1, dtype=np.int64)
+    np.cumsum(counts, out=ptr[1:])
+    return uniq.astype(np.int64), ptr, members.astype(np.int64)
+
+
+class _DeviceStdp:
+    """The STDP state of the cuda engine: StdpState's arrays (same layout, same set-up)
+    on the device, updated by eventsim.engine.cuda_kernels' STDP kernels.
+
+    Per window: one thread per plastic synapse of a spiking source runs the source's
+    spikes of the window in time order (the CPU's per-synapse updates, in the same
+    order per synapse; a synapse's result depends on no other thread) and leaves the
+    weight each spike carries in a per-(spike, synapse) array the fan-out reads. The
+    post-spike history is updated on the device as well (one thread per history row
+    that gets spikes; compaction, one thread per row, when a row would overflow, as on
+    the CPU). The host keeps an exact copy of the row lengths (they change only by the
+    counts it appends, and by compaction, after which it reads them back: 8 bytes per
+    row, only then), groups the window's spikes with numpy, and copies the per-pair
+    weights back only while a weight log is on. ``weights`` copies the state to the
+    host and applies the CPU's flushed_weights. Update counts are kept per synapse and
+    summed per projection when read.
+    """
+
+    def __init__(self, net, eng):
+        self.host = h = StdpState(net)
+        self.active = h.active
+        self.rule = h.rule
+        self.log_proj = h.log_proj          # Simulation.record_weight_events sets it
+        if not self.active:
+            return
+        self.net = net
+        idx = np.flatnonzero(h.slot >= 0)   # the plastic synapses, in CSR (= slot) order
+        self.p_outdeg = np.bincount(net.sources()[idx], minlength=net.n_neurons)
+        p_ptr = np.zeros(net.n_neurons + 1, dtype=np.int64)
+        np.cumsum(self.p_outdeg, out=p_ptr[1:])
+        self.slot_proj = net.proj[idx]
+        self.d_p_ptr = cuda.to_device(p_ptr)
+        self.d_p_syn = cuda.to_device(idx.astype(np.int64))
+        self.d_proj = cuda.to_device(net.proj)
+        self.d_slot = cuda.to_device(h.slot)
+        for name in ("rule", "pp", "kp", "kpt", "last_pre", "h_row", "h_t", "h_km", "h_kmt", "h_n",
+                     "base_t", "base_km", "tr_t", "tr_km", "tr_kmt", "inv_tm", "inv_tmt",
+                     "in_ptr", "in_src", "in_d"):
+            a = getattr(h, name)
+            setattr(self, "d_" + name, cuda.to_device(a if a.size else np.zeros(1, a.dtype)))
+        self.d_syn_upd = cuda.to_device(np.zeros(idx.size, dtype=np.int64))
+        self.h_n = h.h_n.copy()               # exact host copy of the row lengths
+        self.cap = h.cap
+        self.d_pair_w = cuda.device_array(1024)
+        self.log = []                         # (t, s, w) chunks of the weight log
+        self.block = eng.block
+
+    @property
+    def n_updates(self):
+        """Weight updates per projection (as the CPU's n_plastic_updates)."""
+        out = np.zeros(self.rule.size, dtype=np.int64)
+        if self.active:
+            np.add.at(out, self.slot_proj, self.d_syn_upd.copy_to_host())
+        return out
+
+    def pair_weights(self, n_pairs):
+        if n_pairs > self.d_pair_w.shape[0]:
+            self.d_pair_w = cuda.device_array(max(n_pairs, 2 * self.d_pair_w.shape[0]))
+        return self.d_pair_w
+
+    def pre_spikes(self, eng, d_st, st, si, d_pair_off, pair_off, n_pairs):
+        """The window's pre spikes (st, si sorted) on the plastic synapses: weights,
+        traces, per-pair weights (pair numbers from pair_off), last spike times."""
+        js = np.flatnonzero(self.p_outdeg[si] > 0)
+        if not js.size:
+            return
+        src, ptr, members = _groups(si, js)
+        grp_off = np.zeros(src.size + 1, dtype=np.int64)
+        np.cumsum(self.p_outdeg[src], out=grp_off[1:])
+        n_thr = int(grp_off[-1])
+        d_src, d_ptr, d_mem = cuda.to_device(src), cuda.to_device(ptr), cuda.to_device(members)
+        bs = self.block
+        CK.stdp_pre_spikes[_grid(n_thr, bs)](
+            n_thr, cuda.to_device(grp_off), src.size, d_src, d_ptr, d_mem, d_st, d_pair_off,
+            eng.d_indptr, self.d_p_ptr, self.d_p_syn, eng.d_target, eng.d_weight, self.d_proj,
+            eng.d_delay_index, eng.d_delay_table, eng.d_delay_values, eng.use_table,
+            self.d_rule, self.d_pp, self.d_slot, self.d_kp, self.d_kpt, self.d_syn_upd, self.d_last_pre,
+            self.d_h_row, self.d_h_t, self.d_h_km, self.d_h_kmt, self.d_h_n, self.d_base_t, self.d_base_km,
+            self.d_pair_w)
+        CK.stdp_last_pre[_grid(src.size, bs)](src.size, d_src, d_ptr, d_mem, d_st, self.d_last_pre)
+        if self.log_proj[self.rule >= 0].any():
+            self._log(st, si, pair_off, n_pairs)
+
+    def _log(self, st, si, pair_off, n_pairs):
+        """Append the logged transmissions in the CPU's order (spike, then synapse)."""
+        net = self.net
+        w = self.d_pair_w[:n_pairs].copy_to_host()
+        spk = np.repeat(np.arange(si.size), np.diff(pair_off))
+        s = net.indptr[si[spk]] + (np.arange(n_pairs) - pair_off[spk])
+        sel = (self.host.slot[s] >= 0) & self.log_proj[net.proj[s]]
+        if sel.any():
+            self.log.append((st[spk[sel]], s[sel], w[sel]))
+
+    def record_post(self, d_st, si):
+        """The window's spikes of plastic targets into the history (after the fan-out)."""
+        h = self.host
+        rows = h.h_row[si]
+        js = np.flatnonzero(rows >= 0)
+        if not js.size:
+            return
+        grp_row, ptr, members = _groups(rows, js)
+        add = np.diff(ptr)
+        bs = self.block
+        if int((self.h_n[grp_row] + add).max()) > self.cap:
+            n_rows = self.h_n.size
+            CK.stdp_compact[_grid(n_rows, bs)](n_rows, self.d_h_t, self.d_h_km, self.d_h_kmt, self.d_h_n,
+                                               self.d_base_t, self.d_base_km, self.d_in_ptr, self.d_in_src,
+                                               self.d_in_d, self.d_last_pre)
+            self.h_n = self.d_h_n.copy_to_host()
+            need = int((self.h_n[grp_row] + add).max())
+            if need > self.cap:
+                self._grow(max(2 * self.cap, need))
+        CK.stdp_record_post[_grid(grp_row.size, bs)](
+            grp_row.size, cuda.to_device(grp_row), cuda.to_device(ptr), cuda.to_device(members), d_st,
+            self.d_h_t, self.d_h_km, self.d_h_kmt, self.d_h_n, self.d_tr_t, self.d_tr_km, self.d_tr_kmt,
+            self.d_inv_tm, self.d_inv_tmt)
+        self.h_n[grp_row] += add
+
+    def _grow(self, cap):
+        for name in ("d_h_t", "d_h_km", "d_h_kmt"):
+            old = getattr(self, name).copy_to_host()
+            new = np.zeros((old.shape[0], cap))
+            new[:, :old.shape[1]] = old
+            setattr(self, name, cuda.to_device(new))
+        self.cap = cap
+
+    def weights(self, eng, t_end):
+        """All weights as event-by-event updates leave them at t_end (the CPU's
+        flushed_weights on a host copy of the device state)."""
+        net = self.net
+        out = np.empty_like(net.weight)
+        P.flushed_weights(net.indptr, net.target, eng.d_weight.copy_to_host(), net.proj,
+                          eng.delay_index, eng.delay_table, eng.delay_values, eng.use_table,
+                          self.host.rule, self.host.pp, self.host.slot, self.d_kp.copy_to_host(),
+                          self.d_last_pre.copy_to_host(), self.host.h_row, self.d_h_t.copy_to_host(),
+                          self.d_h_kmt.copy_to_host(), self.d_h_n.copy_to_host(), t_end, out)
+        return out
+
+    def weight_log(self):
+        """Transmissions of the logged projections: (t, synapse index, weight), in order."""
+        if not self.log:
+            return np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0)
+        return tuple(np.concatenate([c[i] for c in self.log]) for i in range(3))
+
+
 class CudaEngine:
     """Exact window-by-window simulation of a Network on a CUDA GPU.
 
@@ -71,11 +230,6 @@ class CudaEngine:
         self.seed = int(seed)
         self.block = int(block_size)
         self._shuffle = None if shuffle_seed is None else np.random.default_rng(shuffle_seed)
-        self.stdp = StdpState(net)
-        if self.stdp.active:
-            names = [pr.name for pr in net.projections if self.stdp.rule[pr.index] >= 0]
-            raise BackendUnavailableError(
-                f"backend: 'cuda' does not run STDP yet (plastic projection {names[0]!r}); use --backend cpu")
         N = self.N = net.n_neurons
         CpuEngine._setup_queue_layout(self)   # the same windows, ring and delay storage
         self.t = 0.0
@@ -91,6 +245,7 @@ class CudaEngine:
         CpuEngine._setup_stimuli(self)
         self._check_memory()
         self._alloc(N)
+        self.stdp = _DeviceStdp(net, self)
 
     # ---- set-up ----
     def _device_bytes(self, N, cap, ev_cap, kslots):
@@ -102,8 +257,12 @@ class CudaEngine:
                 records += p.size * 8 * 48   # state + derived parameter records, generously
             else:
                 records += p.size * 8 * 4
+        n_plastic = sum(pr.n_synapses for pr in net.projections if pr.plasticity)
+        stdp = 0
+        if n_plastic:   # slot and proj per synapse; traces, counts, pair weights; history rows
+            stdp = 10 * net.n_synapses + 48 * n_plastic + N * (3 * 8 * 16 + 8 * 12)
         return (net.synapse_bytes() + 8 * (N + 1) + 28 * self.B * cap + 28 * ev_cap
-                + N * per_neuron + records + 40 * self.ps_stim.size)
+                + N * per_neuron + records + 40 * self.ps_stim.size + stdp)
 
     def _check_memory(self):
         """CapacityError (exit 2) before anything is allocated when the network cannot fit."""
@@ -167,6 +326,7 @@ class CudaEngine:
         self.d_indptr = cuda.to_device(net.indptr)
         self.d_target = cuda.to_device(net.target)
         self.d_weight = cuda.to_device(net.weight)
+        self.d_no_pair_w = cuda.to_device(np.zeros(1))   # the fan-out's STDP arguments, unused without
         self.d_delay_index = cuda.to_device(self.delay_index if self.delay_index.size else np.zeros(1, np.uint16))
         self.d_delay_table = cuda.to_device(self.delay_table if self.delay_table.size else np.zeros(1))
         self.d_delay_values = cuda.to_device(self.delay_values if self.delay_values.size else np.zeros(1))
@@ -267,7 +427,12 @@ class CudaEngine:
         CpuEngine.set_spike_times(self, offset, times)
 
     def reset_state(self):
-        """As CpuEngine.reset_state: neurons to their initial state now, queued arrivals dropped."""
+        """As CpuEngine.reset_state: neurons to their initial state now, queued arrivals dropped.
+
+        Weights that changed in ``network.weight`` since the run began (the trial rules
+        change them between presentations, then reset) are copied to the device here;
+        STDP synapses keep their device weights (the device holds their truth)."""
+        self._sync_weights()
         self.discarded = getattr(self, "discarded", np.zeros(self.n_proj, dtype=np.int64))
         self.discarded += self.pending_synaptic_events()
         self.recent_t = np.zeros(0)
@@ -284,6 +449,14 @@ class CudaEngine:
         self.d_version.copy_to_device(version)
         self.d_chk_t.copy_to_device(np.where(ig, self.t, np.inf))
         self.d_chk_ver.copy_to_device(version)
+
+    def _sync_weights(self):
+        w = self.net.weight
+        if self.stdp.active:
+            w = self.d_weight.copy_to_host()
+            static = self.stdp.host.slot < 0
+            w[static] = self.net.weight[static]
+        self.d_weight.copy_to_device(w)
 
     # ---- the window loop ----
     def _scan(self, d_counts, n, d_out, d_fill):
@@ -417,7 +590,10 @@ class CudaEngine:
             self.b_count[b] = 0
         self.d_b_count.copy_to_device(self.b_count)
         if st.size:
-            self._fanout(st, si)
+            d_st = cuda.to_device(st)
+            self._fanout(st, si, d_st)
+            if self.stdp.active:
+                self.stdp.record_post(d_st, si)
             np.add.at(self.spike_count, si, 1)
             keep = self.recent_t >= self.t - self.d_max - W
             self.recent_t = np.concatenate([self.recent_t[keep], st])
@@ -434,7 +610,7 @@ class CudaEngine:
                 a[b, :m].copy_to_device(np.ascontiguousarray(x[keep]))
         self.b_count[b] = m
 
-    def _fanout(self, st, si):
+    def _fanout(self, st, si, d_st):
         deg = self.outdeg[si]
         n_pairs = int(deg.sum())
         if not n_pairs:
@@ -443,10 +619,17 @@ class CudaEngine:
             self._alloc_buckets(max(2 * self.cap, int(self.b_count.max()) + n_pairs))
         pair_off = np.zeros(si.size + 1, dtype=np.int64)
         np.cumsum(deg, out=pair_off[1:])
+        d_pair_off = cuda.to_device(pair_off)
+        stdp = self.stdp
+        if stdp.active:   # plastic synapses first: the records carry the updated weights
+            pair_w, slot = stdp.pair_weights(n_pairs), stdp.d_slot
+            stdp.pre_spikes(self, d_st, st, si, d_pair_off, pair_off, n_pairs)
+        else:
+            pair_w, slot = self.d_no_pair_w, self.d_no_pair_w
         bt, bw, btgt, bseq = self.d_bucket
         CK.fanout[_grid(n_pairs, self.block)](
-            n_pairs, cuda.to_device(st), cuda.to_device(si), cuda.to_device(pair_off), si.size,
-            self.d_indptr, self.d_target, self.d_weight,
+            n_pairs, d_st, cuda.to_device(si), d_pair_off, si.size,
+            self.d_indptr, self.d_target, self.d_weight, slot, pair_w, stdp.active,
             self.d_delay_index, self.d_delay_table, self.d_delay_values, self.use_table, self.W, self.B,
             self.n_pairs_total, self.cap, bt, bw, btgt, bseq, self.d_b_count)
         self.n_pairs_total += n_pairs

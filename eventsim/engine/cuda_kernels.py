@@ -24,6 +24,7 @@ import numpy as np
 from numba import cuda
 
 from eventsim.engine import kernels as K
+from eventsim.engine import plasticity as _P
 from eventsim.engine import rng as _rng
 from eventsim.engine import update_template as T
 from eventsim.engine.dual import compile_functions
@@ -226,12 +227,13 @@ def compact_spikes(n, kslots, spk_t, spk_n, off, out_t, out_id):
 
 
 @cuda.jit
-def fanout(n_pairs, st, si, pair_off, n_spk, indptr, target, weight,
+def fanout(n_pairs, st, si, pair_off, n_spk, indptr, target, weight, slot, pair_w, plastic,
            delay_index, delay_table, delay_values, use_table, W, B, seq_base, cap,
            bt, bw, btgt, bseq, b_count):
     """One thread per (spike, synapse) pair, pairs numbered in the CPU's queue order
     (spikes sorted by time then id, synapses in CSR order): the number is the arrival's
-    sequence key; its bucket slot is only reserved by the atomic."""
+    sequence key; its bucket slot is only reserved by the atomic. With ``plastic``, a
+    plastic synapse (slot[s] >= 0) sends the weight stdp_pre_spikes left in pair_w[pair]."""
     j = cuda.grid(1)
     if j >= n_pairs:
         return
@@ -254,9 +256,102 @@ def fanout(n_pairs, st, si, pair_off, n_spk, indptr, target, weight,
     pos = cuda.atomic.add(b_count, b, 1)
     if pos < cap:
         bt[b, pos] = ta
-        bw[b, pos] = weight[s]
+        bw[b, pos] = pair_w[j] if plastic and slot[s] >= 0 else weight[s]
         btgt[b, pos] = target[s]
         bseq[b, pos] = seq_base + j
+
+
+# ---- STDP: eventsim.engine.plasticity's equations compiled for the device ----
+# Per window, after the spikes are known (driven by eventsim.engine.cuda._DeviceStdp):
+# stdp_pre_spikes (one thread per plastic synapse of a spiking source), stdp_last_pre
+# (one per spiking source), the fan-out, then stdp_compact (one per history row, only
+# when a row would overflow) and stdp_record_post (one per plastic target that spiked).
+# Every thread writes only what it owns: its synapse's weight, traces, update count and
+# (spike, synapse) pair weights; its source's last spike time; its history row.
+
+PD = compile_functions(vars(_P), _P.FUNCTIONS, "cuda")
+_pre_spike = PD.pre_spike
+_record_post_spike = PD.record_post_spike
+_compact_row = PD.compact_row
+
+
+@cuda.jit
+def stdp_pre_spikes(n_thr, grp_off, n_grp, grp_src, grp_ptr, grp_spk, st, pair_off,
+                    indptr, p_ptr, p_syn, target, weight, proj,
+                    delay_index, delay_table, delay_values, use_table,
+                    rule, pp, slot, kp, kpt, syn_upd, last_pre,
+                    h_row, h_t, h_km, h_kmt, h_n, base_t, base_km, pair_w):
+    """Thread k: plastic synapse number k - grp_off[g] (p_syn[p_ptr[src]:]) of source
+    grp_src[g], through the source's spikes of this window (st[grp_spk[grp_ptr[g]:
+    grp_ptr[g + 1]]], in time order) as the CPU's fanout_plastic does them; the weight
+    each spike carries goes to pair_w at the (spike, synapse) pair's number."""
+    k = cuda.grid(1)
+    if k >= n_thr:
+        return
+    lo = 0
+    hi = n_grp   # the group g with grp_off[g] <= k < grp_off[g + 1]
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if grp_off[mid] <= k:
+            lo = mid
+        else:
+            hi = mid
+    g = lo
+    src = grp_src[g]
+    s = p_syn[p_ptr[src] + (k - grp_off[g])]
+    q = slot[s]
+    if use_table:
+        d = delay_table[delay_index[s]]
+    else:
+        d = delay_values[s]
+    pr = proj[s]
+    code = rule[pr]
+    row = h_row[target[s]]
+    w = weight[s]
+    kk = kp[q]
+    kt = kpt[q]
+    nu = syn_upd[q]
+    t_last = last_pre[src]
+    off = s - indptr[src]
+    for m in range(grp_ptr[g], grp_ptr[g + 1]):
+        j = grp_spk[m]
+        ts = st[j]
+        w, kk, kt, nu = _pre_spike(code, w, kk, kt, t_last, ts, d, row, h_t, h_km, h_kmt, h_n,
+                                   base_t, base_km, pp, pr, nu)
+        pair_w[pair_off[j] + off] = w
+        t_last = ts
+    weight[s] = w
+    kp[q] = kk
+    kpt[q] = kt
+    syn_upd[q] = nu
+
+
+@cuda.jit
+def stdp_last_pre(n_grp, grp_src, grp_ptr, grp_spk, st, last_pre):
+    """A spiking source's last spike time (after stdp_pre_spikes has read the previous)."""
+    g = cuda.grid(1)
+    if g < n_grp:
+        last_pre[grp_src[g]] = st[grp_spk[grp_ptr[g + 1] - 1]]
+
+
+@cuda.jit
+def stdp_compact(n_rows, h_t, h_km, h_kmt, h_n, base_t, base_km, in_ptr, in_src, in_d, last_pre):
+    row = cuda.grid(1)
+    if row < n_rows:
+        _compact_row(row, h_t, h_km, h_kmt, h_n, base_t, base_km, in_ptr, in_src, in_d, last_pre)
+
+
+@cuda.jit
+def stdp_record_post(n_grp, grp_row, grp_ptr, grp_spk, st, h_t, h_km, h_kmt, h_n, tr_t, tr_km, tr_kmt,
+                     inv_tau_minus, inv_tau_minus_triplet):
+    """Thread g: the window's spikes of the plastic target with history row grp_row[g]
+    (st[grp_spk[grp_ptr[g]:grp_ptr[g + 1]]], in time order) into its row."""
+    g = cuda.grid(1)
+    if g < n_grp:
+        row = grp_row[g]
+        for m in range(grp_ptr[g], grp_ptr[g + 1]):
+            _record_post_spike(row, st[grp_spk[m]], h_t, h_km, h_kmt, h_n, tr_t, tr_km, tr_kmt,
+                               inv_tau_minus, inv_tau_minus_triplet)
 
 
 # ---- the per-neuron update, generated per model ----

@@ -24,12 +24,19 @@ nearest-neighbour rules, whose potentiation does not scale with K+).
 
 Per projection, ``pp`` holds the rule's parameters (columns P_*), ``rule`` its code
 (the ``code`` of the catalogue entry; -1: static).
+
+One source for both backends: the per-synapse and per-row numerics (``FUNCTIONS``)
+are plain Python, compiled here for the CPU (``CPU``, inlined into the kernels below:
+they run per event and take arrays, whose reference counting a call would pay) and
+by ``eventsim.engine.cuda_kernels`` for the GPU (``compile_functions(..., "cuda")``).
+The CPU drivers below loop over spikes, synapses and rows and call them.
 """
 import math
 
 import numpy as np
 from numba import njit
 
+from .dual import compile_functions
 from .kernels import push_spike, window_of
 
 STDP, NN_SYMM, NN_PRE_CENTERED, NN_RESTR, TRIPLET = 0, 1, 2, 3, 4
@@ -45,47 +52,48 @@ PARAM_COLUMNS = {"tau_plus": P_TAU_PLUS, "tau_minus": P_TAU_MINUS, "lambda": P_L
                  "a_minus": P_A_MINUS, "a_minus_triplet": P_A_MINUS_TRIPLET}
 
 
-@njit(cache=True)
-def _facilitate(code, w, k, ky, pp):
-    """Potentiation of weight w by pre trace value k (ky: slow post trace, triplet)."""
-    wmax = pp[P_W_MAX]
+
+# ---- the equations, plain Python (one source: compiled for the CPU below, for the GPU by cuda_kernels) ----
+
+def _facilitate(code, w, k, ky, pp, pr):
+    """Potentiation of weight w by pre trace value k (ky: slow post trace, triplet);
+    pp[pr]: the projection's parameters."""
+    wmax = pp[pr, P_W_MAX]
     if code == TRIPLET:
-        nw = w + k * (pp[P_A_PLUS] + pp[P_A_PLUS_TRIPLET] * ky)
+        nw = w + k * (pp[pr, P_A_PLUS] + pp[pr, P_A_PLUS_TRIPLET] * ky)
         return nw if nw < wmax else wmax
-    nw = w / wmax + pp[P_LAMBDA] * math.pow(1.0 - w / wmax, pp[P_MU_PLUS]) * k
+    nw = w / wmax + pp[pr, P_LAMBDA] * math.pow(1.0 - w / wmax, pp[pr, P_MU_PLUS]) * k
     return nw * wmax if nw < 1.0 else wmax
 
 
-@njit(cache=True)
-def _depress(code, w, k, kx, pp):
+def _depress(code, w, k, kx, pp, pr):
     """Depression of weight w by post trace value k (kx: slow pre trace, triplet)."""
     if code == TRIPLET:
-        nw = w - k * (pp[P_A_MINUS] + pp[P_A_MINUS_TRIPLET] * kx)
+        nw = w - k * (pp[pr, P_A_MINUS] + pp[pr, P_A_MINUS_TRIPLET] * kx)
         return nw if nw > 0.0 else 0.0
-    wmax = pp[P_W_MAX]
-    nw = w / wmax - pp[P_ALPHA] * pp[P_LAMBDA] * math.pow(w / wmax, pp[P_MU_MINUS]) * k
+    wmax = pp[pr, P_W_MAX]
+    nw = w / wmax - pp[pr, P_ALPHA] * pp[pr, P_LAMBDA] * math.pow(w / wmax, pp[pr, P_MU_MINUS]) * k
     return nw * wmax if nw > 0.0 else 0.0
 
 
-@njit(cache=True)
-def _first_seen_after(h_t, n, t_last, d):
-    """Index of the first history entry seen (t_post + d) after t_last (n if none)."""
+def _first_seen_after(h_t, row, n, t_last, d):
+    """Index of the first entry of history row ``row`` seen (t_post + d) after t_last
+    (n if none)."""
     lo, hi = 0, n
     while lo < hi:
         m = (lo + hi) // 2
-        if h_t[m] + d > t_last:
+        if h_t[row, m] + d > t_last:
             hi = m
         else:
             lo = m + 1
     return lo
 
 
-@njit(cache=True)
-def _potentiate(code, w, kp, t_last, d, row, h_t, h_kmt, h_n, t_end, inclusive, pp, n_upd):
+def _potentiate(code, w, kp, t_last, d, row, h_t, h_kmt, h_n, t_end, inclusive, pp, pr, n_upd):
     """Potentiation of a synapse by the post spikes of history row ``row`` seen in
     (t_last, t_end] (inclusive) or (t_last, t_end). Returns (w, seen any, n_upd)."""
     n = h_n[row]
-    j = _first_seen_after(h_t[row], n, t_last, d)
+    j = _first_seen_after(h_t, row, n, t_last, d)
     seen = False
     while j < n:
         ts = h_t[row, j] + d
@@ -93,11 +101,11 @@ def _potentiate(code, w, kp, t_last, d, row, h_t, h_kmt, h_n, t_end, inclusive, 
             break
         minus_dt = t_last - ts
         if code == STDP or code == NN_PRE_CENTERED:
-            w = _facilitate(code, w, kp * math.exp(minus_dt / pp[P_TAU_PLUS]), 0.0, pp)
+            w = _facilitate(code, w, kp * math.exp(minus_dt / pp[pr, P_TAU_PLUS]), 0.0, pp, pr)
         elif code == TRIPLET:
-            w = _facilitate(code, w, kp * math.exp(minus_dt / pp[P_TAU_PLUS]), h_kmt[row, j] - 1.0, pp)
+            w = _facilitate(code, w, kp * math.exp(minus_dt / pp[pr, P_TAU_PLUS]), h_kmt[row, j] - 1.0, pp, pr)
         else:
-            w = _facilitate(code, w, math.exp(minus_dt / pp[P_TAU_PLUS]), 0.0, pp)
+            w = _facilitate(code, w, math.exp(minus_dt / pp[pr, P_TAU_PLUS]), 0.0, pp, pr)
         n_upd += 1
         seen = True
         if code == NN_PRE_CENTERED or code == NN_RESTR:
@@ -106,8 +114,7 @@ def _potentiate(code, w, kp, t_last, d, row, h_t, h_kmt, h_n, t_end, inclusive, 
     return w, seen, n_upd
 
 
-@njit(cache=True)
-def _post_trace(code, row, ts, d, h_t, h_km, h_n, base_t, base_km, pp):
+def _post_trace(code, row, ts, d, h_t, h_km, h_n, base_t, base_km, pp, pr):
     """Post trace seen by a synapse at time ts: from the latest post spike seen strictly
     before, t_post + d < ts (NEST: get_K_values(ts - d)). All-to-all rules: K-;
     nearest-neighbour: exp of the distance to that one spike. 0 when there is none."""
@@ -128,11 +135,87 @@ def _post_trace(code, row, ts, d, h_t, h_km, h_n, base_t, base_km, pp):
         km = base_km[row]
     else:
         return 0.0
-    e = math.exp((tp - x) * (1.0 / pp[P_TAU_MINUS]))
+    e = math.exp((tp - x) * (1.0 / pp[pr, P_TAU_MINUS]))
     if code == STDP or code == TRIPLET:
         return km * e
     return e
 
+
+def pre_spike(code, w, kp, kpt, t_last, ts, d, row, h_t, h_km, h_kmt, h_n, base_t, base_km, pp, pr, n_upd):
+    """A pre spike at ts on one plastic synapse (weight w, pre traces kp and kpt, delay d,
+    previous pre spike at t_last; its target's history row ``row``): steps 1, 2 and 4 of
+    the module docstring. Returns (w, kp, kpt, n_upd): the weight the spike carries, the
+    new pre traces, and n_upd plus the number of weight updates made."""
+    w, seen, n_upd = _potentiate(code, w, kp, t_last, d, row, h_t, h_kmt, h_n, ts, True, pp, pr, n_upd)
+    if code == NN_PRE_CENTERED and seen:
+        kp = 0.0
+    if code != NN_RESTR or seen:
+        km = _post_trace(code, row, ts, d, h_t, h_km, h_n, base_t, base_km, pp, pr)
+        if code == TRIPLET:
+            kx = kpt * math.exp((t_last - ts) / pp[pr, P_TAU_PLUS_TRIPLET])
+            w = _depress(code, w, km, kx, pp, pr)
+            kpt = kx + 1.0
+        else:
+            w = _depress(code, w, km, 0.0, pp, pr)
+        n_upd += 1
+    if code != NN_SYMM and code != NN_RESTR:
+        kp = kp * math.exp((t_last - ts) / pp[pr, P_TAU_PLUS]) + 1.0
+    return w, kp, kpt, n_upd
+
+
+def record_post_spike(row, t, h_t, h_km, h_kmt, h_n, tr_t, tr_km, tr_kmt, inv_tau_minus, inv_tau_minus_triplet):
+    """Append a post spike at t to history row ``row`` with the post traces just after it
+    (K-, and K-_triplet for the triplet rule). The caller guarantees room."""
+    km = tr_km[row] * math.exp((tr_t[row] - t) * inv_tau_minus[row]) + 1.0
+    kmt = tr_kmt[row] * math.exp((tr_t[row] - t) * inv_tau_minus_triplet[row]) + 1.0
+    tr_t[row] = t
+    tr_km[row] = km
+    tr_kmt[row] = kmt
+    n = h_n[row]
+    h_t[row, n] = t
+    h_km[row, n] = km
+    h_kmt[row, n] = kmt
+    h_n[row] = n + 1
+
+
+def compact_row(row, h_t, h_km, h_kmt, h_n, base_t, base_km, in_ptr, in_src, in_d, last_pre):
+    """Drop the post spikes of history row ``row`` that no synapse can still need: those
+    seen (t_post + d) at or before the last pre spike of every incoming plastic synapse.
+    The newest dropped one stays as the row's base (the post trace at later times starts
+    from it). Which rows are compacted when does not change any result: a synapse only
+    reads entries seen after its last pre spike, and the latest one before."""
+    n = h_n[row]
+    if n == 0:
+        return
+    cut = n
+    for k in range(in_ptr[row], in_ptr[row + 1]):
+        c = _first_seen_after(h_t, row, n, last_pre[in_src[k]], in_d[k])
+        if c < cut:
+            cut = c
+            if cut == 0:
+                break
+    if cut == 0:
+        return
+    base_t[row] = h_t[row, cut - 1]
+    base_km[row] = h_km[row, cut - 1]
+    for j in range(cut, n):
+        h_t[row, j - cut] = h_t[row, j]
+        h_km[row, j - cut] = h_km[row, j]
+        h_kmt[row, j - cut] = h_kmt[row, j]
+    h_n[row] = n - cut
+
+
+FUNCTIONS = ("_facilitate", "_depress", "_first_seen_after", "_potentiate", "_post_trace", "pre_spike",
+             "record_post_spike", "compact_row")
+# all of them run per event or per row inside the loops below and take arrays: inlined
+CPU = compile_functions(globals(), FUNCTIONS, "cpu", inline=FUNCTIONS)
+_pre_spike = CPU.pre_spike
+_potentiate_cpu = CPU._potentiate
+_record_post_spike = CPU.record_post_spike
+_compact_row = CPU.compact_row
+
+
+# ---- CPU drivers ----
 
 @njit(cache=True)
 def fanout_plastic(spk_t, spk_id, n_spk, indptr, target, weight, proj,
@@ -168,27 +251,10 @@ def fanout_plastic(spk_t, spk_id, n_spk, indptr, target, weight, proj,
             q = slot[s]
             if q >= 0:
                 pr = proj[s]
-                code = rule[pr]
-                prm = pp[pr]
-                row = h_row[target[s]]
-                nu = n_plastic_updates[pr]
-                k = kp[q]
-                w, seen, nu = _potentiate(code, w, k, t_last, d, row, h_t, h_kmt, h_n, ts, True, prm, nu)
-                if code == NN_PRE_CENTERED and seen:
-                    k = 0.0
-                if code != NN_RESTR or seen:
-                    km = _post_trace(code, row, ts, d, h_t, h_km, h_n, base_t, base_km, prm)
-                    if code == TRIPLET:
-                        kx = kpt[q] * math.exp((t_last - ts) / prm[P_TAU_PLUS_TRIPLET])
-                        w = _depress(code, w, km, kx, prm)
-                        kpt[q] = kx + 1.0
-                    else:
-                        w = _depress(code, w, km, 0.0, prm)
-                    nu += 1
-                if code != NN_SYMM and code != NN_RESTR:
-                    kp[q] = k * math.exp((t_last - ts) / prm[P_TAU_PLUS]) + 1.0
+                w, kp[q], kpt[q], n_plastic_updates[pr] = _pre_spike(
+                    rule[pr], w, kp[q], kpt[q], t_last, ts, d, h_row[target[s]], h_t, h_km, h_kmt, h_n,
+                    base_t, base_km, pp, pr, n_plastic_updates[pr])
                 weight[s] = w
-                n_plastic_updates[pr] = nu
                 if log_proj[pr]:
                     n_log = push_spike(log_t, log_s, n_log, ts, s)
                     if n_log > log_w[0].shape[0]:
@@ -209,51 +275,20 @@ def fanout_plastic(spk_t, spk_id, n_spk, indptr, target, weight, proj,
 @njit(cache=True)
 def record_post_spikes(spk_t, spk_id, n_spk, h_row, h_t, h_km, h_kmt, h_n, tr_t, tr_km, tr_kmt,
                        inv_tau_minus, inv_tau_minus_triplet):
-    """Append the window's spikes of plastic targets to their history rows with the post
-    traces just after each spike (K-, and K-_triplet for the triplet rule).
-    The caller guarantees room (see compact / grow)."""
+    """Append the window's spikes of plastic targets to their history rows (in time
+    order). The caller guarantees room (see compact / grow)."""
     for j in range(n_spk):
         row = h_row[spk_id[j]]
-        if row < 0:
-            continue
-        t = spk_t[j]
-        km = tr_km[row] * math.exp((tr_t[row] - t) * inv_tau_minus[row]) + 1.0
-        kmt = tr_kmt[row] * math.exp((tr_t[row] - t) * inv_tau_minus_triplet[row]) + 1.0
-        tr_t[row] = t
-        tr_km[row] = km
-        tr_kmt[row] = kmt
-        n = h_n[row]
-        h_t[row, n] = t
-        h_km[row, n] = km
-        h_kmt[row, n] = kmt
-        h_n[row] = n + 1
+        if row >= 0:
+            _record_post_spike(row, spk_t[j], h_t, h_km, h_kmt, h_n, tr_t, tr_km, tr_kmt,
+                               inv_tau_minus, inv_tau_minus_triplet)
 
 
 @njit(cache=True)
 def compact(h_t, h_km, h_kmt, h_n, base_t, base_km, in_ptr, in_src, in_d, last_pre):
-    """Drop the post spikes no synapse can still need: those seen (t_post + d) at or
-    before the last pre spike of every incoming plastic synapse. The newest dropped
-    one stays as the row's base (the post trace at later times starts from it)."""
+    """compact_row for every history row."""
     for row in range(h_n.shape[0]):
-        n = h_n[row]
-        if n == 0:
-            continue
-        cut = n
-        for k in range(in_ptr[row], in_ptr[row + 1]):
-            c = _first_seen_after(h_t[row], n, last_pre[in_src[k]], in_d[k])
-            if c < cut:
-                cut = c
-                if cut == 0:
-                    break
-        if cut == 0:
-            continue
-        base_t[row] = h_t[row, cut - 1]
-        base_km[row] = h_km[row, cut - 1]
-        for j in range(cut, n):
-            h_t[row, j - cut] = h_t[row, j]
-            h_km[row, j - cut] = h_km[row, j]
-            h_kmt[row, j - cut] = h_kmt[row, j]
-        h_n[row] = n - cut
+        _compact_row(row, h_t, h_km, h_kmt, h_n, base_t, base_km, in_ptr, in_src, in_d, last_pre)
 
 
 @njit(cache=True)
@@ -270,6 +305,6 @@ def flushed_weights(indptr, target, weight, proj, delay_index, delay_table, dela
             if q >= 0:
                 d = delay_table[delay_index[s]] if use_table else delay_values[s]
                 pr = proj[s]
-                w, _seen, _nu = _potentiate(rule[pr], w, kp[q], t_last, d, h_row[target[s]],
-                                            h_t, h_kmt, h_n, t_end, False, pp[pr], 0)
+                w, _seen, _nu = _potentiate_cpu(rule[pr], w, kp[q], t_last, d, h_row[target[s]],
+                                                h_t, h_kmt, h_n, t_end, False, pp, pr, 0)
             out[s] = w

@@ -12,7 +12,7 @@ import pytest
 
 import eventsim
 from eventsim.engine.cuda import CudaEngine
-from eventsim.errors import BackendUnavailableError, CapacityError
+from eventsim.errors import CapacityError
 
 # the simulated RNG runs on numpy uint64 scalars, which warn when they wrap around (as intended)
 pytestmark = pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
@@ -141,13 +141,30 @@ def test_no_refractory_period_retries_with_more_spike_slots():
     assert per_window.max() > 4 and eng.kslots > 4
 
 
-def test_stdp_is_refused_clearly():
-    sc = scenario([pop("a", 3), pop("b", 2)],
-                  [dict(source="a", target="b", rule="all_to_all", weight=1.0, delay=1.0, plasticity="p")])
-    sc["plasticity"] = {"p": {"rule": "stdp"}}
-    net = eventsim.build_network(eventsim.load(sc))
-    with pytest.raises(BackendUnavailableError, match="STDP"):
-        eventsim.Simulation(net, backend="cuda", seed=1)
+def test_weights_changed_between_runs_reach_the_device():
+    """Regression: the trial rules change network.weight between presentations and then
+    reset the state; the cuda engine kept its first copy of the weights, so on cuda the
+    rule's changes were never used. Weights set before reset_state must be the ones the
+    next run transmits (as on the cpu, where the fan-out reads network.weight)."""
+    sc = scenario([pop("s", 2, model="spike_source", times=[[1.0, 3.0, 5.0], [2.0, 4.0]]), pop("n", 2)],
+                  [dict(source="s", target="n", rule="all_to_all", weight=3.0, delay=1.0)], duration=10.0)
+    out = {}
+    for backend in ("cpu", "cuda"):
+        s = eventsim.load(sc)
+        net = eventsim.build_network(s)
+        sim = eventsim.Simulation(net, backend=backend, seed=s.seed)
+        sim.run(10.0)
+        first = sim.spikes("n")[0].size
+        net.weight[:] = 12.0          # two 12 mV inputs reach v_th = 20: now the neurons fire
+        sim.reset_state()
+        sim.set_spike_times("s", [[11.0, 13.0, 15.0], [12.0, 14.0]])
+        sim.run(20.0)
+        out[backend] = (first, sim.spikes("n"))
+    assert out["cpu"][0] == out["cuda"][0] == 0
+    t_cpu, i_cpu = out["cpu"][1]
+    t_gpu, i_gpu = out["cuda"][1]
+    assert t_cpu.size > 0 and np.array_equal(i_cpu, i_gpu)
+    assert np.allclose(t_cpu, t_gpu, atol=1e-9, rtol=0)
 
 
 def test_network_that_does_not_fit_is_refused_before_the_run(monkeypatch):
