@@ -13,6 +13,10 @@ whose network does not fit in the GPU's memory prints {"scale": s, "skipped": re
 ``--cpu``: also run each size on the cpu backend and report its events_per_s, the
 speed-up, and the agreement (spike counts, and the time of the first differing spike).
 
+The microcircuit: ``--scenario scenarios/potjans2014_microcircuit.toml --scales 1``
+(full scale; its in-degrees are kept too, so scale < 1 is a smaller network with
+full-scale input per neuron).
+
 Without a usable GPU it exits with status 2 and the backend's message.
 """
 import argparse
@@ -96,7 +100,7 @@ def main():
         t0 = time.perf_counter()
         net = eventsim.build_network(sc)
         build_s = time.perf_counter() - t0
-        head = dict(benchmark="brunel2000_ai_gpu", backend="cuda", device=device, scale=scale,
+        head = dict(benchmark=f"{Path(args.scenario).stem}_gpu", backend="cuda", device=device, scale=scale,
                     neurons=net.n_neurons, synapses=net.n_synapses, duration_ms=sc.duration,
                     build_s=round(build_s, 3), compile_s=round(compile_s, 3))
         try:
