@@ -226,6 +226,28 @@ def compact_spikes(n, kslots, spk_t, spk_n, off, out_t, out_id):
         spk_n[i] = 0   # the slots are free for the next window
 
 
+@cuda.jit(device=True, inline=True)
+def _segment_of(off, n, j):
+    """The segment m < n with off[m] <= j < off[m + 1] (off ascending, off[0] = 0)."""
+    lo = 0
+    hi = n
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if off[mid] <= j:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+@cuda.jit(device=True, inline=True)
+def _delay(s, delay_index, delay_table, delay_values, use_table):
+    """Synapse s's delay (ms) from the table of distinct delays, or stored per synapse."""
+    if use_table:
+        return delay_table[delay_index[s]]
+    return delay_values[s]
+
+
 @cuda.jit
 def fanout(n_pairs, st, si, pair_off, n_spk, indptr, target, weight, slot, pair_w, plastic,
            delay_index, delay_table, delay_values, use_table, W, B, seq_base, cap,
@@ -237,21 +259,9 @@ def fanout(n_pairs, st, si, pair_off, n_spk, indptr, target, weight, slot, pair_
     j = cuda.grid(1)
     if j >= n_pairs:
         return
-    lo = 0
-    hi = n_spk   # the spike m with pair_off[m] <= j < pair_off[m + 1]
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if pair_off[mid] <= j:
-            lo = mid
-        else:
-            hi = mid
-    m = lo
+    m = _segment_of(pair_off, n_spk, j)   # the spike whose pairs include j
     s = indptr[si[m]] + (j - pair_off[m])
-    if use_table:
-        d = delay_table[delay_index[s]]
-    else:
-        d = delay_values[s]
-    ta = st[m] + d
+    ta = st[m] + _delay(s, delay_index, delay_table, delay_values, use_table)
     b = _window_of(ta, W) % B
     pos = cuda.atomic.add(b_count, b, 1)
     if pos < cap:
@@ -288,22 +298,11 @@ def stdp_pre_spikes(n_thr, grp_off, n_grp, grp_src, grp_ptr, grp_spk, st, pair_o
     k = cuda.grid(1)
     if k >= n_thr:
         return
-    lo = 0
-    hi = n_grp   # the group g with grp_off[g] <= k < grp_off[g + 1]
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if grp_off[mid] <= k:
-            lo = mid
-        else:
-            hi = mid
-    g = lo
+    g = _segment_of(grp_off, n_grp, k)   # the source group whose synapses include k
     src = grp_src[g]
     s = p_syn[p_ptr[src] + (k - grp_off[g])]
     q = slot[s]
-    if use_table:
-        d = delay_table[delay_index[s]]
-    else:
-        d = delay_values[s]
+    d = _delay(s, delay_index, delay_table, delay_values, use_table)
     pr = proj[s]
     code = rule[pr]
     row = h_row[target[s]]

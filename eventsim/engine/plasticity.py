@@ -52,7 +52,6 @@ PARAM_COLUMNS = {"tau_plus": P_TAU_PLUS, "tau_minus": P_TAU_MINUS, "lambda": P_L
                  "a_minus": P_A_MINUS, "a_minus_triplet": P_A_MINUS_TRIPLET}
 
 
-
 # ---- the equations, plain Python (one source: compiled for the CPU below, for the GPU by cuda_kernels) ----
 
 def _facilitate(code, w, k, ky, pp, pr):
