@@ -53,7 +53,7 @@ def main():
 
     out = Path(args.keep) if args.keep else Path(tempfile.mkdtemp()) / "brunel.h5"
     writer = SonataWriter(out, net, scenario_text=scenario.text, seed=scenario.seed,
-                          duration=scenario.duration)
+                          duration=scenario.duration, force=True)
     sim = eventsim.Simulation(net, backend="cpu", seed=scenario.seed, sink=writer, threads=args.threads)
     t0 = time.perf_counter()
     sim.run(scenario.duration)

@@ -33,8 +33,13 @@ def default_output_path(scenario) -> Path:
     return Path.cwd() / f"{stem}.h5"
 
 
-def run_scenario(scenario, output=None, *, network=None, progress=False, stop_flag=None, threads=None):
+def run_scenario(scenario, output=None, *, network=None, progress=False, stop_flag=None, threads=None,
+                 force=False):
     """Run a validated scenario and write its output file. Returns a summary dict.
+
+    The output must not exist (``force=True`` replaces it; the scenario file itself is
+    never replaced), and no other run may be writing it: InputError otherwise, before
+    anything is built or written.
 
     ``threads``: CPU threads of the cpu backend (default 1; the CLI passes every core);
     the output does not depend on it.
@@ -43,7 +48,7 @@ def run_scenario(scenario, output=None, *, network=None, progress=False, stop_fl
     (SIGTERM/SIGINT); the file is then left as ``OUT.h5.partial`` with complete = False.
     """
     from .engine.backends import require_backend
-    from .output.sonata import SonataWriter, check_output_path
+    from .output.paths import OutputClaim
     t_start = time.perf_counter()
     # everything that can be refused is checked before building and before any file exists
     require_backend(scenario.simulation["backend"])
@@ -51,14 +56,23 @@ def run_scenario(scenario, output=None, *, network=None, progress=False, stop_fl
         raise InputError(f"record.state: state recording runs on the cpu backend only "
                          f"(this scenario uses {scenario.simulation['backend']!r}); use --backend cpu")
     out = Path(output) if output is not None else default_output_path(scenario)
-    check_output_path(out)
+    claim = OutputClaim(out, force=force, inputs=[scenario.path] if scenario.path else [])
+    try:
+        return _run_claimed(scenario, out, claim, network, progress, stop_flag, threads, t_start)
+    finally:
+        claim.release()
+
+
+def _run_claimed(scenario, out, claim, network, progress, stop_flag, threads, t_start):
     net = network if network is not None else build(scenario)
     t_built = time.perf_counter()
     sim = Simulation(net, backend=scenario.simulation["backend"], seed=scenario.seed,
                      threads=threads if scenario.simulation["backend"] == "cpu" else None)
+    from .output.sonata import SonataWriter
     writer = SonataWriter(out, net, scenario_text=scenario.text, scenario_dir=scenario.base_dir,
                           seed=scenario.seed, backend=scenario.simulation["backend"],
-                          duration=scenario.duration, record_spikes=scenario.record.get("spikes", "all"))
+                          duration=scenario.duration, record_spikes=scenario.record.get("spikes", "all"),
+                          claim=claim)
     sim.sink = writer
     if scenario.record.get("state"):
         from .output.report import record_scenario_state

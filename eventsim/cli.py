@@ -35,6 +35,8 @@ def _parser():
                    help="CPU threads of the cpu backend (default: every core; the output is the same)")
     r.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     r.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    r.add_argument("--force", action="store_true",
+                   help="replace an existing output file (or one left by an interrupted run)")
     v = sub.add_parser("validate", help="check a scenario and report what it would build")
     v.add_argument("scenario")
     v.add_argument("--scale", type=float, help="[network] scale: neuron numbers and in-degrees x SCALE")
@@ -46,11 +48,13 @@ def _parser():
     a.add_argument("--bin", type=float, metavar="MS")
     a.add_argument("--t-start", type=float, metavar="MS")
     a.add_argument("--t-stop", type=float, metavar="MS")
+    a.add_argument("--force", action="store_true", help="replace existing plot files")
     e = sub.add_parser("energy", help="energy estimates for neuromorphic hardware")
     e.add_argument("file")
     e.add_argument("--hardware", metavar="NAME[,NAME...]")
     e.add_argument("--json", action="store_true")
-    e.add_argument("--plot", metavar="PNG")
+    e.add_argument("--plot", metavar="PNG", help="also draw the comparison into this PNG file")
+    e.add_argument("--force", action="store_true", help="replace an existing --plot file")
     return p
 
 
@@ -82,7 +86,8 @@ def _cmd_run(args) -> int:
     try:
         summary = api.run_scenario(scenario, args.output, progress=not args.quiet and not args.json,
                                    stop_flag=lambda: stop["sig"] is not None,
-                                   threads=args.threads if args.threads is not None else _all_cores())
+                                   threads=args.threads if args.threads is not None else _all_cores(),
+                                   force=args.force)
     finally:
         for s, h in old.items():
             signal.signal(s, h)
@@ -129,13 +134,14 @@ def _cmd_validate(args) -> int:
 def _cmd_analyze(args) -> int:
     from .analysis.cli import run_analyze
     return run_analyze(args.file, plots_dir=args.plots, json_out=args.json, bin_ms=args.bin,
-                       t_start=args.t_start, t_stop=args.t_stop)
+                       t_start=args.t_start, t_stop=args.t_stop, force=args.force)
 
 
 def _cmd_energy(args) -> int:
     from .energy.cli import run_energy
     hw = args.hardware.split(",") if args.hardware else None
-    return run_energy(args.file, hardware=hw, json_out=args.json, plot=args.plot)
+    return run_energy(args.file, hardware=hw, json_out=args.json, plot=args.plot or False,
+                      force=args.force)
 
 
 def main(argv=None) -> int:

@@ -6,16 +6,18 @@ this against a clean reference run of the same scenario: after a kill, the parti
 file's spikes with t <= t_committed must equal the reference's spikes with
 t <= t_committed, exactly (ids and float64 times).
 
-Kills: SIGKILL at ten seeded random moments after the first checkpoint, SIGKILL at
-the worst moments inside a checkpoint (between the data writes and the t_committed
-update), SIGKILL, SIGTERM and SIGINT of the real command line, and a reader holding the
-partial file open across a checkpoint (the run must go on).
+Kills: SIGKILL at ten seeded random windows, SIGKILL at the worst moments inside a
+commit (between the data writes and the t_committed update), SIGKILL, SIGTERM and
+SIGINT of the real command line, and a reader holding the partial file open across a
+commit (the run must go on).
 
-Start-up (imports, network build, loading numba's compile cache) costs seconds per
-process, so the ten random kills share one harness process that loads everything once
-and forks a child per kill; each child is a separate process running
-``api.run_scenario`` exactly as the CLI does, with a 0.2 s checkpoint interval instead
-of 1 s so that short runs have many checkpoints.
+Nothing here depends on the machine's speed (a faster machine broke the earlier,
+clock-timed version): the runs commit at fixed simulated times (every COMMIT_EVERY ms),
+and every kill or pause is placed by counting windows or commits
+(``tests/paused_run.py``): a process is paused with SIGSTOP at a known point, and the
+test acts on it there. Start-up (imports, network build, loading numba's compile cache)
+costs seconds per process, so the ten random kills and the faults share one process
+that loads everything once and forks a child per kill.
 """
 from __future__ import annotations
 
@@ -32,123 +34,75 @@ import h5py
 import numpy as np
 import pytest
 
-SCENARIO = Path(__file__).parent / "data" / "scenarios" / "long.toml"
-CHECKPOINT_S = 0.2      # harness children; the CLI itself uses 1 s
+HERE = Path(__file__).parent
+SCENARIO = HERE / "data" / "scenarios" / "long.toml"
+PAUSED_RUN = HERE / "paused_run.py"
+COMMIT_EVERY = 10.0     # ms of simulated time
 N_RANDOM_KILLS = 10
-
-# The harness: argv = scenario, output folder, plan (JSON list), checkpoint interval (s).
-# Plan entries: {"name", "frac"} -> SIGKILL frac x T s after t_committed first exceeds 0,
-#               where T is how long an unkilled child runs from that moment to its end
-#               (measured first, by the harness: the kills scale with the engine's speed);
-#               {"name", "fault", "commit"} -> the child SIGKILLs itself at `fault` inside
-#               its `commit`-th checkpoint. Prints one JSON list of outcomes.
-HARNESS = r'''
-import json, os, signal, sys, time
-import h5py
-from eventsim import api
-from eventsim.engine.simulation import Simulation
-from eventsim.output.sonata import SonataWriter
-
-scenario_path, out_dir, plan, checkpoint_s = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), float(sys.argv[4])
-scenario = api.load(scenario_path)
-backend = scenario.simulation["backend"]
-# Load the compiled kernels once, on a network of its own, before forking.
-Simulation(api.build(scenario), backend=backend, seed=scenario.seed).run(1.0)
-net = api.build(scenario)          # never simulated here: each child gets a fresh copy
-Simulation.__init__.__kwdefaults__["checkpoint_s"] = checkpoint_s
+HANG_GUARD_S = 900.0    # only against a hung child; no check is timed
 
 
-def install_fault(fault, at_commit):
-    state = {"commit": 0}
-    commit = SonataWriter.commit
-
-    def counting_commit(self, t):
-        state["commit"] += 1
-        return commit(self, t)
-    SonataWriter.commit = counting_commit
-
-    def die():
-        os.kill(os.getpid(), signal.SIGKILL)
-
-    def armed():
-        return state["commit"] == at_commit
-
-    if fault == "before_t_committed":      # spikes written and flushed, attribute not yet
-        setitem = h5py.AttributeManager.__setitem__
-        def hooked(self, name, value):
-            if name == "t_committed" and armed():
-                die()
-            return setitem(self, name, value)
-        h5py.AttributeManager.__setitem__ = hooked
-    elif fault == "after_resize":          # timestamps grown, new values not yet written
-        resize = h5py.Dataset.resize
-        def hooked(self, size, axis=None):
-            resize(self, size, axis)
-            if armed() and self.name.endswith("timestamps"):
-                die()
-        h5py.Dataset.resize = hooked
-    elif fault == "between_datasets":      # timestamps written, node_ids not yet
-        setitem = h5py.Dataset.__setitem__
-        def hooked(self, key, value):
-            setitem(self, key, value)
-            if armed() and self.name.endswith("timestamps"):
-                die()
-        h5py.Dataset.__setitem__ = hooked
+def _paused_cli(*points, out, args=()):
+    """argv of the real CLI running long.toml into ``out``, with pause points."""
+    return [sys.executable, str(PAUSED_RUN), "--commit-every", str(COMMIT_EVERY), *points,
+            "--", "run", str(SCENARIO), "-o", str(out), "--quiet", *args]
 
 
-def t_committed(partial):
-    try:  # locking=False: never block the writer; a torn read just means "try again"
-        with h5py.File(partial, "r", locking=False) as f:
-            return float(f.attrs["t_committed"])
-    except Exception:
-        return 0.0
-
-
-def wait_first_checkpoint(out, pid):
-    deadline = time.monotonic() + 60.0
-    while t_committed(out + ".partial") <= 0.0 and time.monotonic() < deadline:
-        if os.waitpid(pid, os.WNOHANG)[0]:
-            return False
+def _wait(pid):
+    """Wait until the child stops (SIGSTOP) or ends: ("stopped", sig) / ("exited", code) /
+    ("signaled", sig). A child that ended is reaped here."""
+    deadline = time.monotonic() + HANG_GUARD_S
+    while time.monotonic() < deadline:
+        got, status = os.waitpid(pid, os.WNOHANG | os.WUNTRACED)
+        if got:
+            if os.WIFSTOPPED(status):
+                return "stopped", os.WSTOPSIG(status)
+            if os.WIFEXITED(status):
+                return "exited", os.WEXITSTATUS(status)
+            return "signaled", os.WTERMSIG(status)
         time.sleep(0.01)
-    return True
+    os.kill(pid, signal.SIGKILL)
+    pytest.fail(f"child {pid} hung for {HANG_GUARD_S} s")
 
 
-outcomes = []
-run_after_checkpoint = None
-for item in plan:
-    out = os.path.join(out_dir, item["name"] + ".h5")
-    if "frac" in item and run_after_checkpoint is None:
-        timing_out = os.path.join(out_dir, "timing.h5")
-        pid = os.fork()
-        if pid == 0:
-            api.run_scenario(scenario, timing_out, network=net)
-            os._exit(0)
-        wait_first_checkpoint(timing_out, pid)
-        t_a = time.monotonic()
-        os.waitpid(pid, 0)
-        run_after_checkpoint = time.monotonic() - t_a
-    pid = os.fork()
-    if pid == 0:
-        code = 0
-        try:
-            if "fault" in item:
-                install_fault(item["fault"], item["commit"])
-            api.run_scenario(scenario, out, network=net)
-        except BaseException:
-            code = 3
-        os._exit(code)
-    if "frac" in item:
-        wait_first_checkpoint(out, pid)
-        time.sleep(item["frac"] * run_after_checkpoint)
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    _, status = os.waitpid(pid, 0)
-    outcomes.append(dict(name=item["name"], killed=os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL,
-                         exit_code=os.WEXITSTATUS(status) if os.WIFEXITED(status) else None))
-print(json.dumps(outcomes))
-'''
+class _Child:
+    """A paused_run.py process whose stops and end the test observes itself (not Popen's
+    wait: reaping here would make Popen report exit code 0)."""
+
+    def __init__(self, argv, tmp_path, name):
+        self.report = tmp_path / f"{name}.points"
+        self.stderr_path = tmp_path / f"{name}.stderr"
+        argv = argv[:2] + ["--report", str(self.report)] + argv[2:]
+        with open(self.stderr_path, "w") as err:
+            self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err)
+        self.pid = self.proc.pid
+        self.ended = None
+
+    def wait(self):
+        state = _wait(self.pid)
+        if state[0] != "stopped":
+            self.ended = state
+        return state
+
+    def points(self):
+        """The pause points reached so far: [(kind, k, t)]."""
+        if not self.report.exists():
+            return []
+        return [(kind, int(k), float(t)) for kind, k, t in
+                (line.split() for line in self.report.read_text().splitlines())]
+
+    @property
+    def stderr(self):
+        return self.stderr_path.read_text()
+
+    def kill(self):
+        if self.ended is None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+                os.kill(self.pid, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+            self.ended = _wait(self.pid)
 
 
 def _cli(*args):
@@ -158,25 +112,6 @@ def _cli(*args):
 def _read_spikes(path):
     with h5py.File(path, "r") as f:
         return {name: (g["timestamps"][:], g["node_ids"][:]) for name, g in f["spikes"].items()}
-
-
-def _t_committed_nonblocking(partial):
-    """t_committed of a file being written, or 0.0 (locking=False so the writer is never blocked)."""
-    try:
-        with h5py.File(partial, "r", locking=False) as f:
-            return float(f.attrs["t_committed"])
-    except Exception:   # not created yet, or caught mid-write: try again later
-        return 0.0
-
-
-def _wait_first_checkpoint(proc, partial, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if _t_committed_nonblocking(partial) > 0.0:
-            return
-        assert proc.poll() is None, f"run ended (rc {proc.returncode}) before its first checkpoint"
-        time.sleep(0.01)
-    pytest.fail("no checkpoint within 60 s")
 
 
 def _check_partial(partial, reference):
@@ -201,18 +136,25 @@ def _check_partial(partial, reference):
     return t_c
 
 
+def _t_committed(path):
+    with h5py.File(path, "r") as f:
+        return float(f.attrs["t_committed"])
+
+
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
-    """A clean run through the real CLI: its spikes and its simulation wall time."""
+    """A clean run through the real CLI (wall-clock commits, as users run it): its spikes,
+    and its number of windows (from the duration and the window length W = min delay)."""
     out = tmp_path_factory.mktemp("reference") / "ref.h5"
-    # one thread, as the harness's children (api.run_scenario's default): its time sets the kill delays
     proc = subprocess.run(_cli("-o", str(out), "--json", "--threads", "1"), capture_output=True, text=True,
-                          timeout=300)
+                          timeout=HANG_GUARD_S)
     assert proc.returncode == 0, proc.stderr
-    summary = json.loads(proc.stdout)
     spikes = _read_spikes(out)
     assert sum(t.size for t, _ in spikes.values()) > 1000   # a busy run: kills land among spikes
-    return spikes, summary["simulate_s"]
+    with h5py.File(out, "r") as f:
+        duration = float(f.attrs["duration"])
+    n_windows = int(np.ceil(duration / 1.5))                # long.toml: every delay is 1.5 ms
+    return spikes, n_windows
 
 
 FAULTS = ["before_t_committed", "after_resize", "between_datasets"]
@@ -220,107 +162,136 @@ FAULTS = ["before_t_committed", "after_resize", "between_datasets"]
 
 @pytest.fixture(scope="module")
 def harness_kills(reference, tmp_path_factory):
-    """One harness process: ten kills at seeded random moments after the first checkpoint,
-    then one child per fault that kills itself inside its third checkpoint."""
+    """One process: ten SIGKILLs at seeded random windows, then one child per fault that
+    kills itself inside its third commit."""
+    _, n_windows = reference
     out_dir = tmp_path_factory.mktemp("kills")
     rng = random.Random(20240611)
-    # kill in [first checkpoint, end): keep the last one well inside the run
-    plan = [dict(name=f"kill{k}", frac=rng.uniform(0.0, 0.8)) for k in range(N_RANDOM_KILLS)]
+    # after the first commit (window 7 ends at 10.5 ms), well before the end
+    windows = sorted(rng.sample(range(8, int(0.8 * n_windows)), N_RANDOM_KILLS))
+    plan = [dict(name=f"kill{k}", kill_after_window=w) for k, w in enumerate(windows)]
     plan += [dict(name=fault, fault=fault, commit=3) for fault in FAULTS]
-    proc = subprocess.run([sys.executable, "-c", HARNESS, str(SCENARIO), str(out_dir), json.dumps(plan),
-                           str(CHECKPOINT_S)], capture_output=True, text=True, timeout=300)
+    proc = subprocess.run([sys.executable, str(PAUSED_RUN), "--plan", json.dumps(plan),
+                           "--commit-every", str(COMMIT_EVERY), str(SCENARIO), str(out_dir)],
+                          capture_output=True, text=True, timeout=HANG_GUARD_S)
     assert proc.returncode == 0, proc.stderr
     outcomes = json.loads(proc.stdout.strip().splitlines()[-1])
-    return out_dir, {o["name"]: o for o in outcomes}
+    return out_dir, {o["name"]: o for o in outcomes}, windows
 
 
 def test_sigkill_at_random_moments_leaves_committed_spikes(reference, harness_kills):
     ref_spikes, _ = reference
-    out_dir, outcomes = harness_kills
-    killed = [f"kill{k}" for k in range(N_RANDOM_KILLS) if outcomes[f"kill{k}"]["killed"]]
-    assert len(killed) >= N_RANDOM_KILLS - 2, f"most kills must land mid-run: {outcomes}"
-    t_cs = [_check_partial(out_dir / f"{name}.h5.partial", ref_spikes) for name in killed]
+    out_dir, outcomes, windows = harness_kills
+    for k, w in enumerate(windows):
+        assert outcomes[f"kill{k}"]["killed"], f"kill{k} (after window {w}) did not die: {outcomes}"
+    t_cs = [_check_partial(out_dir / f"kill{k}.h5.partial", ref_spikes) for k in range(N_RANDOM_KILLS)]
+    # window w is killed after its spikes are buffered, before its commit check: each kill
+    # leaves exactly the commits of windows 1..w-1 (the window ending at 1.5 j commits
+    # when it passes a multiple of COMMIT_EVERY)
+    for t_c, w in zip(t_cs, windows):
+        assert np.floor(t_c / COMMIT_EVERY) == np.floor((w - 1) * 1.5 / COMMIT_EVERY), (t_c, w)
     assert len(set(t_cs)) > 1, "kills at different moments should leave different t_committed"
 
 
 @pytest.mark.parametrize("fault", FAULTS)
-def test_sigkill_inside_a_checkpoint_leaves_committed_spikes(reference, harness_kills, fault):
-    """The worst moments: killed while a checkpoint is being written."""
+def test_sigkill_inside_a_commit_leaves_committed_spikes(reference, harness_kills, fault):
+    """The worst moments: killed while a commit is being written."""
     ref_spikes, _ = reference
-    out_dir, outcomes = harness_kills
+    out_dir, outcomes, _ = harness_kills
     assert outcomes[fault]["killed"], f"the fault was never reached: {outcomes[fault]}"
-    _check_partial(out_dir / f"{fault}.h5.partial", ref_spikes)
+    t_c = _check_partial(out_dir / f"{fault}.h5.partial", ref_spikes)
+    assert t_c < 3 * COMMIT_EVERY, "the third commit must not have advanced t_committed"
 
 
 def test_sigkill_of_the_cli_leaves_committed_spikes(reference, tmp_path):
-    ref_spikes, simulate_s = reference
+    """SIGKILL from outside, with spikes buffered since the last commit."""
+    ref_spikes, n_windows = reference
+    window = random.Random(7).randrange(8, int(0.8 * n_windows))
     out = tmp_path / "cli.h5"
-    proc = subprocess.Popen(_cli("-o", str(out), "--quiet"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    child = _Child(_paused_cli("--stop-after-window", str(window), out=out), tmp_path, "cli")
     try:
-        _wait_first_checkpoint(proc, tmp_path / "cli.h5.partial")
-        time.sleep(random.Random(7).uniform(0.0, max(0.6 * simulate_s - 1.0, 0.1)))
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
+        assert child.wait() == ("stopped", signal.SIGSTOP), child.stderr
+        os.kill(child.pid, signal.SIGKILL)
+        assert child.wait() == ("signaled", signal.SIGKILL)
     finally:
-        proc.kill()
-    assert proc.returncode == -signal.SIGKILL, "the run ended before the kill; lengthen long.toml"
-    _check_partial(tmp_path / "cli.h5.partial", ref_spikes)
+        child.kill()
+    (_, _, t_paused), = child.points()
+    t_c = _check_partial(tmp_path / "cli.h5.partial", ref_spikes)
+    assert t_c < t_paused, "spikes after the last commit are lost, not claimed"
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_signal_stops_the_cli_cleanly(reference, tmp_path, sig):
-    ref_spikes, _ = reference
+    """SIGTERM/SIGINT stop the run at the window where it arrives: everything simulated
+    up to there is committed, and nothing after it is simulated."""
+    ref_spikes, n_windows = reference
     out = tmp_path / "term.h5"
-    proc = subprocess.Popen(_cli("-o", str(out), "--quiet"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    child = _Child(_paused_cli("--stop-after-window", "40", out=out), tmp_path, "term")
     try:
-        _wait_first_checkpoint(proc, tmp_path / "term.h5.partial")
-        t_sent = time.monotonic()
-        proc.send_signal(sig)
-        _, stderr = proc.communicate(timeout=30)
-        stop_s = time.monotonic() - t_sent
+        assert child.wait() == ("stopped", signal.SIGSTOP), child.stderr
+        os.kill(child.pid, sig)
+        os.kill(child.pid, signal.SIGCONT)
+        state = child.wait()
     finally:
-        proc.kill()
-    assert proc.returncode == 1, stderr
-    assert stop_s < 5.0, f"took {stop_s:.1f} s to stop"
+        child.kill()
+    stderr = child.stderr
+    assert state == ("exited", 1), stderr
     assert "Traceback" not in stderr
+    assert "run stopped by signal" in stderr
+    (_, _, t_paused), = child.points()
     t_c = _check_partial(tmp_path / "term.h5.partial", ref_spikes)
+    assert t_c == t_paused, "stopped at the window where the signal came, everything before it committed"
     with h5py.File(tmp_path / "term.h5.partial", "r") as f:
-        assert t_c < float(f.attrs["duration"]), "stopped early, so t_committed < duration"
+        assert t_c < float(f.attrs["duration"])
 
 
 def test_reader_holding_the_partial_file_does_not_break_the_run(reference, tmp_path):
     """Watching a run (h5py, h5ls, eventsim analyze) opens OUT.h5.partial read-only with
-    HDF5's default file locking; a checkpoint that falls while it is open must not kill
-    the run, and the spikes must still be those of the clean run."""
+    HDF5's default file locking; a commit that falls while it is open must not stop the
+    run, and the spikes must still be those of the clean run."""
     ref_spikes, _ = reference
     out = tmp_path / "watched.h5"
     partial = tmp_path / "watched.h5.partial"
-    proc = subprocess.Popen(_cli("-o", str(out), "--quiet"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    child = _Child(_paused_cli("--stop-at-commit", "2", "--stop-at-commit", "4", out=out), tmp_path, "watched")
     try:
-        _wait_first_checkpoint(proc, partial)
-        with h5py.File(partial, "r") as f:    # default locking, held across the next checkpoint
+        assert child.wait() == ("stopped", signal.SIGSTOP), child.stderr
+        with h5py.File(partial, "r") as f:    # default locking, held across the next two commits
             seen = float(f.attrs["t_committed"])
-            time.sleep(1.5)
-        # the next checkpoint must still happen; then stop the run to save time
-        deadline = time.monotonic() + 30.0
-        while proc.poll() is None and _t_committed_nonblocking(partial) <= seen \
-                and time.monotonic() < deadline:
-            time.sleep(0.01)
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-        _, stderr = proc.communicate(timeout=30)
+            os.kill(child.pid, signal.SIGCONT)
+            assert child.wait() == ("stopped", signal.SIGSTOP), child.stderr
+        assert _t_committed(partial) > seen, "no commit while the reader held the file"
+        os.kill(child.pid, signal.SIGCONT)     # let it finish
+        state = child.wait()
     finally:
-        proc.kill()
-    assert "Traceback" not in stderr, stderr[-2000:]
-    assert proc.returncode in (0, 1), stderr
-    final = out if proc.returncode == 0 else partial
-    with h5py.File(final, "r") as f:
-        assert float(f.attrs["t_committed"]) > seen, "no checkpoint after the reader let go"
-    if proc.returncode == 0:
-        got = _read_spikes(out)
-        for name, (ref_t, ref_i) in ref_spikes.items():
-            assert np.array_equal(got[name][0], ref_t) and np.array_equal(got[name][1], ref_i)
-    else:
-        _check_partial(partial, ref_spikes)
+        child.kill()
+    assert state == ("exited", 0), child.stderr
+    assert "Traceback" not in child.stderr
+    assert [p[:2] for p in child.points()] == [("commit", 2), ("commit", 4)]
+    got = _read_spikes(out)
+    for name, (ref_t, ref_i) in ref_spikes.items():
+        assert np.array_equal(got[name][0], ref_t) and np.array_equal(got[name][1], ref_i)
+
+
+def test_commits_at_fixed_simulated_times():
+    """Simulation(commit_every=MS) commits at the end of each window that passes a
+    multiple of MS, and once at the end of run: the points the tests above rely on."""
+    from eventsim import api
+    from eventsim.engine.simulation import Simulation, SpikeRecorder
+    scenario = api.load(str(SCENARIO), duration=40.0)
+
+    class Sink(SpikeRecorder):
+        commits = []
+
+        def commit(self, t):
+            self.commits.append(t)
+    net = api.build(scenario)
+    sim = Simulation(net, seed=scenario.seed, commit_every=COMMIT_EVERY, sink=Sink(net))
+    seen = []
+    sim.after_commit = seen.append
+    sim.run(40.0)
+    # W = 1.5 ms: windows end at 1.5 k (the last one cut at 40 ms); commits at the first
+    # end >= 10, 20, 30, 40 ms, then the final commit of run()
+    assert Sink.commits == [10.5, 21.0, 30.0, 40.0, 40.0]
+    assert seen == Sink.commits
+    with pytest.raises(ValueError, match="commit_every"):
+        Simulation(net, seed=1, commit_every=0.0)

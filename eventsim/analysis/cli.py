@@ -54,9 +54,17 @@ def format_table(result):
     return "\n".join(lines)
 
 
-def analyze_file(path, plots_dir=None, bin_ms=None, t_start=None, t_stop=None):
+def analyze_file(path, plots_dir=None, bin_ms=None, t_start=None, t_stop=None, force=False,
+                 draw=True):
     """Open, summarise and (optionally) plot a spike file; returns the result dict
-    (NaN kept as float NaN). Raises InputError subclasses for bad input."""
+    (NaN kept as float NaN; ``result["plots"]`` the plot files). Raises InputError
+    subclasses for bad input: also, before anything is drawn, when ``plots_dir`` cannot
+    be written, when a plot would replace the input file, or replace an existing file
+    without ``force``. With ``draw=False`` the plots are checked and listed but not drawn:
+    call ``result.pop("_draw")()`` to draw them."""
+    if plots_dir is not None:
+        from eventsim.output.paths import check_folder
+        check_folder(plots_dir, "--plots")
     sf = open_spikes(path, t_start=t_start, t_stop=t_stop)
     if bin_ms is not None:
         try:
@@ -72,24 +80,52 @@ def analyze_file(path, plots_dir=None, bin_ms=None, t_start=None, t_stop=None):
     summary = summarize(sf, bin_ms)
     result = summary.stats
     if plots_dir is not None:
-        if os.path.exists(plots_dir) and not os.path.isdir(plots_dir):
-            raise InputError(f"--plots: {plots_dir} exists and is not a directory")
-        from .plots import write_plots
-        result["plots"] = write_plots(sf, summary, plots_dir)
-        from .state_plot import write_state_plots   # recorded state (/report), if any
-        result["plots"] += write_state_plots(path, plots_dir, t_start, t_stop)
+        from .plots import plan_plots
+        from .state_plot import plan_state_plots   # recorded state (/report), if any
+        plan = plan_plots(sf, summary, plots_dir) + plan_state_plots(path, plots_dir, t_start, t_stop)
+        _check_plot_files([p for p, _ in plan], path, force)
+        result["plots"] = [p for p, _ in plan]
+
+        def draw_all():
+            for p, d in plan:
+                try:
+                    d()
+                except OSError as exc:
+                    raise InputError(f"--plots: cannot write {p} ({exc.strerror or exc})") from None
+        if draw:
+            draw_all()
+        else:
+            result["_draw"] = draw_all
     return result
 
 
-def run_analyze(path, plots_dir=None, json_out=False, bin_ms=None, t_start=None, t_stop=None):
-    """Entry point of ``eventsim analyze OUT.h5 [--plots DIR] [--json] [--bin MS]
+def _check_plot_files(files, source, force):
+    from eventsim.output.paths import same_file
+    problems = [f"--plots: {p} is the file being analysed; choose another folder"
+                for p in files if same_file(p, source)]
+    if problems:
+        raise InputError(problems)
+    existing = [p for p in files if os.path.exists(p)]
+    if existing and not force:
+        raise InputError(f"--plots: {', '.join(existing)} exist{'s' if len(existing) == 1 else ''}; "
+                         f"pass --force to overwrite")
+
+
+def run_analyze(path, plots_dir=None, json_out=False, bin_ms=None, t_start=None, t_stop=None,
+                force=False):
+    """Entry point of ``eventsim analyze OUT.h5 [--plots DIR [--force]] [--json] [--bin MS]
     [--t-start MS] [--t-stop MS]``. Prints the table, or exactly one JSON object
-    on stdout with ``json_out``; returns the exit code (0). Raises InputError
-    (exit 2) for a missing file, a file that is not a spike file or a bad window."""
-    result = analyze_file(path, plots_dir=plots_dir, bin_ms=bin_ms, t_start=t_start, t_stop=t_stop)
+    on stdout with ``json_out``, then draws the plots; returns the exit code (0).
+    Raises InputError (exit 2) for a missing file, a file that is not a spike file, a bad
+    window, or plots that cannot be written (checked before anything is printed)."""
+    result = analyze_file(path, plots_dir=plots_dir, bin_ms=bin_ms, t_start=t_start, t_stop=t_stop,
+                          force=force, draw=False)
+    draw = result.pop("_draw", None)
     if json_out:
         sys.stdout.write(json.dumps(_clean(result), allow_nan=False) + "\n")
     else:
         print(format_table(result))
     sys.stdout.flush()
+    if draw is not None:
+        draw()
     return 0

@@ -6,6 +6,7 @@ weights.png / learning.png when the file has /weights or /learning.
 """
 from __future__ import annotations
 
+import functools
 import os
 
 import h5py
@@ -225,19 +226,34 @@ def plot_learning(sf, path):
     return True
 
 
+def _has_weight_samples(sf):
+    with h5py.File(sf.path, "r") as f:
+        return any("samples" in f["weights"][n] for n in f.get("weights", {}))
+
+
+def plan_plots(sf, summary, plots_dir):
+    """The pictures that apply to this file: [(path, draw)], ``draw()`` writing path.
+    Known before anything is drawn, so that the paths can be checked first."""
+    plan = []
+    for name, fn in (("raster.png", plot_raster), ("activity.png", plot_activity),
+                     ("isi_rates.png", plot_isi_rates)):
+        p = os.path.join(plots_dir, name)
+        plan.append((p, functools.partial(fn, sf, summary, p)))
+    for name, fn, applies in (("weights.png", plot_weights, bool(sf.weights())),
+                              ("weight_samples.png", plot_weight_samples, _has_weight_samples(sf)),
+                              ("learning.png", plot_learning, bool(sf.learning()))):
+        if applies:
+            p = os.path.join(plots_dir, name)
+            plan.append((p, functools.partial(fn, sf, p)))
+    return plan
+
+
 def write_plots(sf, summary, plots_dir):
     """Write every picture that applies into plots_dir (created if needed);
     returns the list of files written."""
     os.makedirs(plots_dir, exist_ok=True)
     out = []
-    for name, fn in (("raster.png", plot_raster), ("activity.png", plot_activity),
-                     ("isi_rates.png", plot_isi_rates)):
-        p = os.path.join(plots_dir, name)
-        fn(sf, summary, p)
+    for p, draw in plan_plots(sf, summary, plots_dir):
+        draw()
         out.append(p)
-    for name, fn in (("weights.png", plot_weights), ("weight_samples.png", plot_weight_samples),
-                     ("learning.png", plot_learning)):
-        p = os.path.join(plots_dir, name)
-        if fn(sf, p):
-            out.append(p)
     return out

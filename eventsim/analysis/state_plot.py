@@ -4,6 +4,7 @@ spikes marked on top. Variables in mV (v, threshold, a) share the left axis; cur
 go on a right axis."""
 from __future__ import annotations
 
+import functools
 import os
 
 import h5py
@@ -66,6 +67,15 @@ def plot_state(path, population, out, t_start=None, t_stop=None):
     fig.savefig(out, dpi=110)
     plt.close(fig)
     return out
+
+
+def plan_state_plots(path, plots_dir, t_start=None, t_stop=None):
+    """[(file, draw)] for every report in the file (see plots.plan_plots)."""
+    plan = []
+    for pop in report_populations(path):
+        p = os.path.join(plots_dir, f"state_{pop}.png")
+        plan.append((p, functools.partial(plot_state, path, pop, p, t_start, t_stop)))
+    return plan
 
 
 def write_state_plots(path, plots_dir, t_start=None, t_stop=None):

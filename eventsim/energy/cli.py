@@ -2,7 +2,8 @@
 
 Reads the counters, rebuilds the network from the scenario stored in the file
 (for the mapping onto cores and the routing split), accounts every profile,
-prints a table or one JSON object, and writes the comparison plot.
+prints a table or one JSON object, and (only when asked, ``--plot PNG``) draws the
+comparison plot, after the report is printed.
 """
 from __future__ import annotations
 
@@ -77,15 +78,20 @@ def rebuild_connectivity(counters):
                         stimulus_inputs=int(stim_inputs)), None
 
 
-def run_energy(path, hardware=None, json_out=False, plot=None, out=None) -> int:
+def run_energy(path, hardware=None, json_out=False, plot=None, out=None, force=False) -> int:
     """Account the run in ``path`` on ``hardware`` (names/paths, a comma list or a list).
 
-    plot: a PNG path; None writes ``<OUT stem>_energy.png`` next to the output file;
-    False or "" writes none. Returns 0; raises InputError (exit code 2) for bad input.
+    plot: a PNG path to draw the comparison into (None or False: no plot). It must not
+    be the input, nor an existing file unless ``force``; it is checked before anything
+    is computed and written after the report is printed. Returns 0; raises InputError
+    (exit code 2) for bad input.
     """
     from eventsim.models.hardware import load_profile
+    from eventsim.output.paths import check_target
 
     out = out or sys.stdout
+    if plot:
+        check_target(plot, "--plot", force=force, inputs=[path])
     counters = read_counters(path)
     specs, base, where = hardware_specs(hardware, counters)
     profiles, problems = [], []
@@ -100,19 +106,22 @@ def run_energy(path, hardware=None, json_out=False, plot=None, out=None) -> int:
     result = account(counters, profiles, conn)
     if reason:
         result["notes"] = [f"routing not counted: {reason}"]
-    if plot is None:
-        p = Path(path)
-        plot = p.with_name(p.stem + "_energy.png")
     if plot:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            result["plot"] = plot_comparison(result, plot)
+        result["plot"] = str(plot)
     if json_out:
         out.write(json.dumps(result, default=_jsonable) + "\n")
     else:
         out.write(text_report(result) + "\n")
         for n in result.get("notes", []):
             out.write(f"note: {n}\n")
+    out.flush()
+    if plot:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                plot_comparison(result, plot)
+        except OSError as exc:
+            raise InputError(f"--plot: cannot write {plot} ({exc.strerror or exc})") from None
     return 0
 
 

@@ -66,19 +66,34 @@ class Simulation:
         CPU threads of the cpu backend (default 1; ``eventsim run`` uses every core).
         The output does not depend on it. With more than one, numba's OpenMP pool
         starts and the process must not fork afterwards (use multiprocessing's "spawn").
+    commit_s : float
+        Wall-clock seconds between commits of the sink (the output file's ``t_committed``
+        advances at each), when ``commit_every`` is not given.
+    commit_every : float, optional
+        Commit instead whenever simulated time passes a multiple of this many ms (at the
+        end of the window that passes it): commits then fall at the same simulated times
+        on any machine, which the crash-safety tests rely on.
     """
 
-    def __init__(self, network, *, backend="cpu", seed=None, sink=None, checkpoint_s=1.0,
-                 threads=None):
+    def __init__(self, network, *, backend="cpu", seed=None, sink=None, commit_s=1.0,
+                 commit_every=None, threads=None):
         self.network = network
         self.backend = backend
         self.seed = int(network.seed if seed is None else seed)
         options = {} if threads is None else {"threads": threads}
         self.engine = make_engine(backend, network, self.seed, **options)
         self.sink = sink if sink is not None else SpikeRecorder(network)
-        self.checkpoint_s = checkpoint_s
+        if not commit_s > 0:
+            raise ValueError(f"commit_s: must be > 0 s, got {commit_s!r}")
+        if commit_every is not None and not (np.isfinite(commit_every) and commit_every > 0):
+            raise ValueError(f"commit_every: must be a finite number > 0 ms, got {commit_every!r}")
+        self.commit_s = float(commit_s)
+        self.commit_every = None if commit_every is None else float(commit_every)
         self.wall_s = 0.0
         self.should_stop = lambda: False   # e.g. set by the CLI's signal handler
+        # called with t after every commit of the sink (to watch a run, or to pause it at
+        # a known point in tests: tests/paused_run.py)
+        self.after_commit = None
         self.samplers = {}                 # population -> eventsim.output.report.StateSampler
 
     @property
@@ -103,6 +118,8 @@ class Simulation:
         n = 0
         t_wall = time.perf_counter()
         last_commit = t_wall
+        every = self.commit_every
+        last_k = np.floor(eng.t / every) if every is not None else 0.0
         while eng.t < until and not self.should_stop():
             t_before = eng.t
             st, si = eng.step_window(until)
@@ -110,10 +127,16 @@ class Simulation:
             self.sink.append(st, si)
             if progress is not None:
                 progress.update(eng.t - t_before)
-            now = time.perf_counter()
-            if now - last_commit >= self.checkpoint_s:
-                self._commit(eng.t)
-                last_commit = now
+            if every is not None:
+                k = np.floor(eng.t / every)
+                if k > last_k:
+                    self._commit(eng.t)
+                    last_k = k
+            else:
+                now = time.perf_counter()
+                if now - last_commit >= self.commit_s:
+                    self._commit(eng.t)
+                    last_commit = now
         self._commit(eng.t)
         self.wall_s += time.perf_counter() - t_wall
         return n
@@ -125,6 +148,8 @@ class Simulation:
         for sampler in self.samplers.values():   # state frames first: t_committed covers them
             sampler.collect()
         self.sink.commit(t)
+        if self.after_commit is not None:
+            self.after_commit(t)
 
     # ---- state probes (eventsim.output.report) ----
     def record_state(self, population, variables=("v",), ids="all", interval=0.1, *, start=None,

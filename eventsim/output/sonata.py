@@ -1,8 +1,10 @@
 """Streamed, crash-safe SONATA spike output.
 
-The run writes ``OUT.h5.partial``; spikes are buffered in memory between
-checkpoints and appended at each checkpoint in one short open-append-close burst
-(so between checkpoints the file on disk is closed and consistent), after which
+The run claims ``OUT.h5`` (an exclusive lock, eventsim/output/paths.py: a second run to
+the same path is refused, never mixed in), then writes ``OUT.h5.partial``; spikes are
+buffered in memory between commits and appended at each commit in one short
+open-append-close burst (so between commits the file on disk is closed and consistent),
+after which
 the root attribute ``t_committed`` says up to which time every spike is in the
 file. ``finish`` writes weights and counters, sets ``complete = True`` and only
 then renames the file to ``OUT.h5``. An interrupted run leaves ``OUT.h5.partial``
@@ -10,6 +12,7 @@ with ``complete = False`` and every spike up to ``t_committed``.
 """
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -18,15 +21,11 @@ import numpy as np
 
 import eventsim
 from eventsim.engine.simulation import SpikeRecorder
+from eventsim.output.paths import OutputClaim, partial_path  # noqa: F401  (partial_path: public here)
 
 SONATA_MAGIC = np.uint32(0x0A7A)
 SONATA_VERSION = np.array([0, 1], dtype=np.uint32)
 SORTING_ENUM = h5py.enum_dtype({"none": 0, "by_id": 1, "by_time": 2}, basetype="i1")
-
-
-def partial_path(path) -> Path:
-    path = Path(path)
-    return path.with_name(path.name + ".partial")
 
 
 def _open(path, mode):
@@ -36,35 +35,34 @@ def _open(path, mode):
     return h5py.File(path, mode, locking=False)
 
 
-def check_output_path(path):
-    """InputError unless ``path`` can become the output file (not a folder, parent creatable)."""
-    from eventsim.errors import InputError
-    path = Path(path)
-    if path.is_dir():
-        raise InputError(f"output: {path} is a folder; give a file name such as {path / 'out.h5'}")
-    parent = path.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"output: cannot create the folder {parent} ({exc.strerror})") from None
-    if not os.access(parent, os.W_OK):
-        raise InputError(f"output: the folder {parent} is not writable")
-
-
 class SonataWriter:
-    """Spike sink for :class:`eventsim.Simulation` writing the contract's layout."""
+    """Spike sink for :class:`eventsim.Simulation` writing the contract's layout.
+
+    ``claim``: an :class:`~eventsim.output.paths.OutputClaim` for ``path`` taken by the
+    caller (before building the network); without one the writer takes its own, refusing
+    an existing file unless ``force``. The claim is released by :meth:`finish` and
+    :meth:`close`."""
 
     def __init__(self, path, network, *, scenario_text="", scenario_dir="", seed=0, backend="cpu",
-                 duration=0.0, record_spikes="all"):
+                 duration=0.0, record_spikes="all", claim=None, force=False):
         self.path = Path(path)
-        self.partial = partial_path(self.path)
+        self.claim = claim if claim is not None else OutputClaim(self.path, force=force)
+        self.partial = self.claim.partial
         self.network = network
         self.pops = [p for p in network.populations if not p.hidden and
                      (record_spikes == "all" or p.name in record_spikes)]
         self._buffer = SpikeRecorder(network, [p.name for p in self.pops])
         self.n_written = {p.name: 0 for p in self.pops}
         self.t_committed = 0.0
-        check_output_path(self.path)
+        try:
+            self._create(scenario_text, scenario_dir, seed, backend, duration)
+        except OSError as exc:
+            self.claim.release()
+            from eventsim.errors import InputError
+            raise InputError(f"output: cannot create {self.partial} ({exc})") from None
+        self._inode = os.stat(self.partial).st_ino
+
+    def _create(self, scenario_text, scenario_dir, seed, backend, duration):
         with _open(self.partial, "w") as f:
             f.attrs["magic"] = SONATA_MAGIC
             f.attrs["version"] = SONATA_VERSION
@@ -86,6 +84,16 @@ class SonataWriter:
                 ts.attrs["units"] = "ms"
                 g.create_dataset("node_ids", shape=(0,), maxshape=(None,), dtype="u8", chunks=(1 << 16,))
 
+    def _check_owned(self):
+        """The partial file is still the one this run created (nothing replaced it)."""
+        try:
+            ok = os.stat(self.partial).st_ino == self._inode
+        except FileNotFoundError:
+            ok = False
+        if not ok:
+            raise RuntimeError(f"{self.partial} was removed or replaced by someone else during "
+                               f"the run; this run's output is lost")
+
     # ---- sink interface ----
     def append(self, t, gid):
         self._buffer.append(t, gid)
@@ -95,6 +103,7 @@ class SonataWriter:
 
         If the file cannot be opened just now, the spikes stay buffered for the next
         checkpoint (t_committed is not advanced)."""
+        self._check_owned()
         try:
             f = _open(self.partial, "r+")
         except OSError:
@@ -131,7 +140,10 @@ class SonataWriter:
         network's), e.g. ``Simulation.weights()`` for plastic projections.
 
         If the rename fails, the partial file is marked incomplete again before the
-        error propagates: no file claims completeness without being the final output."""
+        error propagates: no file claims completeness without being the final output.
+        Without ``force``, an ``OUT.h5`` that appeared during the run is not replaced
+        (the run stays in ``OUT.h5.partial``, complete = false, and the error says so)."""
+        self._check_owned()
         with _open(self.partial, "r+") as f:
             if weights:
                 wg = f.require_group("weights")
@@ -150,11 +162,33 @@ class SonataWriter:
             f.flush()
             f.attrs["complete"] = True
         try:
-            os.replace(self.partial, self.path)
+            self._rename()
         except OSError:
             with _open(self.partial, "r+") as f:
                 f.attrs["complete"] = False
             raise
+        finally:
+            self.claim.release()
+
+    def _rename(self):
+        if self.claim.force:
+            os.replace(self.partial, self.path)
+            return
+        try:     # no-clobber: a hard link fails if OUT.h5 exists
+            os.link(self.partial, self.path)
+        except FileExistsError:
+            raise FileExistsError(errno.EEXIST, f"{self.path} appeared during the run and is not "
+                                  f"replaced (no --force); the run is in {self.partial}") from None
+        except OSError:           # a file system without hard links
+            if self.path.exists():
+                raise FileExistsError(errno.EEXIST, f"{self.path} appeared during the run") from None
+            os.replace(self.partial, self.path)
+            return
+        os.unlink(self.partial)
+
+    def close(self):
+        """Give up the claim on the output (the partial file, if any, stays)."""
+        self.claim.release()
 
 def write_counters(f, counters):
     """The /counters group (layout documented in the README, "Event counters")."""
