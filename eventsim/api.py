@@ -34,7 +34,7 @@ def default_output_path(scenario) -> Path:
 
 
 def run_scenario(scenario, output=None, *, network=None, progress=False, stop_flag=None, threads=None,
-                 force=False):
+                 force=False, checkpoint_every=None, from_checkpoint=None):
     """Run a validated scenario and write its output file. Returns a summary dict.
 
     The output must not exist (``force=True`` replaces it; the scenario file itself is
@@ -44,59 +44,219 @@ def run_scenario(scenario, output=None, *, network=None, progress=False, stop_fl
     ``threads``: CPU threads of the cpu backend (default 1; the CLI passes every core);
     the output does not depend on it.
 
+    ``checkpoint_every``: ms of simulated time between checkpoints written to
+    ``OUT.h5.ckpt`` (default: the scenario's ``[output] checkpoint_every``; None: none),
+    from which :func:`resume` continues a killed or stopped run exactly.
+
+    ``from_checkpoint``: start from the state saved in this checkpoint file (of the same
+    network) instead of from t = 0: a new experiment from a saved state, with this
+    scenario's duration (later than the checkpoint), recording and seed (another seed
+    redraws every Poisson stream after the checkpoint). The output holds spikes from the
+    checkpoint's time on (root attribute ``t_start``); see docs/checkpoints.md.
+
     ``stop_flag``: a callable returning True when the run should stop early
-    (SIGTERM/SIGINT); the file is then left as ``OUT.h5.partial`` with complete = False.
+    (SIGTERM/SIGINT); the file is then left as ``OUT.h5.partial`` with complete = False
+    (and, with checkpoints, a checkpoint at the time it stopped).
     """
-    from .engine.backends import require_backend
     from .output.paths import OutputClaim
     t_start = time.perf_counter()
-    # everything that can be refused is checked before building and before any file exists
-    require_backend(scenario.simulation["backend"])
-    if scenario.record.get("state") and scenario.simulation["backend"] != "cpu":
-        raise InputError(f"record.state: state recording runs on the cpu backend only "
-                         f"(this scenario uses {scenario.simulation['backend']!r}); use --backend cpu")
+    every = _checkpoint_interval(scenario, checkpoint_every)
+    _check_runnable(scenario, every)
     out = Path(output) if output is not None else default_output_path(scenario)
-    claim = OutputClaim(out, force=force, inputs=[scenario.path] if scenario.path else [])
+    branch = None
+    if from_checkpoint is not None:
+        branch = _branch_checkpoint(scenario, from_checkpoint, out)
+    rec = scenario.record or {}
+    if network is None and (rec.get("state") or rec.get("weights_interval") or rec.get("weight_events")):
+        # refuse a recording that cannot fit (memory, disk) before anything is built
+        from .network.build import check_fits
+        from .network.memory import check_disk
+        est = check_fits(scenario)
+        check_disk(est, out.parent if out.parent.exists() else Path.cwd())
+    inputs = ([scenario.path] if scenario.path else []) + ([branch.path] if branch is not None else [])
+    claim = OutputClaim(out, force=force, inputs=inputs, checkpoint=every is not None)
     try:
-        return _run_claimed(scenario, out, claim, network, progress, stop_flag, threads, t_start)
+        return _run_claimed(scenario, out, claim, network, progress, stop_flag, threads, t_start, every,
+                            branch=branch)
     finally:
         claim.release()
 
 
-def _run_claimed(scenario, out, claim, network, progress, stop_flag, threads, t_start):
-    net = network if network is not None else build(scenario)
-    t_built = time.perf_counter()
-    sim = Simulation(net, backend=scenario.simulation["backend"], seed=scenario.seed,
-                     threads=threads if scenario.simulation["backend"] == "cpu" else None)
+def _branch_checkpoint(scenario, path, out):
+    """The Checkpoint to start a new run from, checked against the scenario."""
+    from .output.checkpoint import Checkpoint, CheckpointError
+    from .output.paths import checkpoint_path, same_file
+    ck = Checkpoint(path)
+    if scenario.trials is not None:
+        raise CheckpointError("--from-checkpoint: trial runs start from their own checkpoints only "
+                              "(eventsim resume)")
+    if scenario.duration <= ck.t:
+        raise CheckpointError(f"--from-checkpoint: the checkpoint is at t = {ck.t:g} ms; the duration "
+                              f"({scenario.duration:g} ms) must be later")
+    if same_file(checkpoint_path(out), path):
+        raise CheckpointError(f"--from-checkpoint: this run's own checkpoint would replace {path}; "
+                              f"choose another output file")
+    if ck.backend != scenario.simulation["backend"]:
+        raise CheckpointError(f"--from-checkpoint: {path} was saved on the {ck.backend} backend")
+    return ck
+
+
+def resume(path, *, progress=False, stop_flag=None, threads=None):
+    """Continue a killed or stopped run from its last checkpoint: ``path`` is its
+    ``OUT.h5.partial`` (or ``OUT.h5`` or ``OUT.h5.ckpt``). The scenario, seed and every
+    override come from the checkpoint; the finished file equals the one an uninterrupted
+    run writes, byte for byte in every dataset, for any thread count. Returns the
+    summary of :func:`run_scenario`."""
+    from .output.checkpoint import Checkpoint, CheckpointError
+    from .output.paths import OutputClaim, checkpoint_path
+    t_start = time.perf_counter()
+    out = _output_of(Path(path))
+    ckpt = checkpoint_path(out)
+    if not ckpt.exists():
+        raise CheckpointError(f"resume: {ckpt} is missing: only runs with checkpoints "
+                              f"(--checkpoint-every MS) can be resumed")
+    ck = Checkpoint(ckpt)
+    if ck.meta.get("complete"):
+        raise CheckpointError(f"resume: the run of {ckpt} is complete ({out}); start new runs from it "
+                              f"with eventsim run SCENARIO --from-checkpoint {ckpt}")
+    scenario = scenario_from_meta(ck.meta["scenario"])
+    every = ck.meta.get("checkpoint_every")
+    _check_runnable(scenario, every)
+    claim = OutputClaim(out, resume=True)
+    try:
+        return _run_claimed(scenario, out, claim, None, progress, stop_flag, threads, t_start, every,
+                            restore=ck)
+    finally:
+        claim.release()
+
+
+def _output_of(path):
+    for suffix in (".partial", ".ckpt"):
+        if path.name.endswith(suffix):
+            return path.with_name(path.name[:-len(suffix)])
+    return path
+
+
+def scenario_from_meta(meta):
+    """The Scenario a checkpoint was saved from (its text, overrides and folder)."""
+    import json
+    import tomllib
+    from .scenario import load_scenario
+    text = meta["text"]
+    try:
+        raw = json.loads(text)
+    except ValueError:
+        raw = tomllib.loads(text)
+    scenario = load_scenario(raw, overrides=meta.get("overrides") or None, base_dir=meta["base_dir"])
+    scenario.text = text
+    scenario.path = Path(meta["path"]) if meta.get("path") else None
+    return scenario
+
+
+def _checkpoint_interval(scenario, checkpoint_every):
+    from .errors import check_time
+    every = checkpoint_every if checkpoint_every is not None else (scenario.output or {}).get("checkpoint_every")
+    if every is None:
+        return None
+    every = check_time(every, "checkpoint_every")
+    if every <= 0:
+        raise InputError(f"checkpoint_every: must be > 0 ms, got {every!r}")
+    return every
+
+
+def _check_runnable(scenario, every):
+    """Everything that can be refused, before building and before any file exists."""
+    from .engine.backends import require_backend
+    if scenario.record.get("state") and scenario.simulation["backend"] != "cpu":
+        raise InputError(f"record.state: state recording runs on the cpu backend only "
+                         f"(this scenario uses {scenario.simulation['backend']!r}); use --backend cpu")
+    if every is not None and scenario.simulation["backend"] != "cpu":
+        raise InputError(f"checkpoint_every: checkpoints are saved on the cpu backend only (this scenario "
+                         f"uses {scenario.simulation['backend']!r}); use --backend cpu")
+    require_backend(scenario.simulation["backend"])
+
+
+def _run_claimed(scenario, out, claim, network, progress, stop_flag, threads, t_start, every, restore=None,
+                 branch=None):
+    import dataclasses
+    from .output.paths import checkpoint_path
     from .output.sonata import SonataWriter
-    writer = SonataWriter(out, net, scenario_text=scenario.text, scenario_dir=scenario.base_dir,
-                          seed=scenario.seed, backend=scenario.simulation["backend"],
-                          duration=scenario.duration, record_spikes=scenario.record.get("spikes", "all"),
-                          claim=claim)
+    # a run started from a checkpoint (or resumed from one of its own) keeps the seed that
+    # built its network and drew its streams up to its start; scenario.seed draws after it
+    started = branch.meta if branch is not None else (restore.meta.get("branch") if restore is not None else None)
+    from_t = branch.t if branch is not None else (started["t"] if started else None)
+    seed = scenario.seed if started is None else (branch.seed if branch is not None else started["seed"])
+    if network is None:
+        network = build(scenario if seed == scenario.seed else
+                        dataclasses.replace(scenario, simulation=dict(scenario.simulation, seed=seed)))
+    net = network
+    t_built = time.perf_counter()
+    sim = Simulation(net, backend=scenario.simulation["backend"], seed=seed,
+                     threads=threads if scenario.simulation["backend"] == "cpu" else None)
+    options = dict(scenario_text=scenario.text, scenario_dir=scenario.base_dir, seed=seed,
+                   backend=scenario.simulation["backend"], duration=scenario.duration,
+                   record_spikes=scenario.record.get("spikes", "all"), claim=claim)
+    if branch is not None:
+        branch.check_network(net, seed, scenario.simulation["backend"])
+        sim.restore(branch, branch=True)
+        if scenario.seed != branch.seed:
+            sim.engine.reseed_streams(scenario.seed)
+        options.update(t_start=branch.t, source=str(branch.path),
+                       seed_after_start=scenario.seed if scenario.seed != branch.seed else None)
+    if restore is None:
+        writer = SonataWriter(out, net, **options)
+    else:
+        restore.check_network(net, scenario.seed, scenario.simulation["backend"])
+        writer = SonataWriter.reopen(out, net, n_written=restore.meta["output"]["n_written"], t=restore.t,
+                                     **options)
     sim.sink = writer
-    if scenario.record.get("state"):
+    rec = scenario.record
+    if rec.get("state"):
         from .output.report import record_scenario_state
-        record_scenario_state(sim, writer, scenario.record["state"])
+        probes = rec["state"] if from_t is None else [   # a branch's probes start at its beginning
+            dict(pr, start=max(float(pr.get("start", 0.0) or 0.0), from_t)) for pr in rec["state"]]
+        record_scenario_state(sim, writer, probes,
+                              frames=None if restore is None else restore.meta["output"]["report"])
+    if rec.get("weight_events"):
+        sim.record_weight_events(rec["weight_events"])
+    ckpt = checkpoint_path(out)
+
+    def meta(complete=False):
+        return dict(scenario=dict(text=scenario.text, overrides=scenario.overrides, base_dir=str(scenario.base_dir),
+                                  path=str(scenario.path) if scenario.path else None),
+                    branch=started if branch is None else dict(source=str(branch.path), t=branch.t,
+                                                               seed=branch.seed, seed_after=scenario.seed),
+                    output=dict(name=out.name, n_written=writer.n_written, t_committed=writer.t_committed,
+                                report={pop: sm.sink.n_written for pop, sm in sim.samplers.items()}),
+                    checkpoint_every=every, complete=complete)
+    runner = None
+    if scenario.trials is not None:   # trial-based learning (eventsim/trials, docs/trials.md)
+        from .trials import TrialRunner   # before a restore: the rules keep the built weights
+        runner = TrialRunner(sim, scenario.trials, scenario.plasticity, scenario.seed)
+    if every is not None and runner is None:
+        sim.checkpoint_every, sim.checkpoint_path, sim.checkpoint_meta = every, ckpt, meta
+    if restore is not None:
+        sim.restore(restore)
     bar = None
     if progress:
         from tqdm import tqdm
         import sys
-        bar = tqdm(total=scenario.duration, unit="ms", delay=1.0, desc="simulating",
+        bar = tqdm(total=scenario.duration, initial=sim.t, unit="ms", delay=1.0, desc="simulating",
                    mininterval=0.2 if sys.stderr.isatty() else 5.0,
                    bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total:.1f} ms "
                               "[{elapsed}<{remaining}]")
     if stop_flag is not None:
         sim.should_stop = stop_flag
-    rec = scenario.record
-    if rec.get("weight_events"):
-        sim.record_weight_events(rec["weight_events"])
     w_samples = {}
     extras_trials = []
+    history = None
     try:
-        if scenario.trials is not None:   # trial-based learning (eventsim/trials, docs/trials.md)
-            from .trials import run_trials, write_learning
-            history, runner = run_trials(sim, scenario, progress=bar)
-            extras_trials = [write_learning(history, runner)]
+        if runner is not None:
+            from .trials import write_learning
+            history = runner.run(bar, checkpoint=None if every is None else _trial_checkpoints(sim, writer, every,
+                                                                                                 ckpt, meta),
+                                 resume=None if restore is None else (restore.meta["trials"], restore.extra))
+            extras_trials = [write_learning(history, runner)] if history is not None else []
         elif rec.get("weights_interval"):
             from .output.weights import run_sampling_weights
             w_samples = run_sampling_weights(sim, scenario.duration, rec.get("weights", []),
@@ -106,15 +266,39 @@ def _run_claimed(scenario, out, claim, network, progress, stop_flag, threads, t_
     finally:
         if bar is not None:
             bar.close()
-    complete = sim.t >= scenario.duration
+    complete = sim.t >= scenario.duration and (runner is None or history is not None)
+    if every is not None and runner is None:
+        # the state where it ended: continue a stopped run, branch from a finished one
+        # (a trial run keeps its last checkpoint between presentations instead)
+        sim.save_checkpoint(ckpt, meta=meta(complete=complete))
     counters = sim.counters()
     if complete:
         from .output.weights import weight_writers
         weights = [w for w in scenario.record.get("weights", [])]
         writer.finish(counters, weights, extras=weight_writers(sim, w_samples, rec.get("weight_events", [])) + extras_trials,
                       weight_values=sim.weights() if weights else None)
-    return summarize(net, sim, counters, out if complete else writer.partial, complete,
-                     build_s=t_built - t_start, wall_s=time.perf_counter() - t_start)
+    summary = summarize(net, sim, counters, out if complete else writer.partial, complete,
+                        build_s=t_built - t_start, wall_s=time.perf_counter() - t_start)
+    summary["checkpoint"] = str(ckpt) if every is not None else None
+    return summary
+
+
+def _trial_checkpoints(sim, writer, every, path, meta):
+    """The trial loop's checkpoint callable: between presentations, once simulated time
+    has passed the next multiple of ``every``."""
+    import numpy as np
+    last = [np.floor(sim.t / every)]
+
+    def checkpoint(state, arrays):
+        k = np.floor(sim.t / every)
+        if k <= last[0]:
+            return
+        sim._commit(sim.t)
+        if writer.t_committed != sim.t:
+            return     # the file could not be written just now: at the next presentation
+        sim.save_checkpoint(path, meta=dict(meta(), trials=state), weights=True, arrays=arrays)
+        last[0] = k
+    return checkpoint
 
 
 def summarize(net, sim, counters, path, complete, build_s, wall_s):

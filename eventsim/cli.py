@@ -37,6 +37,18 @@ def _parser():
     r.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     r.add_argument("--force", action="store_true",
                    help="replace an existing output file (or one left by an interrupted run)")
+    r.add_argument("--checkpoint-every", type=float, metavar="MS",
+                   help="save the whole state to OUT.h5.ckpt every MS of simulated time, so that "
+                        "the run can be resumed (eventsim resume OUT.h5.partial)")
+    r.add_argument("--from-checkpoint", metavar="FILE",
+                   help="start from the state saved in FILE (a checkpoint of the same network) "
+                        "instead of t = 0: another duration, recording or --seed for later stimuli")
+    c = sub.add_parser("resume", help="continue a killed or stopped run from its last checkpoint")
+    c.add_argument("partial", help="the run's OUT.h5.partial (OUT.h5.ckpt must be beside it)")
+    c.add_argument("--threads", type=_positive_int, metavar="N",
+                   help="CPU threads (default: every core; the output is the same)")
+    c.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    c.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     v = sub.add_parser("validate", help="check a scenario and report what it would build")
     v.add_argument("scenario")
     v.add_argument("--scale", type=float, help="[network] scale: neuron numbers and in-degrees x SCALE")
@@ -64,19 +76,31 @@ def _all_cores():
 
 
 def _positive_int(text):
+    from .errors import check_positive_int
     try:
-        n = int(text)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
-    return n
+        return check_positive_int(text, "threads", from_text=True)
+    except InputError as exc:   # argparse prefixes the option: "argument --threads: must be ..."
+        raise argparse.ArgumentTypeError(str(exc).split(": ", 1)[1]) from None
 
 
 def _cmd_run(args) -> int:
     from . import api
     scenario = api.load(args.scenario, seed=args.seed, duration=args.duration, backend=args.backend,
                         scale=args.scale)
+    return _run_with_signals(args, lambda stop_flag, threads, progress: api.run_scenario(
+        scenario, args.output, progress=progress, stop_flag=stop_flag, threads=threads, force=args.force,
+        checkpoint_every=args.checkpoint_every, from_checkpoint=args.from_checkpoint))
+
+
+def _cmd_resume(args) -> int:
+    from . import api
+    return _run_with_signals(args, lambda stop_flag, threads, progress: api.resume(
+        args.partial, progress=progress, stop_flag=stop_flag, threads=threads))
+
+
+def _run_with_signals(args, start) -> int:
+    """Run ``start(stop_flag, threads, progress)`` with SIGTERM/SIGINT stopping it at the
+    next window; print the summary; 1 if it was stopped."""
     stop = {"sig": None}
 
     def handler(signum, frame):
@@ -84,10 +108,9 @@ def _cmd_run(args) -> int:
 
     old = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
-        summary = api.run_scenario(scenario, args.output, progress=not args.quiet and not args.json,
-                                   stop_flag=lambda: stop["sig"] is not None,
-                                   threads=args.threads if args.threads is not None else _all_cores(),
-                                   force=args.force)
+        summary = start(lambda: stop["sig"] is not None,
+                        args.threads if args.threads is not None else _all_cores(),
+                        not args.quiet and not args.json)
     finally:
         for s, h in old.items():
             signal.signal(s, h)
@@ -98,6 +121,9 @@ def _cmd_run(args) -> int:
     if not summary["complete"]:
         print(f"eventsim: run stopped by signal {stop['sig']} at t = {summary['t']:.3f} ms; "
               f"spikes up to t_committed are in {summary['path']} (complete = false)", file=sys.stderr)
+        if summary.get("checkpoint"):
+            print(f"eventsim: its state is in {summary['checkpoint']}; continue it with: "
+                  f"eventsim resume {summary['path']}", file=sys.stderr)
         return 1
     return 0
 
@@ -124,7 +150,12 @@ def _cmd_validate(args) -> int:
         return 0
     print(f"{args.scenario}: valid")
     for k, v in est.items():
-        if k.endswith("_bytes"):
+        if k == "record_items":
+            for key, (mem, disk) in v.items():
+                print(f"    {key}: {mem / 2**20:,.1f} MiB in memory, {disk / 2**20:,.1f} MiB in the output file")
+        elif k == "output_bytes":
+            print(f"  output file (recording beyond spikes): {v / 2**20:,.1f} MiB")
+        elif k.endswith("_bytes"):
             print(f"  {k[:-6].replace('_', ' ')} memory: {v / 2**20:,.1f} MiB")
         else:
             print(f"  {k}: {v}")
@@ -147,7 +178,7 @@ def _cmd_energy(args) -> int:
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"run": _cmd_run, "validate": _cmd_validate, "analyze": _cmd_analyze,
+        return {"run": _cmd_run, "resume": _cmd_resume, "validate": _cmd_validate, "analyze": _cmd_analyze,
                 "energy": _cmd_energy}[args.command](args)
     except InputError as exc:
         for line in exc.problems:

@@ -6,7 +6,7 @@ is placed by counting windows or commits, never by a clock. A test then acts on 
 process that is known to stand at a known point.
 
     python tests/paused_run.py [OPTIONS] -- ARGS...     run ``eventsim ARGS...`` (the real CLI)
-    python tests/paused_run.py --plan JSON SCENARIO DIR [--commit-every MS]
+    python tests/paused_run.py --plan JSON SCENARIO DIR [--commit-every MS] [--checkpoint-every MS]
         load everything once, then fork one child per plan entry, each running
         ``api.run_scenario(SCENARIO, DIR/<name>.h5)`` with that entry's points; prints one
         JSON list of outcomes. Entries: {"name", "kill_after_window": N} or
@@ -135,7 +135,8 @@ def _plan(args):
             try:
                 install(commit_every=args.commit_every, kill_after_window=item.get("kill_after_window"),
                         fault=item.get("fault"), fault_commit=item.get("commit"))
-                api.run_scenario(scenario, os.path.join(out_dir, item["name"] + ".h5"), network=net)
+                api.run_scenario(scenario, os.path.join(out_dir, item["name"] + ".h5"), network=net,
+                                 checkpoint_every=args.checkpoint_every)
             except BaseException:
                 code = 3
             os._exit(code)
@@ -154,6 +155,7 @@ def main(argv=None):
     p.add_argument("--stop-after-window", type=int, action="append", default=[])
     p.add_argument("--report")
     p.add_argument("--plan")
+    p.add_argument("--checkpoint-every", type=float, help="plan mode: checkpoints every MS")
     p.add_argument("rest", nargs=argparse.REMAINDER)
     args = p.parse_args(argv)
     if args.rest[:1] == ["--"]:

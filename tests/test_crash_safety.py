@@ -27,82 +27,22 @@ import random
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import h5py
 import numpy as np
 import pytest
 
+from procutil import HANG_GUARD_S, PAUSED_RUN, Child, paused_cli
+
 HERE = Path(__file__).parent
 SCENARIO = HERE / "data" / "scenarios" / "long.toml"
-PAUSED_RUN = HERE / "paused_run.py"
 COMMIT_EVERY = 10.0     # ms of simulated time
 N_RANDOM_KILLS = 10
-HANG_GUARD_S = 900.0    # only against a hung child; no check is timed
 
 
-def _paused_cli(*points, out, args=()):
-    """argv of the real CLI running long.toml into ``out``, with pause points."""
-    return [sys.executable, str(PAUSED_RUN), "--commit-every", str(COMMIT_EVERY), *points,
-            "--", "run", str(SCENARIO), "-o", str(out), "--quiet", *args]
-
-
-def _wait(pid):
-    """Wait until the child stops (SIGSTOP) or ends: ("stopped", sig) / ("exited", code) /
-    ("signaled", sig). A child that ended is reaped here."""
-    deadline = time.monotonic() + HANG_GUARD_S
-    while time.monotonic() < deadline:
-        got, status = os.waitpid(pid, os.WNOHANG | os.WUNTRACED)
-        if got:
-            if os.WIFSTOPPED(status):
-                return "stopped", os.WSTOPSIG(status)
-            if os.WIFEXITED(status):
-                return "exited", os.WEXITSTATUS(status)
-            return "signaled", os.WTERMSIG(status)
-        time.sleep(0.01)
-    os.kill(pid, signal.SIGKILL)
-    pytest.fail(f"child {pid} hung for {HANG_GUARD_S} s")
-
-
-class _Child:
-    """A paused_run.py process whose stops and end the test observes itself (not Popen's
-    wait: reaping here would make Popen report exit code 0)."""
-
-    def __init__(self, argv, tmp_path, name):
-        self.report = tmp_path / f"{name}.points"
-        self.stderr_path = tmp_path / f"{name}.stderr"
-        argv = argv[:2] + ["--report", str(self.report)] + argv[2:]
-        with open(self.stderr_path, "w") as err:
-            self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err)
-        self.pid = self.proc.pid
-        self.ended = None
-
-    def wait(self):
-        state = _wait(self.pid)
-        if state[0] != "stopped":
-            self.ended = state
-        return state
-
-    def points(self):
-        """The pause points reached so far: [(kind, k, t)]."""
-        if not self.report.exists():
-            return []
-        return [(kind, int(k), float(t)) for kind, k, t in
-                (line.split() for line in self.report.read_text().splitlines())]
-
-    @property
-    def stderr(self):
-        return self.stderr_path.read_text()
-
-    def kill(self):
-        if self.ended is None:
-            try:
-                os.kill(self.pid, signal.SIGKILL)
-                os.kill(self.pid, signal.SIGCONT)
-            except ProcessLookupError:
-                pass
-            self.ended = _wait(self.pid)
+def _paused_cli(*points, out):
+    return paused_cli(SCENARIO, out, *points, commit_every=COMMIT_EVERY)
 
 
 def _cli(*args):
@@ -208,7 +148,7 @@ def test_sigkill_of_the_cli_leaves_committed_spikes(reference, tmp_path):
     ref_spikes, n_windows = reference
     window = random.Random(7).randrange(8, int(0.8 * n_windows))
     out = tmp_path / "cli.h5"
-    child = _Child(_paused_cli("--stop-after-window", str(window), out=out), tmp_path, "cli")
+    child = Child(_paused_cli("--stop-after-window", str(window), out=out), tmp_path, "cli")
     try:
         assert child.wait() == ("stopped", signal.SIGSTOP), child.stderr
         os.kill(child.pid, signal.SIGKILL)
@@ -226,7 +166,7 @@ def test_signal_stops_the_cli_cleanly(reference, tmp_path, sig):
     up to there is committed, and nothing after it is simulated."""
     ref_spikes, n_windows = reference
     out = tmp_path / "term.h5"
-    child = _Child(_paused_cli("--stop-after-window", "40", out=out), tmp_path, "term")
+    child = Child(_paused_cli("--stop-after-window", "40", out=out), tmp_path, "term")
     try:
         assert child.wait() == ("stopped", signal.SIGSTOP), child.stderr
         os.kill(child.pid, sig)
@@ -252,7 +192,7 @@ def test_reader_holding_the_partial_file_does_not_break_the_run(reference, tmp_p
     ref_spikes, _ = reference
     out = tmp_path / "watched.h5"
     partial = tmp_path / "watched.h5.partial"
-    child = _Child(_paused_cli("--stop-at-commit", "2", "--stop-at-commit", "4", out=out), tmp_path, "watched")
+    child = Child(_paused_cli("--stop-at-commit", "2", "--stop-at-commit", "4", out=out), tmp_path, "watched")
     try:
         assert child.wait() == ("stopped", signal.SIGSTOP), child.stderr
         with h5py.File(partial, "r") as f:    # default locking, held across the next two commits

@@ -182,7 +182,7 @@ def test_minimal_scenario_defaults():
     assert p["init"] == {"v": None}
     assert s.stimuli == [] and s.projections == [] and s.plasticity == {}
     assert s.record == {"spikes": "all", "weights": [], "state": [], "weights_interval": None,
-                        "weight_events": []} and s.output == {"path": None}
+                        "weight_events": []} and s.output == {"path": None, "checkpoint_every": None}
     assert s.energy == {"hardware": []} and s.network == {"graph": None}
     assert json.loads(s.text)["simulation"] == {"duration": 10} and s.path is None
     assert s.base_dir == Path.cwd()

@@ -242,6 +242,8 @@ def _population(path, name, group, ts_key, id_key):
             n_nodes = int(n_nodes)
         except (TypeError, ValueError):
             raise NotASpikeFileError(f"{path}: {group.name} attribute n_nodes = {n_nodes!r} is not an integer")
+        if n_nodes < 0:
+            raise NotASpikeFileError(f"{path}: {group.name} attribute n_nodes = {n_nodes} is negative")
     return PopulationInfo(
         name=name, timestamps=ts.name, node_ids=ids.name, n_rows=int(ts.shape[0]),
         sorting=_sorting(group), n_nodes=n_nodes, time_scale=_time_scale(ts, f"{path}: {ts.name}"))
@@ -330,7 +332,9 @@ def open_spikes(path, t_start=None, t_stop=None, chunk_rows=None):
     if end is None and t_committed is not None:
         end, end_source = t_committed, "t_committed"
 
-    t0 = 0.0 if t_start is None else t_start
+    # a run started from a checkpoint speaks for its spikes from its start on
+    t_begin = attrs.get("t_start")
+    t0 = (float(t_begin) if isinstance(t_begin, (int, float)) else 0.0) if t_start is None else t_start
     if t0 < 0:
         raise InputError(f"--t-start: must be >= 0 ms, got {t0}")
     if t_stop is None:

@@ -37,6 +37,23 @@ def default_bin_ms(t_start, t_stop):
     return max(DEFAULT_BIN_MS, (t_stop - t_start) / MAX_BINS)
 
 
+#: bytes of running statistics per neuron (the arrays below)
+BYTES_PER_NEURON = 72
+
+
+def _check_size(n, where):
+    """CapacityError for a population size (a foreign file's n_nodes, or its largest
+    id) whose per-neuron statistics would not fit in memory: refused before allocating."""
+    from eventsim.errors import CapacityError
+    from eventsim.network.memory import available_memory
+    need = n * BYTES_PER_NEURON
+    avail = available_memory()
+    if need > avail // 2:
+        raise CapacityError(f"{where}: a population of {n:,} neurons would need {need / 2**30:,.1f} GiB "
+                            f"of per-neuron statistics, more than half of the {avail / 2**30:,.1f} GiB "
+                            f"available; is n_nodes (or the largest node id) right?")
+
+
 class PopulationAccumulator:
     """Running statistics of one population's spikes, fed chunk by chunk."""
 
@@ -46,6 +63,7 @@ class PopulationAccumulator:
         self.nb = stats.n_bins_for(t_start, t_stop, bin_ms)
         self.where = where
         n = self.n
+        _check_size(n, where)
         self.counts = np.zeros(n, np.int64)
         self.last_time = np.full(n, -np.inf)
         self.isi_n = np.zeros(n, np.int64)

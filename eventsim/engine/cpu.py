@@ -153,6 +153,96 @@ class CpuEngine:
         self.far_ver[0][:idx.size] = self.version[idx]
         self.n_far = idx.size
 
+    # ---- checkpoints (eventsim/engine/checkpoint.py) ----
+    # per-neuron and stream arrays that the window loop changes; everything else is
+    # rebuilt from the network and seed, or is scratch refilled every window
+    _STATE_ARRAYS = ("t_state", "ref_end", "i_stim", "version", "updates", "spike_count", "b_count",
+                     "recent_t", "recent_id", "ps_k", "ps_next", "ps_key", "ps_mean", "stim_events")
+
+    def get_state(self):
+        """{name: array or scalar}: everything a later window depends on, in a form that
+        does not depend on thread count or buffer capacities."""
+        d = {name: getattr(self, name).copy() for name in self._STATE_ARRAYS}
+        d["t"] = self.t
+        d["cur_pos"] = self.cur_pos
+        n = self.n_far
+        d["far_t"], d["far_id"], d["far_ver"] = (x[0][:n].copy() for x in (self.far_t, self.far_id, self.far_ver))
+        # each bucket's arrivals in queue order (the order fixes equal-time summation)
+        d["queue"] = np.concatenate([self.buckets[b, :c] for b, c in enumerate(self.b_count)]) \
+            if self.b_count.sum() else np.zeros(0, dtype=K.ARRIVAL_DTYPE)
+        if hasattr(self, "discarded"):
+            d["discarded"] = self.discarded.copy()
+        for j, g in enumerate(self.groups):
+            d[f"group{j}_state"] = g.state.copy()
+        for j, (_i0, _n, flat, ptr, pos) in enumerate(self.spike_sources):
+            d[f"spike_source{j}_flat"], d[f"spike_source{j}_ptr"], d[f"spike_source{j}_pos"] = \
+                flat.copy(), ptr.copy(), pos.copy()
+        for j, (_i0, _n, mean, nxt, kk, keys) in enumerate(self.poisson_sources):
+            for name, x in (("mean", mean), ("next", nxt), ("k", kk), ("key", keys)):
+                d[f"poisson_source{j}_{name}"] = x.copy()
+        return d
+
+    def set_state(self, d):
+        """Put the state of :meth:`get_state` (of an engine of the same network) back."""
+        for name in self._STATE_ARRAYS:
+            cur = getattr(self, name)
+            new = np.asarray(d[name])
+            if new.shape != cur.shape and name not in ("recent_t", "recent_id"):
+                raise ValueError(f"checkpoint: engine array {name} has shape {new.shape}, expected {cur.shape}")
+            setattr(self, name, new.astype(cur.dtype, copy=True))
+        self.t = float(d["t"])
+        self.cur_pos = int(d["cur_pos"])
+        n = int(d["far_t"].shape[0])
+        size = max(n + 64, self.far_t[0].shape[0])
+        for lst, key, dtype in ((self.far_t, "far_t", np.float64), (self.far_id, "far_id", np.int64),
+                                (self.far_ver, "far_ver", np.int64)):
+            arr = np.zeros(size, dtype=dtype)
+            arr[:n] = d[key]
+            lst[0] = arr
+        self.n_far = n
+        need = int(self.b_count.max()) if self.b_count.size else 0
+        if need > self.cap:
+            self.buckets = None
+            self._alloc_buckets(need)
+        q = np.asarray(d["queue"], dtype=K.ARRIVAL_DTYPE)
+        start = 0
+        for b, c in enumerate(self.b_count):
+            self.buckets[b, :c] = q[start:start + c]
+            start += c
+        if "discarded" in d:
+            self.discarded = np.asarray(d["discarded"], dtype=np.int64).copy()
+        for j, g in enumerate(self.groups):
+            g.state = np.asarray(d[f"group{j}_state"]).astype(g.state.dtype, copy=True)
+        for j, (i0, n_src, *_rest) in enumerate(self.spike_sources):
+            self.spike_sources[j] = (i0, n_src, *(np.asarray(d[f"spike_source{j}_{k}"]).copy()
+                                                  for k in ("flat", "ptr", "pos")))
+        for j, (i0, n_src, *arrays) in enumerate(self.poisson_sources):
+            self.poisson_sources[j] = (i0, n_src, *(np.asarray(d[f"poisson_source{j}_{k}"]).astype(a.dtype)
+                                                    for k, a in zip(("mean", "next", "k", "key"), arrays)))
+
+    def reseed_streams(self, seed):
+        """From now on, draw every Poisson stream (stimuli and poisson_source populations)
+        from ``seed`` instead: each stream's next arrival becomes now + its first draw
+        under the new key (a Poisson process forgets its past, so the continuation has
+        the same law). For runs started from a checkpoint with another seed."""
+        t = self.t
+        self.seed = int(seed)
+        nn = np.repeat(np.arange(self.N, dtype=np.int64), np.diff(self.ps_ptr))
+        for j, s in enumerate(self.poisson_stimuli):
+            sel = np.flatnonzero(self.ps_stim == j)
+            nxt, keys, mean = np.empty(sel.size), np.zeros(sel.size, np.uint64), np.empty(sel.size)
+            K.first_draws(self.seed, STREAM_POISSON_STIMULUS + j, nn[sel], np.full(sel.size, s.rate / 1000.0),
+                          np.full(sel.size, t), nxt, keys, mean)
+            self.ps_next[sel], self.ps_key[sel], self.ps_mean[sel] = nxt, keys, mean
+            self.ps_k[sel] = 0
+        index = {p.offset: pi for pi, p in enumerate(self.net.populations)}
+        for j, (i0, n, mean, nxt, kk, keys) in enumerate(self.poisson_sources):
+            pop = self.net.populations[index[i0]]
+            rate = np.asarray(pop.params["rate"], dtype=np.float64) / 1000.0
+            K.first_draws(self.seed, STREAM_POISSON_SOURCE + index[i0], np.arange(n, dtype=np.int64),
+                          np.broadcast_to(rate, (n,)).copy(), np.full(n, t), nxt, keys, mean)
+            kk[:] = 0
+
     # ---- set-up ----
     def _setup_stimuli(self):
         """Poisson stimuli as per-(neuron, stimulus) streams; current steps as a sorted list."""

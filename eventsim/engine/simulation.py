@@ -77,16 +77,22 @@ class Simulation:
 
     def __init__(self, network, *, backend="cpu", seed=None, sink=None, commit_s=1.0,
                  commit_every=None, threads=None):
+        from eventsim.errors import ArgumentError, check_positive_int
         self.network = network
         self.backend = backend
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+            raise ArgumentError(f"seed: must be a whole number, got {seed!r}")
         self.seed = int(network.seed if seed is None else seed)
+        if threads is not None:
+            threads = check_positive_int(threads, "threads")
         options = {} if threads is None else {"threads": threads}
         self.engine = make_engine(backend, network, self.seed, **options)
         self.sink = sink if sink is not None else SpikeRecorder(network)
-        if not commit_s > 0:
-            raise ValueError(f"commit_s: must be > 0 s, got {commit_s!r}")
-        if commit_every is not None and not (np.isfinite(commit_every) and commit_every > 0):
-            raise ValueError(f"commit_every: must be a finite number > 0 ms, got {commit_every!r}")
+        if not (isinstance(commit_s, (int, float)) and commit_s > 0):
+            raise ArgumentError(f"commit_s: must be > 0 s, got {commit_s!r}")
+        if commit_every is not None and not (isinstance(commit_every, (int, float))
+                                             and np.isfinite(commit_every) and commit_every > 0):
+            raise ArgumentError(f"commit_every: must be a finite number > 0 ms, got {commit_every!r}")
         self.commit_s = float(commit_s)
         self.commit_every = None if commit_every is None else float(commit_every)
         self.wall_s = 0.0
@@ -94,6 +100,13 @@ class Simulation:
         # called with t after every commit of the sink (to watch a run, or to pause it at
         # a known point in tests: tests/paused_run.py)
         self.after_commit = None
+        # checkpoints during run(): every checkpoint_every ms of simulated time into
+        # checkpoint_path, with checkpoint_meta() (a dict) stored beside the state
+        self.checkpoint_every = None
+        self.checkpoint_path = None
+        self.checkpoint_meta = dict
+        self.weight_samples = {}           # projection -> ([times], [weights]) (output.weights)
+        self._structure = None             # the network's structure fingerprint, once computed
         self.samplers = {}                 # population -> eventsim.output.report.StateSampler
 
     @property
@@ -107,9 +120,8 @@ class Simulation:
         ``progress``: an object with ``update(ms)`` (e.g. a tqdm bar), or None.
         Returns the number of spikes emitted in this call.
         """
-        until = float(until)
-        if until < self.engine.t:
-            raise ValueError(f"until={until} ms is before the current time {self.engine.t} ms")
+        from eventsim.errors import check_time
+        until = check_time(until, "until", at_least=self.engine.t)
         eng = self.engine
         # eng.t_stop stays infinite: a crossing check beyond this run's end must still be
         # scheduled, or a neuron without input (driven by its own current) would never be
@@ -120,6 +132,8 @@ class Simulation:
         last_commit = t_wall
         every = self.commit_every
         last_k = np.floor(eng.t / every) if every is not None else 0.0
+        ck_every = self.checkpoint_every if self.checkpoint_path is not None else None
+        last_ck = np.floor(eng.t / ck_every) if ck_every is not None else 0.0
         while eng.t < until and not self.should_stop():
             t_before = eng.t
             st, si = eng.step_window(until)
@@ -132,17 +146,129 @@ class Simulation:
                 if k > last_k:
                     self._commit(eng.t)
                     last_k = k
+            elif self.samplers and self._probes_full():
+                self._commit(eng.t)
+                last_commit = time.perf_counter()
             else:
                 now = time.perf_counter()
                 if now - last_commit >= self.commit_s:
                     self._commit(eng.t)
                     last_commit = now
+            if ck_every is not None and np.floor(eng.t / ck_every) > last_ck:
+                if self._checkpoint_now():
+                    last_ck = np.floor(eng.t / ck_every)
         self._commit(eng.t)
         self.wall_s += time.perf_counter() - t_wall
         return n
 
     def spikes(self, population):
+        """(times ms, population-local ids) of the recorded spikes of ``population``.
+        UnknownNameError (a KeyError) for a population that does not exist or is not
+        recorded."""
+        pops = [p.name for p in self.network.populations if not p.hidden]
+        if population not in pops:
+            from eventsim.errors import unknown_name
+            raise unknown_name("population", population, pops)
         return self.sink.spikes(population)
+
+    def _checkpoint_now(self):
+        """Commit, then save a checkpoint at the current time into checkpoint_path; False
+        (try again at the next window) if the sink could not commit just now."""
+        t = self.engine.t
+        self._commit(t)
+        if getattr(self.sink, "t_committed", t) != t:
+            return False
+        self.save_checkpoint(self.checkpoint_path, meta=self.checkpoint_meta())
+        return True
+
+    # ---- checkpoints (eventsim/output/checkpoint.py, docs/checkpoints.md) ----
+    def save_checkpoint(self, path, *, meta=None, weights=None, arrays=None):
+        """Save the whole state at the current time into ``path`` (atomically), so that
+        :meth:`restore` on a new Simulation of the same network and seed continues
+        exactly as this one would. ``weights``: store every synapse's weight (default:
+        when some synapse is plastic); otherwise a fingerprint of them is stored and must
+        match at restore. ``meta``: a JSON-able dict stored beside the state; ``arrays``:
+        named numpy arrays stored beside it (``Checkpoint.extra``). Spikes and samples are
+        not stored: they belong to the sink (commit before saving)."""
+        from eventsim.errors import BackendUnavailableError
+        from eventsim.output import checkpoint as C
+        eng = self.engine
+        if not hasattr(eng, "get_state"):
+            raise BackendUnavailableError(f"checkpoints: the {self.backend} backend cannot save checkpoints "
+                                          f"yet; use --backend cpu")
+        stdp = getattr(eng, "stdp", None)
+        if weights is None:
+            weights = stdp is not None and stdp.active
+        if self._structure is None:
+            self._structure = C.structure_fingerprint(self.network)
+        samplers = {pop: dict(rec_next=sm.rec_next, row0=np.int64(sm.row0), node_ids=sm.node_ids,
+                              interval=sm.interval, start=sm.start,
+                              variables=np.array(sm.variables, dtype="S"))
+                    for pop, sm in self.samplers.items()}
+        C.write(path, t=eng.t, backend=self.backend, seed=self.seed, structure=self._structure,
+                engine=eng.get_state(), stdp=stdp.get_state() if stdp is not None else {},
+                samplers=samplers, weights=self.network.weight if weights else None,
+                weights_hash="" if weights else C.weights_fingerprint(self.network.weight),
+                weight_samples=self.weight_samples, meta=meta or {}, extra=arrays or {})
+
+    def restore(self, checkpoint, *, branch=False):
+        """Continue from a checkpoint (a path or an ``eventsim.output.checkpoint.Checkpoint``):
+        this Simulation must be new (nothing run yet), of the same network, seed and
+        backend, with the same state probes attached. Returns the Checkpoint (its
+        ``meta`` holds what the saver stored).
+
+        ``branch``: start a new experiment from the saved state instead of continuing the
+        saved run: its probes, weight samples and weight log are not carried over (attach
+        new probes after restoring; they may start no earlier than the checkpoint)."""
+        from eventsim.output import checkpoint as C
+        ck = checkpoint if isinstance(checkpoint, C.Checkpoint) else C.Checkpoint(checkpoint)
+        if self.engine.t != 0.0:
+            raise C.CheckpointError(f"checkpoint: restore into a new Simulation (this one is at "
+                                    f"t = {self.engine.t} ms)")
+        ck.check_network(self.network, self.seed, self.backend)
+        if branch:
+            if self.samplers:
+                raise C.CheckpointError("checkpoint: attach the probes of a branch after restoring")
+            self._restore_state(ck)
+            stdp = getattr(self.engine, "stdp", None)
+            if stdp is not None and stdp.active:
+                stdp.n_log = 0
+            self.weight_samples = {}
+            return ck
+        if set(ck.samplers) != set(self.samplers):
+            raise C.CheckpointError(f"checkpoint: {ck.path} has state probes on "
+                                    f"{sorted(ck.samplers) or 'no population'}, this simulation on "
+                                    f"{sorted(self.samplers) or 'no population'}")
+        for pop, d in ck.samplers.items():
+            sm = self.samplers[pop]
+            same = (np.array_equal(d["node_ids"], sm.node_ids) and float(d["interval"]) == sm.interval
+                    and float(d["start"]) == sm.start
+                    and [v.decode() for v in d["variables"]] == list(sm.variables))
+            if not same:
+                raise C.CheckpointError(f"checkpoint: the state probe of {pop!r} differs from the one "
+                                        f"{ck.path} was saved with (ids, variables, interval or start)")
+        self._restore_state(ck)
+        for pop, d in ck.samplers.items():
+            sm = self.samplers[pop]
+            sm.rec_next[:] = d["rec_next"]
+            sm.row0 = int(d["row0"])
+        self.weight_samples = {name: (list(times), list(rows)) for name, (times, rows) in ck.weight_samples.items()}
+        return ck
+
+    def _restore_state(self, ck):
+        eng = self.engine
+        eng.set_state(ck.engine)
+        stdp = getattr(eng, "stdp", None)
+        if stdp is not None:
+            stdp.set_state(ck.stdp)
+        if ck.weights is not None:
+            self.network.weight[:] = ck.weights
+
+    def _probes_full(self):
+        """A state probe holds more frames than the memory estimate allows for
+        (eventsim.network.memory._recording_bytes): commit now."""
+        from eventsim.output.report import PROBE_BUFFER_VALUES
+        return any(s.held_values() > PROBE_BUFFER_VALUES for s in self.samplers.values())
 
     def _commit(self, t):
         for sampler in self.samplers.values():   # state frames first: t_committed covers them

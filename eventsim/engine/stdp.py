@@ -139,6 +139,42 @@ class StdpState:
             setattr(self, name, new)
         self.cap = cap
 
+    # ---- checkpoints ----
+    _STATE_ARRAYS = ("kp", "kpt", "last_pre", "h_t", "h_km", "h_kmt", "h_n", "base_t", "base_km",
+                     "tr_t", "tr_km", "tr_kmt")
+
+    def get_state(self):
+        """{name: array}: traces, post histories (with their capacity, which decides when
+        they are compacted), update counts and the weight log."""
+        d = {"n_updates": self.n_updates.copy(), "log_proj": self.log_proj.copy()}
+        if not self.active:
+            return d
+        d.update({name: getattr(self, name).copy() for name in self._STATE_ARRAYS})
+        n = self.n_log
+        d["log_t"], d["log_s"], d["log_w"] = (x[0][:n].copy() for x in (self.log_t, self.log_s, self.log_w))
+        return d
+
+    def set_state(self, d):
+        self.n_updates = np.asarray(d["n_updates"], dtype=np.int64).copy()
+        self.log_proj = np.asarray(d["log_proj"], dtype=np.bool_).copy()
+        if not self.active:
+            return
+        for name in self._STATE_ARRAYS:
+            cur = getattr(self, name)
+            new = np.asarray(d[name]).astype(cur.dtype, copy=True)
+            if new.shape[0] != cur.shape[0]:
+                raise ValueError(f"checkpoint: STDP array {name} has {new.shape[0]} rows, expected {cur.shape[0]}")
+            setattr(self, name, new)
+        self.cap = self.h_t.shape[1]
+        n = int(d["log_t"].shape[0])
+        size = max(64, 2 * n)
+        for lst, key, dtype in ((self.log_t, "log_t", np.float64), (self.log_s, "log_s", np.int64),
+                                (self.log_w, "log_w", np.float64)):
+            arr = np.zeros(size, dtype=dtype)
+            arr[:n] = d[key]
+            lst[0] = arr
+        self.n_log = n
+
     # ---- reading ----
     def weights(self, eng, t_end):
         """All weights as event-by-event updates leave them at t_end (a new array)."""

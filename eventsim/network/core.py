@@ -88,13 +88,15 @@ class Network:
         for p in self.populations:
             if p.name == name:
                 return p
-        raise KeyError(name)
+        from eventsim.errors import unknown_name
+        raise unknown_name("population", name, [p.name for p in self.populations])
 
     def projection(self, name) -> Projection:
         for p in self.projections:
             if p.name == name:
                 return p
-        raise KeyError(name)
+        from eventsim.errors import unknown_name
+        raise unknown_name("projection", name, [p.name for p in self.projections])
 
     def delays(self) -> np.ndarray:
         """float64 delay of every synapse (a new array when delays are stored as a table)."""

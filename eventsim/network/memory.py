@@ -98,8 +98,10 @@ def estimate_memory(scenario, graph=None) -> dict:
     REGENERATE_ABOVE, the largest one's: ``regenerate`` is then True and the build
     draws each projection twice instead of holding them all), queue_bytes (a rough figure for spikes in
     flight: every synapse carrying ASSUMED_RATE_HZ (sources: their rate) over the
-    largest delay, BYTES_PER_QUEUED_EVENT each), total_bytes (synapses + neurons +
-    queue) and peak_bytes (the larger of total and build peak).
+    largest delay, BYTES_PER_QUEUED_EVENT each), record_bytes (state probes, weight
+    samples and weight events held in memory, see :func:`_recording_bytes`),
+    output_bytes (what they add to the output file), total_bytes (synapses + neurons +
+    queue + recording) and peak_bytes (the larger of total and build peak).
     """
     from .build import scenario_specs
     pops = {p["name"]: p for p in scenario.populations}
@@ -162,11 +164,70 @@ def estimate_memory(scenario, graph=None) -> dict:
         if model.name == "spike_source":
             neuron_bytes += sum(8 * len(t) + 112 for t in p["params"].get("times", []))
     queue_bytes = int(events * BYTES_PER_QUEUED_EVENT)
-    total = synapse_bytes + neuron_bytes + queue_bytes
+    min_delay = min((_lower(spec["delay"]) for spec in specs), default=0.0)
+    record_items = _recording_bytes(scenario, specs, sizes, rates, min_delay)
+    record_bytes = sum(m for _, m, _ in record_items)
+    output_bytes = sum(o for _, _, o in record_items)
+    total = synapse_bytes + neuron_bytes + queue_bytes + record_bytes
     return dict(neurons=int(n_neurons), synapses=int(n_syn), synapse_bytes=int(synapse_bytes),
                 neuron_bytes=int(neuron_bytes), build_bytes=int(build), regenerate=bool(regenerate),
-                queue_bytes=queue_bytes,
-                total_bytes=int(total), peak_bytes=int(max(total, synapse_bytes + neuron_bytes + build)))
+                queue_bytes=queue_bytes, record_bytes=int(record_bytes), output_bytes=int(output_bytes),
+                record_items={k: [int(m), int(o)] for k, m, o in record_items},
+                total_bytes=int(total),
+                peak_bytes=int(max(total, synapse_bytes + neuron_bytes + build)))
+
+
+def _lower(value):
+    """A value's smallest possible value (a number, or a Dist's lower bound, 0 if none)."""
+    if isinstance(value, np.ndarray):
+        return float(value.min()) if value.size else 0.0
+    if not isinstance(value, Dist):
+        return float(value)
+    lo, _ = value.support()
+    return float(lo) if np.isfinite(lo) else 0.0
+
+
+def _recording_bytes(scenario, specs, sizes, rates, min_delay):
+    """[(key, memory bytes, output file bytes)] of what [record] asks for beyond spikes.
+
+    State probes: frames are float64 in memory until the next commit, which the run
+    forces once a probe holds PROBE_BUFFER_VALUES values (Simulation.run), so memory is
+    that plus one window's frames (the window is at least the smallest delay), twice
+    over while the buffer grows; on disk every frame, float32. Weight samples: every
+    sample of every synapse of the projection, float64, held until the end (twice while
+    they are stacked). Weight events: one (time, synapse, weight) record, 24 bytes, per
+    transmitted spike, held until the end; as many as the source's rate (ASSUMED_RATE_HZ
+    for model neurons) gives."""
+    from eventsim.output.report import PROBE_BUFFER_VALUES, samples_before
+    rec = scenario.record or {}
+    duration = float(scenario.duration)
+    items = []
+    for j, probe in enumerate(rec.get("state") or []):
+        n_ids = sizes.get(probe["population"], 0) if isinstance(probe["ids"], str) else len(probe["ids"])
+        cols = n_ids * len(probe["variables"])
+        start = float(probe.get("start", 0.0) or 0.0)
+        stop = min(duration, float(probe["stop"])) if probe.get("stop") is not None else duration
+        interval = float(probe["interval"])
+        n_frames = samples_before(stop, start, interval)
+        per_window = (min_delay / interval + 2) * cols if min_delay > 0 else n_frames * cols
+        held = min(n_frames * cols, per_window + PROBE_BUFFER_VALUES)
+        items.append((f"record.state[{j}]", 2 * 8 * held, 4 * n_frames * cols))
+    names = rec.get("weights") or []
+    by_name = {spec.get("name"): spec for spec in specs}
+    n_syn = {name: count_synapses(by_name[name], sizes.get(by_name[name]["source"], 0),
+                                  sizes.get(by_name[name]["target"], 0))
+             for name in set(names) | set(rec.get("weight_events") or []) if name in by_name}
+    if rec.get("weights_interval"):
+        n_samples = int(np.floor(duration / float(rec["weights_interval"]) + 1e-9)) + 1
+        for name in names:
+            n = n_samples * n_syn.get(name, 0)
+            items.append((f"record.weights_interval ({name})", 2 * 8 * n, 8 * n))
+    for name in rec.get("weight_events") or []:
+        spec = by_name.get(name)
+        if spec is not None:
+            n = n_syn.get(name, 0) * rates.get(spec["source"], ASSUMED_RATE_HZ) * duration * 1e-3
+            items.append((f"record.weight_events ({name})", 24 * n, 32 * n))
+    return items
 
 
 def available_memory() -> int:
@@ -192,9 +253,27 @@ def check_fits(scenario, available=None, graph=None) -> dict:
     est = estimate_memory(scenario, graph=graph)
     avail = available_memory() if available is None else int(available)
     if est["peak_bytes"] > avail:
-        raise CapacityError(
+        heavy = [f"{key}: would hold about {_gib(m)} in memory" for key, (m, _) in est["record_items"].items()
+                 if m > avail / 4]
+        raise CapacityError(heavy + [
             f"network: needs about {_gib(est['peak_bytes'])} ({est['synapses']:,} synapses: "
             f"{_gib(est['synapse_bytes'])}; neurons {_gib(est['neuron_bytes'])}; "
-            f"queue {_gib(est['queue_bytes'])}; building {_gib(est['build_bytes'])}), "
-            f"but only {_gib(avail)} of memory is available")
+            f"queue {_gib(est['queue_bytes'])}; recording {_gib(est['record_bytes'])}; "
+            f"building {_gib(est['build_bytes'])}), "
+            f"but only {_gib(avail)} of memory is available"])
     return est
+
+
+def check_disk(est, folder):
+    """CapacityError if what [record] adds to the output file (``est["output_bytes"]``)
+    exceeds the free space in ``folder``."""
+    import shutil
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return
+    if est["output_bytes"] > free:
+        heavy = [f"{key}: would write about {_gib(o)} to the output file"
+                 for key, (_, o) in est["record_items"].items() if o > free / 4]
+        raise CapacityError(heavy + [f"output: the recording needs about {_gib(est['output_bytes'])} "
+                                     f"but {folder} has {_gib(free)} free"])

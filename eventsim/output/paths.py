@@ -61,6 +61,11 @@ def partial_path(path) -> Path:
     return path.with_name(path.name + ".partial")
 
 
+def checkpoint_path(path) -> Path:
+    path = Path(path)
+    return path.with_name(path.name + ".ckpt")
+
+
 def lock_path(path) -> Path:
     path = Path(path)
     return path.with_name(path.name + ".lock")
@@ -77,21 +82,37 @@ class OutputClaim:
     file that the next run simply takes over.
     """
 
-    def __init__(self, path, *, force=False, inputs=()):
+    def __init__(self, path, *, force=False, inputs=(), checkpoint=False, resume=False):
+        """``checkpoint``: the run also writes ``OUT.h5.ckpt`` (refused if it exists,
+        unless ``force``). ``resume``: continue the run of an existing ``OUT.h5.partial``
+        (which must exist, while ``OUT.h5`` must not)."""
         self.path = Path(path)
         self.partial = partial_path(self.path)
         self.lock = lock_path(self.path)
         self.force = force
-        check_target(self.path, "output", force=force, inputs=inputs)
-        for p in (self.partial, self.lock):
+        if resume:
+            if self.path.exists():
+                raise InputError(f"resume: {self.path} exists: that run is complete")
+            if not self.partial.is_file():
+                raise InputError(f"resume: {self.partial} is missing: nothing to resume")
+        else:
+            check_target(self.path, "output", force=force, inputs=inputs)
+        for p in (self.partial, self.lock, checkpoint_path(self.path)):
             if p.is_dir():
                 raise InputError(f"output: {p} is a folder; choose another output name")
         self._fd = None
         self._acquire()
+        if resume:
+            return
         if self.partial.exists() and not force:
             self.release()
             raise InputError(f"output: {self.partial} exists (left by an interrupted run); "
-                             f"pass --force to replace it")
+                             f"pass --force to replace it, or continue it with eventsim resume "
+                             f"{self.partial} if it was run with checkpoints")
+        ckpt = checkpoint_path(self.path)
+        if checkpoint and ckpt.exists() and not force:
+            self.release()
+            raise InputError(f"output: {ckpt} exists; pass --force to overwrite it")
 
     def _acquire(self):
         for _ in range(10):   # the owner may remove the lock file between our open and flock

@@ -69,6 +69,11 @@ def recordable_variables(model_name):
     return dict(zip(names, units))
 
 
+#: a probe holding more values than this (float64) in memory gets them committed to the
+#: output file at the end of the window (Simulation.run), whatever the commit interval
+PROBE_BUFFER_VALUES = 1 << 22
+
+
 def samples_before(t, start, interval):
     """How many sample times start + k interval (k >= 0) lie before t (exactly, in float64)."""
     if not t > start:
@@ -147,16 +152,25 @@ class ReportFile:
     """Streams a probe's frames into ``/report/<population>`` of an HDF5 file (the run's
     ``OUT.h5.partial``), appending at each commit in one open-append-close burst."""
 
-    def __init__(self, path, population):
+    def __init__(self, path, population, frames=None):
+        """``frames``: the report exists (a resumed run): keep its first ``frames`` frames."""
         self.path = path
         self.population = population
         self._pending = []
         self.n_written = 0
         self._layout = None
+        self._resume = frames
 
     def create(self, node_ids, variables, units, start, interval):
         from .sonata import _open
         self._layout = (start, interval)
+        if self._resume is not None:
+            with _open(self.path, "r+") as f:
+                g = f["report"][self.population]
+                g["data"].resize((self._resume, g["data"].shape[1]))
+                g["mapping"]["time"][1] = start + self._resume * interval
+            self.n_written = self._resume
+            return
         n_cols = len(node_ids) * len(variables)
         with _open(self.path, "r+") as f:
             g = f.require_group("report").create_group(self.population)
@@ -281,6 +295,10 @@ class StateSampler:
         return (self.rec_col, self.rec_next, self.rec_var, self.data, self.start, self.interval,
                 k_lim, self.row0)
 
+    def held_values(self):
+        """Values of frames before the engine's time not yet handed to the sink."""
+        return (self._k_lim(self.engine.t) - self.row0) * self.n_cols
+
     def collect(self):
         """Complete every frame before the engine's time and hand them to the sink."""
         eng, g = self.engine, self.group
@@ -310,13 +328,16 @@ def _kernel_module(model_name):
     return neuron_model(model_name).kernel_module
 
 
-def record_scenario_state(sim, writer, probes):
+def record_scenario_state(sim, writer, probes, frames=None):
     """Attach the scenario's ``[[record.state]]`` probes to a simulation, streaming into the
-    writer's output file."""
+    writer's output file. ``frames`` ({population: n}): continue the reports of an
+    interrupted run from a checkpoint, keeping their first n frames."""
     for j, pr in enumerate(probes):
+        sink = ReportFile(writer.partial, pr["population"], frames=None if frames is None
+                          else int(frames[pr["population"]]))
         sim.record_state(pr["population"], pr["variables"], pr["ids"], pr["interval"],
                          start=pr.get("start", 0.0), stop=pr.get("stop"),
-                         sink=ReportFile(writer.partial, pr["population"]), path=f"record.state[{j}]")
+                         sink=sink, path=f"record.state[{j}]")
 
 
 def read_report(path, population):

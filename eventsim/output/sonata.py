@@ -44,7 +44,8 @@ class SonataWriter:
     :meth:`close`."""
 
     def __init__(self, path, network, *, scenario_text="", scenario_dir="", seed=0, backend="cpu",
-                 duration=0.0, record_spikes="all", claim=None, force=False):
+                 duration=0.0, record_spikes="all", claim=None, force=False, t_start=None, source=None,
+                 seed_after_start=None):
         self.path = Path(path)
         self.claim = claim if claim is not None else OutputClaim(self.path, force=force)
         self.partial = self.claim.partial
@@ -56,11 +57,56 @@ class SonataWriter:
         self.t_committed = 0.0
         try:
             self._create(scenario_text, scenario_dir, seed, backend, duration)
+            if t_start is not None:   # a run started from a checkpoint (docs/checkpoints.md)
+                with _open(self.partial, "r+") as f:
+                    f.attrs["t_start"] = float(t_start)
+                    f.attrs["t_committed"] = float(t_start)
+                    f.attrs["checkpoint"] = str(source)
+                    if seed_after_start is not None:
+                        f.attrs["seed_after_start"] = np.int64(seed_after_start)
         except OSError as exc:
             self.claim.release()
             from eventsim.errors import InputError
             raise InputError(f"output: cannot create {self.partial} ({exc})") from None
         self._inode = os.stat(self.partial).st_ino
+
+    @classmethod
+    def reopen(cls, path, network, *, n_written, t, claim, record_spikes="all", **_ignored):
+        """Continue writing the ``OUT.h5.partial`` of an interrupted run from a checkpoint
+        at time ``t``: spikes beyond the checkpoint's ``n_written`` (per population) are
+        cut off, and ``t_committed`` goes back to ``t``."""
+        self = cls.__new__(cls)
+        self.path = Path(path)
+        self.claim = claim
+        self.partial = claim.partial
+        self.network = network
+        self.pops = [p for p in network.populations if not p.hidden and
+                     (record_spikes == "all" or p.name in record_spikes)]
+        self._buffer = SpikeRecorder(network, [p.name for p in self.pops])
+        from eventsim.output.checkpoint import CheckpointError
+        if set(n_written) != {p.name for p in self.pops}:
+            raise CheckpointError(f"resume: the checkpoint records populations {sorted(n_written)}, "
+                                  f"the scenario {sorted(p.name for p in self.pops)}")
+        try:
+            with _open(self.partial, "r+") as f:
+                if bool(f.attrs.get("complete", False)):
+                    raise CheckpointError(f"resume: {self.partial} claims to be complete")
+                for p in self.pops:
+                    g = f["spikes"][p.name]
+                    n = int(n_written[p.name])
+                    if g["timestamps"].shape[0] < n or g["node_ids"].shape[0] < n:
+                        raise CheckpointError(f"resume: {self.partial} holds fewer spikes of {p.name!r} "
+                                              f"than its checkpoint says were written ({n})")
+                    for name in ("timestamps", "node_ids"):
+                        g[name].resize((n,))
+                f.attrs["t_committed"] = float(t)
+                f.flush()
+        except OSError as exc:
+            raise CheckpointError(f"resume: cannot open {self.partial} ({exc})") from None
+        self.n_written = {p.name: int(n_written[p.name]) for p in self.pops}
+        self.t_committed = float(t)
+        self._inode = os.stat(self.partial).st_ino
+        return self
 
     def _create(self, scenario_text, scenario_dir, seed, backend, duration):
         with _open(self.partial, "w") as f:

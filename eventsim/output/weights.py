@@ -26,19 +26,29 @@ def sample_times(duration, interval):
 
 def run_sampling_weights(sim, duration, names, interval, progress=None):
     """Run ``sim`` to ``duration``, taking the weights of projections ``names`` at every
-    sample time. Returns {name: (times, weights (n, n_syn))} of the samples reached."""
-    times, rows = [], {n: [] for n in names}
+    sample time. Returns {name: (times, weights (n, n_syn))} of the samples reached.
+
+    The samples are kept in ``sim.weight_samples`` as they are taken, so a checkpoint
+    holds them; a simulation restored from one goes on with the next sample."""
+    store = sim.weight_samples
+    for n in names:
+        store.setdefault(n, ([], []))
+    taken = set(store[names[0]][0]) if names else set()
     for t in sample_times(duration, interval):
+        # taken before a checkpoint this run was resumed from, or before the checkpoint
+        # a new run started from (it samples from there on)
+        if t in taken or t < sim.t:
+            continue
         if t > sim.t:
             sim.run(t, progress=progress)
         if sim.t < t:   # stopped early (signal)
             break
-        times.append(t)
         for n in names:
-            rows[n].append(sim.weights(n))
+            store[n][0].append(t)
+            store[n][1].append(sim.weights(n))
     if sim.t < duration and not sim.should_stop():
         sim.run(duration, progress=progress)
-    return {n: (np.array(times), np.array(rows[n]).reshape(len(times), -1)) for n in names}
+    return {n: (np.array(store[n][0]), np.array(store[n][1]).reshape(len(store[n][0]), -1)) for n in names}
 
 
 def weight_writers(sim, samples, event_names):

@@ -42,7 +42,8 @@ def load_scenario(source, *, overrides=None, base_dir=None) -> Scenario:
     if overrides:
         raw = apply_overrides(raw, overrides)
     fields = validate(raw, Path(base_dir))
-    return Scenario(**fields, text=text, path=path, base_dir=Path(base_dir))
+    return Scenario(**fields, text=text, path=path, base_dir=Path(base_dir),
+                    overrides={k: v for k, v in (overrides or {}).items() if v is not None})
 
 
 def read_source(source):

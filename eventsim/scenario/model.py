@@ -47,6 +47,9 @@ class Scenario:
     text: str = ""                 # the scenario text as given (TOML or JSON), for the output file
     path: Path | None = None       # the scenario file, if any
     base_dir: Path = field(default_factory=Path.cwd)  # for relative paths
+    # the overrides applied to the text ({"simulation.seed": 3, ...}): text + overrides +
+    # base_dir give this scenario again (checkpoints rebuild it from them)
+    overrides: dict = field(default_factory=dict)
 
     @property
     def seed(self) -> int:

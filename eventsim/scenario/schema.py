@@ -229,6 +229,11 @@ RECORD_STATE = {
 }
 OUTPUT = {
     "path": Key("path", "output HDF5 file (the command line's -o wins)", default=None),
+    "checkpoint_every": Key("number", "save the whole simulation state to OUT.h5.ckpt every this many "
+                                      "ms of simulated time (and at the end), so that a killed or stopped "
+                                      "run can be resumed exactly (eventsim resume OUT.h5.partial) and new "
+                                      "runs can start from it (docs/checkpoints.md; the command line's "
+                                      "--checkpoint-every wins)", default=None, unit="ms", check=">0"),
 }
 HARDWARE_NAMES = ("loihi", "truenorth", "spinnaker", "spinnaker2", "cmos45")
 ENERGY = {

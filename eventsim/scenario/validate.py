@@ -598,10 +598,13 @@ def _graph_projection_name(name, pops):
 
 def _output(p, raw, base_dir):
     t = check_table(p, "output", raw, S.OUTPUT)
-    if t is None or not isinstance(t["path"], str):
-        return {"path": None}
+    if t is None:
+        return {"path": None, "checkpoint_every": None}
+    every = t.get("checkpoint_every")
+    if not isinstance(t["path"], str):
+        return {"path": None, "checkpoint_every": every}
     path = _file(p, "output.path", base_dir, t["path"], must_exist=False)
-    return {"path": str(path) if path else None}
+    return {"path": str(path) if path else None, "checkpoint_every": every}
 
 
 def _energy(p, raw, base_dir):

@@ -159,51 +159,143 @@ class TrialRunner:
     # ---- passes ----
     def evaluate(self, epoch=0):
         """Frozen evaluation: every pattern once, dataset order; returns (accuracy, labels)."""
-        labels = np.array([self.present(k, np.random.default_rng([self.seed, _EVAL, epoch, k]), False)[0]
-                           for k in range(len(self.patterns))])
+        labels = np.array([self._eval_step(epoch, k) for k in range(len(self.patterns))])
         return float(np.mean(labels == self.tags)), labels
 
-    def train_epoch(self, epoch):
-        """One training pass; returns (training accuracy, mean emotion, per-projection mean |dw|)."""
+    def _eval_step(self, epoch, k):
+        return self.present(k, np.random.default_rng([self.seed, _EVAL, epoch, k]), False)[0]
+
+    def _train_order(self, epoch):
+        """The epoch's presentation order; sets the epoch's training tags and perturbation."""
         n = len(self.patterns)
         order = (np.random.default_rng([self.seed, _ORDER, epoch]).permutation(n) if self.cfg["shuffle"]
                  else np.arange(n))
         if self.cfg.get("shuffle_tags_per_epoch"):
             self.train_tags = np.random.default_rng([self.seed, _TAGS, epoch]).permutation(self.tags)
-        before = [r.weights.copy() for r in self.rules]
         for r in self.rules:    # the perturbation shrinks geometrically over the epochs
             r.sigma_scale = r.p["perturbation_decay"] ** (epoch - 1)
+        return order
+
+    def _train_step(self, epoch, step, k):
+        return self.present(int(k), np.random.default_rng([self.seed, _TRAIN, epoch, step]), True,
+                            np.random.default_rng([self.seed, _NOISE, epoch, step]),
+                            np.random.default_rng([self.seed, _EXPLORE, epoch, step]))
+
+    def train_epoch(self, epoch):
+        """One training pass; returns (training accuracy, mean emotion, per-projection mean |dw|)."""
+        n = len(self.patterns)
+        order = self._train_order(epoch)
+        before = [r.weights.copy() for r in self.rules]
         correct, emotions = 0, []
         for step, k in enumerate(order):
-            label, e = self.present(int(k), np.random.default_rng([self.seed, _TRAIN, epoch, step]), True,
-                                    np.random.default_rng([self.seed, _NOISE, epoch, step]),
-                                    np.random.default_rng([self.seed, _EXPLORE, epoch, step]))
+            label, e = self._train_step(epoch, step, k)
             correct += label == self.train_tags[k]
             emotions.append(e)
         dws = {r.name: float(np.mean(np.abs(r.weights - b))) if b.size else 0.0
                for r, b in zip(self.rules, before)}
         return correct / n, float(np.mean(emotions)), dws
 
-    def run(self, progress=None):
+    def run(self, progress=None, checkpoint=None, resume=None):
+        """The whole loop: an evaluation, then per epoch a training and an evaluation pass.
+
+        ``checkpoint``: a callable ``f(state, arrays)`` called after every presentation
+        (its caller decides whether a checkpoint is due) with the loop's position and
+        accumulators (JSON-able ``state``, numpy ``arrays``); ``resume``: a (state,
+        arrays) pair it saved, to go on from there (the Simulation is restored apart).
+        Returns the LearningHistory (None if the simulation was stopped)."""
         import time
         t_wall = time.perf_counter()
+        n = len(self.patterns)
         h = LearningHistory(tags=self.tags.copy())
-        h.initial_accuracy, _ = self.evaluate(0)
         h.dw = {r.name: [] for r in self.rules}
         n_syn = sum(r.sel.size for r in self.rules)
-        for epoch in range(1, self.cfg["epochs"] + 1):
-            acc_train, e_mean, dws = self.train_epoch(epoch)
-            acc, h.predictions = self.evaluate(epoch)
-            h.accuracy.append(acc)
-            h.train_accuracy.append(acc_train)
-            h.mean_emotion.append(e_mean)
-            for r in self.rules:
-                h.dw[r.name].append(dws[r.name])
-            h.mean_abs_dw.append(sum(dws[r.name] * r.sel.size for r in self.rules) / n_syn if n_syn else 0.0)
-            if progress is not None:
-                progress.update(2 * len(self.patterns) * self.cfg["window"])
+        # position: (epoch, phase, step); phase "eval" or "train"; accumulators of the pass
+        st = dict(epoch=0, phase="eval", step=0, correct=0, emotions=[], labels=[])
+        before = None
+        if resume is not None:
+            saved, arrays = resume
+            st = dict(saved["position"])
+            for name in ("accuracy", "train_accuracy", "mean_abs_dw", "mean_emotion"):
+                getattr(h, name).extend(saved["history"][name])
+            h.dw = {name: list(v) for name, v in saved["history"]["dw"].items()}
+            h.initial_accuracy = saved["history"]["initial_accuracy"]
+            h.predictions = None if saved["history"]["predictions"] is None else np.array(
+                saved["history"]["predictions"], dtype=np.int64)
+            for r, b in zip(self.rules, saved["baselines"]):
+                r._e_mean = {int(k): v for k, v in b["e_mean"].items()}
+                r._post_mean = {int(k): np.asarray(v) if isinstance(v, list) else v
+                                for k, v in b["post_mean"].items()}
+            before = [arrays[f"before_{j}"] for j in range(len(self.rules))] if st["phase"] == "train" else None
+        order = self._train_order(st["epoch"]) if st["epoch"] >= 1 else None
+        while st["epoch"] <= self.cfg["epochs"]:
+            epoch = st["epoch"]
+            if st["phase"] == "train" and st["step"] == 0 and before is None:
+                before = [r.weights.copy() for r in self.rules]
+            while st["step"] < n:
+                if self.sim.should_stop():
+                    return None
+                step = st["step"]
+                if st["phase"] == "eval":
+                    st["labels"].append(int(self._eval_step(epoch, step)))
+                else:
+                    k = order[step]
+                    label, e = self._train_step(epoch, step, k)
+                    st["correct"] += int(label == self.train_tags[k])
+                    st["emotions"].append(float(e))
+                if self.sim.should_stop():    # stopped inside the presentation: not counted
+                    return None
+                st["step"] += 1
+                if st["step"] == n:
+                    self._end_pass(h, st, before, n_syn, progress)
+                    if st["phase"] == "eval":
+                        st.update(epoch=epoch + 1, phase="train")
+                        if st["epoch"] <= self.cfg["epochs"]:
+                            order = self._train_order(st["epoch"])
+                    else:
+                        st["phase"] = "eval"
+                    st.update(step=0, correct=0, emotions=[], labels=[])
+                    if st["phase"] == "train":
+                        before = [r.weights.copy() for r in self.rules]
+                if checkpoint is not None:
+                    checkpoint(self._state(h, st), {f"before_{j}": b for j, b in enumerate(before or [])})
+                if st["step"] == 0:
+                    break          # the pass is over: the next one starts from the top
         h.wall_s = time.perf_counter() - t_wall
         return h
+
+    def _end_pass(self, h, st, before, n_syn, progress):
+        n = len(self.patterns)
+        if st["phase"] == "eval":
+            labels = np.array(st["labels"], dtype=np.int64)
+            acc = float(np.mean(labels == self.tags))
+            h.predictions = labels
+            if st["epoch"] == 0:
+                h.initial_accuracy = acc
+            else:
+                h.accuracy.append(acc)
+                if progress is not None:
+                    progress.update(2 * n * self.cfg["window"])
+            return
+        dws = {r.name: float(np.mean(np.abs(r.weights - b))) if b.size else 0.0
+               for r, b in zip(self.rules, before)}
+        h.train_accuracy.append(st["correct"] / n)
+        h.mean_emotion.append(float(np.mean(st["emotions"])))
+        for r in self.rules:
+            h.dw[r.name].append(dws[r.name])
+        h.mean_abs_dw.append(sum(dws[r.name] * r.sel.size for r in self.rules) / n_syn if n_syn else 0.0)
+
+    def _state(self, h, st):
+        """The loop's position and accumulators, JSON-able (for checkpoints)."""
+        def plain(v):
+            return v.tolist() if isinstance(v, np.ndarray) else float(v)
+        return dict(position=dict(st, emotions=list(st["emotions"]), labels=list(st["labels"])),
+                    history=dict(accuracy=list(h.accuracy), train_accuracy=list(h.train_accuracy),
+                                 mean_abs_dw=list(h.mean_abs_dw), mean_emotion=list(h.mean_emotion),
+                                 dw={k: list(v) for k, v in h.dw.items()}, initial_accuracy=h.initial_accuracy,
+                                 predictions=None if h.predictions is None else h.predictions.tolist()),
+                    baselines=[dict(e_mean={str(k): float(v) for k, v in r._e_mean.items()},
+                                    post_mean={str(k): plain(v) for k, v in r._post_mean.items()})
+                               for r in self.rules])
 
 
 def run_trials(sim, scenario, progress=None):
