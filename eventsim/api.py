@@ -112,6 +112,9 @@ def resume(path, *, progress=False, stop_flag=None, threads=None):
     t_start = time.perf_counter()
     out = _output_of(Path(path))
     ckpt = checkpoint_path(out)
+    partial = out.with_name(out.name + ".partial")
+    if not partial.exists() and not out.exists():
+        raise CheckpointError(f"resume: {partial} is missing: nothing to resume")
     if not ckpt.exists():
         raise CheckpointError(f"resume: {ckpt} is missing: only runs with checkpoints "
                               f"(--checkpoint-every MS) can be resumed")
@@ -199,6 +202,7 @@ def _run_claimed(scenario, out, claim, network, progress, stop_flag, threads, t_
     if branch is not None:
         branch.check_network(net, seed, scenario.simulation["backend"])
         sim.restore(branch, branch=True)
+        branch.drop_state()
         if scenario.seed != branch.seed:
             sim.engine.reseed_streams(scenario.seed)
         options.update(t_start=branch.t, source=str(branch.path),
@@ -206,7 +210,7 @@ def _run_claimed(scenario, out, claim, network, progress, stop_flag, threads, t_
     if restore is None:
         writer = SonataWriter(out, net, **options)
     else:
-        restore.check_network(net, scenario.seed, scenario.simulation["backend"])
+        restore.check_network(net, seed, scenario.simulation["backend"])   # before the file is cut
         writer = SonataWriter.reopen(out, net, n_written=restore.meta["output"]["n_written"], t=restore.t,
                                      **options)
     sim.sink = writer
@@ -235,8 +239,12 @@ def _run_claimed(scenario, out, claim, network, progress, stop_flag, threads, t_
         runner = TrialRunner(sim, scenario.trials, scenario.plasticity, scenario.seed)
     if every is not None and runner is None:
         sim.checkpoint_every, sim.checkpoint_path, sim.checkpoint_meta = every, ckpt, meta
+    trial_resume = None
     if restore is not None:
         sim.restore(restore)
+        if runner is not None:
+            trial_resume = (restore.meta["trials"], restore.extra)
+        restore.drop_state()
     bar = None
     if progress:
         from tqdm import tqdm
@@ -255,7 +263,7 @@ def _run_claimed(scenario, out, claim, network, progress, stop_flag, threads, t_
             from .trials import write_learning
             history = runner.run(bar, checkpoint=None if every is None else _trial_checkpoints(sim, writer, every,
                                                                                                  ckpt, meta),
-                                 resume=None if restore is None else (restore.meta["trials"], restore.extra))
+                                 resume=trial_resume)
             extras_trials = [write_learning(history, runner)] if history is not None else []
         elif rec.get("weights_interval"):
             from .output.weights import run_sampling_weights

@@ -23,6 +23,8 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser():
     p = _Parser(prog="eventsim", description="Exact event-driven spiking network simulator.")
+    from . import __version__
+    p.add_argument("--version", action="version", version=f"eventsim {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     r = sub.add_parser("run", help="run a scenario and write its output file")
     r.add_argument("scenario")
@@ -102,6 +104,9 @@ def _run_with_signals(args, start) -> int:
     """Run ``start(stop_flag, threads, progress)`` with SIGTERM/SIGINT stopping it at the
     next window; print the summary; 1 if it was stopped."""
     stop = {"sig": None}
+    if args.threads is not None and args.threads > _all_cores():
+        print(f"eventsim: warning: --threads {args.threads} is more than the {_all_cores()} cores numba "
+              f"can use here; running on {_all_cores()}", file=sys.stderr)
 
     def handler(signum, frame):
         stop["sig"] = signum

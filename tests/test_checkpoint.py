@@ -339,6 +339,23 @@ def test_a_run_from_a_checkpoint_with_another_seed(reference, tmp_path):
         n_noise = a["spikes/noise/timestamps"].shape[0]      # 50 sources x 20 Hz x 0.2 s = 200
         assert 140 < n_noise < 260, n_noise
         assert a["spikes/exc/timestamps"][:].min() >= 300.0
+    # such a run, stopped and resumed, keeps both seeds straight
+    out = tmp_path / "stopped.h5"
+    child = Child(paused_cli(SCENARIO, out, "--stop-after-window", "61",
+                             args=["--duration", "500", "--seed", "99", "--from-checkpoint", str(ref) + ".ckpt",
+                                   "--checkpoint-every", "50"]), tmp_path, "stopped")
+    try:
+        assert child.wait() == ("stopped", signal.SIGSTOP), child.stderr
+        child.proc.send_signal(signal.SIGTERM)
+        child.proc.send_signal(signal.SIGCONT)
+        assert child.wait() == ("exited", 1), child.stderr
+    finally:
+        child.kill()
+    proc = run_cli("resume", tmp_path / "stopped.h5.partial", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    data, _ = contents(out)
+    ref_data, _ = contents(runs[0])
+    assert data == ref_data
 
 
 def test_runs_from_checkpoints_refuse_what_does_not_fit(reference, tmp_path, capsys):

@@ -360,3 +360,26 @@ def test_unknown_names_are_key_errors_that_say_what_exists(small_net):
     assert str(exc.value) == "population: no population named 'exx' (known: exc, pattern); did you mean 'exc'?"
     with pytest.raises(UnknownNameError, match="projection: no projection named 'nope'"):
         sim.weights("nope")
+
+
+def test_a_checkpoint_of_an_earlier_run_is_never_left_beside_a_new_one(clean_run, tmp_path, capsys):
+    """A stale OUT.h5.ckpt next to a new OUT.h5 would be taken for its checkpoint."""
+    out = tmp_path / "out.h5"
+    ckpt = tmp_path / "out.h5.ckpt"
+    ckpt.write_bytes(b"state of an earlier run")
+    assert cli(["run", str(SMALL), "-o", str(out), "--quiet"]) == 2
+    assert f"{ckpt} exists (the checkpoint of an earlier run); pass --force" in capsys.readouterr().err
+    assert ckpt.read_bytes() == b"state of an earlier run" and not out.exists()
+    assert cli(["run", str(SMALL), "-o", str(out), "--quiet", "--force"]) == 0
+    assert out.exists() and not ckpt.exists()
+
+
+def test_version_and_a_warning_for_more_threads_than_cores(capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli(["--version"])
+    assert exc.value.code == 0 and capsys.readouterr().out.strip() == f"eventsim {eventsim.__version__}"
+    import numba
+    many = numba.config.NUMBA_NUM_THREADS + 5
+    assert cli(["run", str(SMALL), "--threads", str(many), "--duration", "5", "-o", "/proc/x.h5"]) == 2
+    err = capsys.readouterr().err
+    assert f"warning: --threads {many} is more than the {numba.config.NUMBA_NUM_THREADS} cores" in err

@@ -127,8 +127,16 @@ class Checkpoint:
             self.weight_samples = {name: (g["time"][:], g["weight"][:]) for name, g in f["weight_samples"].items()}
             self.extra = _read_group(f["extra"])
 
+    def drop_state(self):
+        """Forget the state arrays once restored (attributes and ``meta`` stay)."""
+        self.engine = self.stdp = self.samplers = self.weights = self.extra = None
+        self.weight_samples = {}
+
     def check_network(self, net, seed, backend):
-        """CheckpointError unless the checkpoint belongs to this network, seed and backend."""
+        """CheckpointError unless the checkpoint belongs to this network, seed and backend
+        (checked once per network: the fingerprint of a large one takes seconds)."""
+        if getattr(self, "_checked", None) == (id(net), seed, backend):
+            return
         problems = []
         if structure_fingerprint(net) != self.structure:
             problems.append(f"checkpoint: {self.path} was saved from another network (populations, "
@@ -145,6 +153,7 @@ class Checkpoint:
             problems.append(f"checkpoint: {self.path} was saved on the {self.backend} backend, not {backend}")
         if problems:
             raise CheckpointError(problems)
+        self._checked = (id(net), seed, backend)
 
 
 def _json_default(x):

@@ -83,8 +83,8 @@ class OutputClaim:
     """
 
     def __init__(self, path, *, force=False, inputs=(), checkpoint=False, resume=False):
-        """``checkpoint``: the run also writes ``OUT.h5.ckpt`` (refused if it exists,
-        unless ``force``). ``resume``: continue the run of an existing ``OUT.h5.partial``
+        """``checkpoint``: the run also writes ``OUT.h5.ckpt``. An existing
+        ``OUT.h5.ckpt`` is refused unless ``force`` (which removes it). ``resume``: continue the run of an existing ``OUT.h5.partial``
         (which must exist, while ``OUT.h5`` must not)."""
         self.path = Path(path)
         self.partial = partial_path(self.path)
@@ -109,10 +109,19 @@ class OutputClaim:
             raise InputError(f"output: {self.partial} exists (left by an interrupted run); "
                              f"pass --force to replace it, or continue it with eventsim resume "
                              f"{self.partial} if it was run with checkpoints")
+        # a checkpoint beside the output belongs to the run that wrote it: never left
+        # next to another run's file, where resume would take it for this run's
         ckpt = checkpoint_path(self.path)
-        if checkpoint and ckpt.exists() and not force:
-            self.release()
-            raise InputError(f"output: {ckpt} exists; pass --force to overwrite it")
+        if ckpt.exists():
+            if not force:
+                self.release()
+                raise InputError(f"output: {ckpt} exists (the checkpoint of an earlier run); pass "
+                                 f"--force to replace it{'' if checkpoint else ' (it is removed)'}")
+            try:
+                ckpt.unlink()
+            except OSError as exc:
+                self.release()
+                raise InputError(f"output: cannot remove {ckpt} ({exc.strerror or exc})") from None
 
     def _acquire(self):
         for _ in range(10):   # the owner may remove the lock file between our open and flock
