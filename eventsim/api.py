@@ -245,14 +245,7 @@ def _run_claimed(scenario, out, claim, network, progress, stop_flag, threads, t_
         if runner is not None:
             trial_resume = (restore.meta["trials"], restore.extra)
         restore.drop_state()
-    bar = None
-    if progress:
-        from tqdm import tqdm
-        import sys
-        bar = tqdm(total=scenario.duration, initial=sim.t, unit="ms", delay=1.0, desc="simulating",
-                   mininterval=0.2 if sys.stderr.isatty() else 5.0,
-                   bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total:.1f} ms "
-                              "[{elapsed}<{remaining}]")
+    bar = _ProgressBar(scenario.duration, sim.t) if progress else None
     if stop_flag is not None:
         sim.should_stop = stop_flag
     w_samples = {}
@@ -291,6 +284,40 @@ def _run_claimed(scenario, out, claim, network, progress, stop_flag, threads, t_
     return summary
 
 
+class _ProgressBar:
+    """The run's tqdm bar (stderr), told when numba compiles: compilation is announced on
+    a line of its own, named in the bar, and left out of its rate and time estimate."""
+
+    def __init__(self, total, initial):
+        import sys
+        from tqdm import tqdm
+        self.bar = tqdm(total=total, initial=initial, unit="ms", delay=1.0, desc="simulating",
+                        mininterval=0.2 if sys.stderr.isatty() else 5.0,
+                        bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total:.1f} ms "
+                                   "[{elapsed}<{remaining}]")
+        self._announced = False
+        self._t0 = None
+
+    def update(self, ms):
+        self.bar.update(ms)
+
+    def compiling(self, started):
+        if started:
+            self._t0 = time.perf_counter()
+            if not self._announced:
+                self.bar.write("eventsim: compiling numba kernels (first run only: they are cached on "
+                               "disk afterwards; shown apart from simulation in the summary)")
+                self._announced = True
+            self.bar.set_description("compiling kernels", refresh=False)
+        elif self._t0 is not None:
+            self.bar.start_t += time.perf_counter() - self._t0   # the estimate counts simulation only
+            self._t0 = None
+            self.bar.set_description("simulating", refresh=False)
+
+    def close(self):
+        self.bar.close()
+
+
 def _trial_checkpoints(sim, writer, every, path, meta):
     """The trial loop's checkpoint callable: between presentations, once simulated time
     has passed the next multiple of ``every``."""
@@ -320,7 +347,7 @@ def summarize(net, sim, counters, path, complete, build_s, wall_s):
     syn = int(sum(int(d["synaptic_events"]) for d in counters["projections"].values()))
     return dict(path=str(path), complete=complete, t=sim.t, populations=pops,
                 spikes=sum(d["spikes"] for d in pops.values()), synaptic_events=syn,
-                build_s=build_s, simulate_s=sim.wall_s, wall_s=wall_s,
+                build_s=build_s, compile_s=sim.compile_s, simulate_s=sim.wall_s, wall_s=wall_s,
                 threads=getattr(sim.engine, "threads", 1),
                 events_per_s=syn / sim.wall_s if sim.wall_s > 0 else 0.0,
                 neurons=net.n_neurons, synapses=net.n_synapses)

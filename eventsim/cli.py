@@ -139,7 +139,9 @@ def _print_summary(s):
           f"{s['spikes']} spikes")
     for name, d in s["populations"].items():
         print(f"  {name:<20s} {d['spikes']:>10d} spikes  {d['rate_hz']:8.2f} Hz")
-    print(f"wall {s['wall_s']:.2f} s (build {s['build_s']:.2f} s, simulate {s['simulate_s']:.2f} s, "
+    compiled = (f"compile {s['compile_s']:.2f} s (first run only: kernels are cached), "
+                if s.get("compile_s", 0.0) >= 0.01 else "")
+    print(f"wall {s['wall_s']:.2f} s (build {s['build_s']:.2f} s, {compiled}simulate {s['simulate_s']:.2f} s, "
           f"{s.get('threads', 1)} thread{'s' if s.get('threads', 1) > 1 else ''}); "
           f"{s['synaptic_events']} synaptic events, {s['events_per_s']:.3g} events/s")
 

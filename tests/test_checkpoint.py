@@ -210,6 +210,7 @@ def test_checkpoints_that_do_not_fit_are_refused(reference, tmp_path, capsys):
     assert cli(["resume", str(tmp_path / "junk.h5.partial")]) == 2
     assert "not an HDF5 checkpoint file" in capsys.readouterr().err
     shutil.copy(ckpt, tmp_path / "old.h5.ckpt")
+    shutil.copy(ref, tmp_path / "old.h5.partial")
     with h5py.File(tmp_path / "old.h5.ckpt", "r+") as f:
         f.attrs["version"] = 99
     assert cli(["resume", str(tmp_path / "old.h5.ckpt")]) == 2

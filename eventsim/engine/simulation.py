@@ -6,6 +6,7 @@ import time
 import numpy as np
 
 from .backends import make_engine
+from .compiling import watch_compiles
 
 
 class SpikeRecorder:
@@ -95,7 +96,8 @@ class Simulation:
             raise ArgumentError(f"commit_every: must be a finite number > 0 ms, got {commit_every!r}")
         self.commit_s = float(commit_s)
         self.commit_every = None if commit_every is None else float(commit_every)
-        self.wall_s = 0.0
+        self.wall_s = 0.0                  # simulating, compilation excluded
+        self.compile_s = 0.0               # numba compiling kernels during run() (first runs)
         self.should_stop = lambda: False   # e.g. set by the CLI's signal handler
         # called with t after every commit of the sink (to watch a run, or to pause it at
         # a known point in tests: tests/paused_run.py)
@@ -117,19 +119,33 @@ class Simulation:
     def run(self, until, progress=None):
         """Simulate up to time ``until`` (ms); call again with a later time to continue.
 
-        ``progress``: an object with ``update(ms)`` (e.g. a tqdm bar), or None.
-        Returns the number of spikes emitted in this call.
+        ``progress``: an object with ``update(ms)`` (e.g. a tqdm bar), or None; if it
+        also has ``compiling(started)`` it is told when numba starts (True) and ends
+        (False) compiling kernels. Returns the number of spikes emitted in this call.
+
+        Time spent compiling (first runs) goes to ``compile_s``, the rest to ``wall_s``.
         """
         from eventsim.errors import check_time
         until = check_time(until, "until", at_least=self.engine.t)
+        tell = getattr(progress, "compiling", None)
+        started = (lambda: tell(True)) if tell else None
+        ended = (lambda seconds: tell(False)) if tell else None
+        with watch_compiles(started, ended) as w:
+            t_wall = time.perf_counter()
+            n = self._run(until, progress)
+            elapsed = time.perf_counter() - t_wall
+        self.compile_s += w.seconds
+        self.wall_s += elapsed - w.seconds
+        return n
+
+    def _run(self, until, progress):
         eng = self.engine
         # eng.t_stop stays infinite: a crossing check beyond this run's end must still be
         # scheduled, or a neuron without input (driven by its own current) would never be
         # looked at again when the run is continued (regression: run(10); run(100) lost
         # every spike of a current-driven neuron after 10 ms)
         n = 0
-        t_wall = time.perf_counter()
-        last_commit = t_wall
+        last_commit = time.perf_counter()
         every = self.commit_every
         last_k = np.floor(eng.t / every) if every is not None else 0.0
         ck_every = self.checkpoint_every if self.checkpoint_path is not None else None
@@ -158,7 +174,6 @@ class Simulation:
                 if self._checkpoint_now():
                     last_ck = np.floor(eng.t / ck_every)
         self._commit(eng.t)
-        self.wall_s += time.perf_counter() - t_wall
         return n
 
     def spikes(self, population):
