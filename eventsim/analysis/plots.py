@@ -67,6 +67,7 @@ def plot_raster(sf, summary, path):
     ax.set_yticks(ticks, labels)
     ax.set_xlim(*sf.window)
     ax.set_xlabel("time (ms)")
+    ax.set_ylabel("neuron (by population, ids in order)")
     title = "Spike raster"
     if shown < total:
         title += (f" ({shown} of {total} neurons shown, evenly spaced ids, "
@@ -96,7 +97,7 @@ def plot_activity(sf, summary, path):
             axf.semilogy(f[1:], np.maximum(p[1:], 1e-30), lw=0.8, color=colour, label=name)
     ax.set_xlim(t0, t1)
     ax.set_xlabel("time (ms)")
-    ax.set_ylabel(f"active neurons per {bin_ms:g} ms bin")
+    ax.set_ylabel(f"active neurons (per {bin_ms:g} ms bin)")
     ax.set_title("Population activity (\"brain wave\")")
     ax.legend(loc="upper right", fontsize=8)
     axf.set_xlabel("frequency (Hz)")
@@ -157,10 +158,34 @@ def _weight_histogram(ds, chunk=1 << 22, bins=50):
     return counts, edges
 
 
+def weight_units(sf):
+    """{projection: "pA" | "mV" | ""}: a weight is a current jump (pA) onto neurons with
+    current synapses, a voltage jump (mV) onto neurons with delta synapses; found from
+    the scenario stored in the file ("" when it cannot be told)."""
+    text = sf.attrs.get("scenario")
+    if not text:
+        return {}
+    try:
+        from eventsim.scenario import load_scenario
+        from eventsim.energy.cli import _scenario_dict
+        sc = load_scenario(_scenario_dict(text), base_dir=sf.attrs.get("scenario_dir") or None)
+    except Exception:      # a foreign or no longer valid scenario: no units rather than no plot
+        return {}
+    synapse = {p["name"]: p["params"].get("synapse") for p in sc.populations}
+    return {pr["name"]: {"delta": "mV", "exp": "pA", "alpha": "pA"}.get(synapse.get(pr["target"]), "")
+            for pr in sc.projections}
+
+
+def _weight_label(units, name):
+    unit = units.get(name, "")
+    return f"weight ({unit})" if unit else "weight (pA, or mV onto delta synapses)"
+
+
 def plot_weights(sf, path):
     names = sf.weights()
     if not names:
         return False
+    units = weight_units(sf)
     plt = _pyplot()
     cols = min(3, len(names))
     rows = -(-len(names) // cols)
@@ -171,7 +196,7 @@ def plot_weights(sf, path):
             if counts is not None:
                 ax.stairs(counts, edges, fill=True, alpha=0.7)
             ax.set_title(f"{name} ({f['weights'][name]['weight'].shape[0]} synapses)", fontsize=9)
-            ax.set_xlabel("weight")
+            ax.set_xlabel(_weight_label(units, name))
             ax.set_ylabel("synapses")
     for ax in list(axes.flat)[len(names):]:
         ax.set_visible(False)
@@ -184,6 +209,7 @@ def plot_weights(sf, path):
 
 def plot_weight_samples(sf, path):
     """Weight distributions over time (record.weights_interval): one column per sample."""
+    units = weight_units(sf)
     with h5py.File(sf.path, "r") as f:
         names = [n for n in f.get("weights", {}) if "samples" in f["weights"][n]]
         if not names:
@@ -198,10 +224,11 @@ def plot_weight_samples(sf, path):
             edges = np.linspace(lo, hi, 41)
             img = np.array([np.histogram(row, edges)[0] for row in w]).T
             dt = (t[1] - t[0]) if t.size > 1 else 1.0
-            ax.imshow(img, origin="lower", aspect="auto", cmap="viridis",
-                      extent=[(t[0] - dt / 2) / 1000, (t[-1] + dt / 2) / 1000, lo, hi])
-            ax.set_xlabel("time (s)")
-            ax.set_ylabel("weight")
+            im = ax.imshow(img, origin="lower", aspect="auto", cmap="viridis",
+                           extent=[t[0] - dt / 2, t[-1] + dt / 2, lo, hi])
+            fig.colorbar(im, ax=ax, label="synapses per weight bin")
+            ax.set_xlabel("time (ms)")
+            ax.set_ylabel(_weight_label(units, name))
             ax.set_title(f"{name}: synapses per weight bin over time", fontsize=9)
         fig.tight_layout()
         fig.savefig(path, dpi=110)
@@ -209,17 +236,46 @@ def plot_weight_samples(sf, path):
     return True
 
 
-def plot_learning(sf, path):
-    curves = sf.learning()
-    if not curves:
-        return False
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+def _learning_panels(curves):
+    """Per-epoch curves of /learning grouped by quantity: [(axis label, [(name, y)])].
+    Curves are recognised by the last part of their name (eventsim's layout, or another
+    tool's with groups in front); predictions, tags and initial weights are not curves."""
+    accuracy = {k: v for k, v in curves.items() if k.split("/")[-1].endswith("accuracy")}
+    if not accuracy:
+        return []
+    n = next(iter(accuracy.values())).size
+    groups = {"accuracy (fraction correct)": [], "mean |dw| per epoch (pA or mV)": [],
+              "mean emotion e (dimensionless)": []}
     for name, y in curves.items():
-        ax.plot(np.arange(1, y.size + 1), y, marker="o" if y.size < 50 else None, ms=3, label=name)
-    ax.set_xlabel("epoch")
-    ax.set_title("Learning curves")
-    ax.legend(fontsize=8)
+        last = name.split("/")[-1]
+        if y.size != n or last in ("predictions", "tags") or "weights_initial" in name.split("/"):
+            continue
+        if last.endswith("accuracy"):
+            groups["accuracy (fraction correct)"].append((name.replace("_", " "), y))
+        elif last == "mean_abs_dw" or "dw" in name.split("/")[:-1]:
+            groups["mean |dw| per epoch (pA or mV)"].append((name, y))
+        elif last == "mean_emotion":
+            groups["mean emotion e (dimensionless)"].append((name, y))
+    return [(label, series) for label, series in groups.items() if series]
+
+
+def plot_learning(sf, path):
+    """Learning curves of a trial run (/learning, docs/trials.md): accuracy, weight change
+    and emotion per epoch, each on its own axis with its unit."""
+    panels = _learning_panels(sf.learning())
+    if not panels:
+        return False
+    n = panels[0][1][0][1].size
+    x = np.arange(1, n + 1)
+    plt = _pyplot()
+    fig, axes = plt.subplots(len(panels), 1, figsize=(8, 2.6 * len(panels) + 0.6), sharex=True, squeeze=False)
+    for ax, (label, series) in zip(axes[:, 0], panels):
+        for name, y in series:
+            ax.plot(x, y, marker="o" if n < 50 else None, ms=3, label=name)
+        ax.set_ylabel(label, fontsize=9)
+        ax.legend(fontsize=8)
+    axes[-1, 0].set_xlabel("epoch")
+    axes[0, 0].set_title("Learning curves")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -241,7 +297,7 @@ def plan_plots(sf, summary, plots_dir):
         plan.append((p, functools.partial(fn, sf, summary, p)))
     for name, fn, applies in (("weights.png", plot_weights, bool(sf.weights())),
                               ("weight_samples.png", plot_weight_samples, _has_weight_samples(sf)),
-                              ("learning.png", plot_learning, bool(sf.learning()))):
+                              ("learning.png", plot_learning, bool(_learning_panels(sf.learning())))):
         if applies:
             p = os.path.join(plots_dir, name)
             plan.append((p, functools.partial(fn, sf, p)))

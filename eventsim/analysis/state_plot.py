@@ -53,12 +53,13 @@ def plot_state(path, population, out, t_start=None, t_stop=None):
                 ax2.plot(times[sel], values[v][sel, c], lw=0.6, color=f"C{len(mv) + j}", alpha=0.7,
                          label=f"{v} ({units.get(v, '')})")
             ax2.legend(loc="upper right", fontsize=7)
+            ax2.set_ylabel("\n".join(f"{v} ({units.get(v, '')})" for v in other), fontsize=8)
         sp = _spikes(path, population, node_ids[c], times[sel][0] if sel.any() else t0,
                      times[sel][-1] if sel.any() else t1)
         if sp.size and mv:
             top = max(np.nanmax(values[v][sel, c]) for v in mv) if sel.any() else 0.0
             ax.plot(sp, np.full(sp.size, top + 1.0), "|", color="k", ms=6, label="spikes")
-        ax.set_ylabel(f"neuron {node_ids[c]}" + ("\nmV" if mv else ""))
+        ax.set_ylabel(f"neuron {node_ids[c]}" + ("\n(mV)" if mv else ""))
         ax.legend(loc="upper left", fontsize=7)
     axes[-1, 0].set_xlabel("time (ms)")
     fig.suptitle(f"{population}: recorded state ({', '.join(values)}), "

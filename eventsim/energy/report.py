@@ -1,6 +1,8 @@
 """Human-readable tables and the comparison plot of an energy accounting result."""
 from __future__ import annotations
 
+import os
+
 
 def si(x, unit="J"):
     """1.23e-06 -> '1.23 uJ'."""
@@ -87,7 +89,8 @@ def plot_comparison(result: dict, path) -> str:
         left += vals
     ax1.set_yticks(y, names)
     ax1.set_xlim(0, 1)
-    ax1.set_xlabel("share of dynamic energy, by operation")
+    ax1.set_xlabel("share of dynamic energy, by operation (fraction)")
+    ax1.set_ylabel("hardware profile")
     ax1.invert_yaxis()
     ax1.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3, frameon=False)
     tot = np.array([h["total_j"] for h in hw.values()])
@@ -106,7 +109,7 @@ def plot_comparison(result: dict, path) -> str:
     ax2.invert_yaxis()
     ax2.set_xlabel("energy (J)")
     ax2.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3, frameon=False)
-    fig.suptitle(f"{result['file']}  ({result['t_stop_ms']:g} ms simulated)", fontsize=9)
+    fig.suptitle(f"{os.path.basename(str(result['file']))}  ({result['t_stop_ms']:g} ms simulated)", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
