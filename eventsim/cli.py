@@ -155,9 +155,12 @@ def _cmd_validate(args) -> int:
     if args.json:
         print(json.dumps(est, default=float))
         return 0
-    print(f"{args.scenario}: valid")
+    print(f"{args.scenario}: valid (figures below are estimates, made without building)")
+    drawn = any(pr["rule"] == "fixed_probability" for pr in scenario.projections)
     for k, v in est.items():
-        if k == "record_items":
+        if k == "synapses" and drawn:
+            print(f"  synapses (expected; fixed_probability draws vary): {v}")
+        elif k == "record_items":
             for key, (mem, disk) in v.items():
                 print(f"    {key}: {mem / 2**20:,.1f} MiB in memory, {disk / 2**20:,.1f} MiB in the output file")
         elif k == "output_bytes":
@@ -182,7 +185,14 @@ def _cmd_energy(args) -> int:
                       force=args.force)
 
 
+def _one_line_warning(message, category, filename, lineno, line=None):
+    """Warnings as one clean line (Python's default adds a source file and line)."""
+    return f"eventsim: warning: {message}\n"
+
+
 def main(argv=None) -> int:
+    import warnings
+    warnings.formatwarning = _one_line_warning
     args = _parser().parse_args(argv)
     try:
         return {"run": _cmd_run, "resume": _cmd_resume, "validate": _cmd_validate, "analyze": _cmd_analyze,

@@ -383,3 +383,32 @@ def test_version_and_a_warning_for_more_threads_than_cores(capsys):
     assert cli(["run", str(SMALL), "--threads", str(many), "--duration", "5", "-o", "/proc/x.h5"]) == 2
     err = capsys.readouterr().err
     assert f"warning: --threads {many} is more than the {numba.config.NUMBA_NUM_THREADS} cores" in err
+
+
+def test_validate_says_its_figures_are_estimates(tmp_path, capsys):
+    """Defect: `validate` said "synapses: 2200" for a network that builds 2209."""
+    s = tmp_path / "p.toml"
+    s.write_text(SMALL.read_text().replace('rule = "fixed_indegree"\nindegree = 20',
+                                           'rule = "fixed_probability"\np = 0.1'))
+    assert 'rule = "fixed_probability"' in s.read_text()
+    assert cli(["validate", str(s)]) == 0
+    out = capsys.readouterr().out
+    import re
+    assert "estimates" in out and re.search(r"synapses \(expected; fixed_probability draws vary\): \d+", out), out
+
+
+def test_warnings_are_one_clean_line(clean_run, tmp_path):
+    """Defect: warnings were printed with Python source lines."""
+    import subprocess
+    import sys
+    partial = tmp_path / "cut.h5"
+    shutil.copy(clean_run, partial)
+    with h5py.File(partial, "r+") as f:
+        f.attrs["complete"] = False
+        f.attrs["t_committed"] = 100.0
+    proc = subprocess.run([sys.executable, "-m", "eventsim.cli", "analyze", str(partial)], capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert lines and all(ln.startswith("eventsim: warning: ") for ln in lines), proc.stderr
+    assert "the run did not complete" in lines[0]
