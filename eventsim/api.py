@@ -226,8 +226,9 @@ def _run_claimed(scenario, out, claim, network, progress, stop_flag, threads, t_
     ckpt = checkpoint_path(out)
 
     def meta(complete=False):
-        return dict(scenario=dict(text=scenario.text, overrides=scenario.overrides, base_dir=str(scenario.base_dir),
-                                  path=str(scenario.path) if scenario.path else None),
+        return dict(scenario=dict(text=scenario.text, overrides=scenario.overrides,
+                                  base_dir=str(Path(scenario.base_dir).resolve()),     # resume from anywhere
+                                  path=str(Path(scenario.path).resolve()) if scenario.path else None),
                     branch=started if branch is None else dict(source=str(branch.path), t=branch.t,
                                                                seed=branch.seed, seed_after=scenario.seed),
                     output=dict(name=out.name, n_written=writer.n_written, t_committed=writer.t_committed,

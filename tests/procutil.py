@@ -15,6 +15,24 @@ PAUSED_RUN = Path(__file__).parent / "paused_run.py"
 HANG_GUARD_S = 900.0    # only against a hung child; no check is timed
 
 
+_SYS_TGKILL = {"x86_64": 234, "aarch64": 131, "arm64": 131}
+
+
+def signal_main_thread(pid, sig):
+    """Send ``sig`` to the main thread of process ``pid`` (tgkill), not to the process:
+    a process-directed signal may be handed to any of its threads (OpenBLAS and OpenMP
+    start some), whose handler then runs while the main thread goes on for a while;
+    the main thread takes a thread-directed one before it runs another line."""
+    import ctypes
+    number = _SYS_TGKILL.get(os.uname().machine)
+    if number is None:
+        os.kill(pid, sig)
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.syscall(number, pid, pid, int(sig)) != 0:
+        raise OSError(ctypes.get_errno(), f"tgkill({pid}, {sig})")
+
+
 def paused_cli(scenario, out, *points, commit_every=10.0, args=()):
     """argv of the real CLI running ``scenario`` into ``out``, with pause points."""
     return [sys.executable, str(PAUSED_RUN), "--commit-every", str(commit_every), *points,

@@ -26,7 +26,7 @@ import pytest
 
 import eventsim
 from eventsim.cli import main as cli
-from procutil import HANG_GUARD_S, PAUSED_RUN, Child, paused_cli
+from procutil import HANG_GUARD_S, PAUSED_RUN, Child, paused_cli, signal_main_thread
 
 SCENARIO = Path(__file__).parent / "data" / "scenarios" / "resume.toml"
 EVERY = 20.0          # ms between checkpoints
@@ -141,16 +141,15 @@ def test_sigkill_then_resume_equals_the_uninterrupted_run(reference, killed_runs
 
 
 def test_a_stopped_cli_run_resumes_from_where_it_stopped(reference, tmp_path):
-    """SIGTERM saves a checkpoint at the window where it came: nothing is recomputed.
-    (One thread: with more, the kernel may hand the signal to a worker thread, and the
-    main thread can finish one more window before it sees the flag.)"""
+    """SIGTERM saves a checkpoint at the window where the main thread takes it: nothing
+    is recomputed (the signal goes to the main thread: procutil.signal_main_thread)."""
     ref, _ = reference
     out = tmp_path / "stopped.h5"
     child = Child(paused_cli(SCENARIO, out, "--stop-after-window", "137",
-                             args=["--checkpoint-every", str(EVERY), "--threads", "1"]), tmp_path, "stopped")
+                             args=["--checkpoint-every", str(EVERY)]), tmp_path, "stopped")
     try:
         assert child.wait() == ("stopped", signal.SIGSTOP), child.stderr
-        child.proc.send_signal(signal.SIGTERM)
+        signal_main_thread(child.pid, signal.SIGTERM)
         child.proc.send_signal(signal.SIGCONT)
         assert child.wait() == ("exited", 1), child.stderr
     finally:

@@ -33,7 +33,7 @@ import h5py
 import numpy as np
 import pytest
 
-from procutil import HANG_GUARD_S, PAUSED_RUN, Child, paused_cli
+from procutil import HANG_GUARD_S, PAUSED_RUN, Child, paused_cli, signal_main_thread
 
 HERE = Path(__file__).parent
 SCENARIO = HERE / "data" / "scenarios" / "long.toml"
@@ -41,8 +41,8 @@ COMMIT_EVERY = 10.0     # ms of simulated time
 N_RANDOM_KILLS = 10
 
 
-def _paused_cli(*points, out, threads=2):
-    return paused_cli(SCENARIO, out, *points, commit_every=COMMIT_EVERY, args=["--threads", str(threads)])
+def _paused_cli(*points, out):
+    return paused_cli(SCENARIO, out, *points, commit_every=COMMIT_EVERY)
 
 
 def _cli(*args):
@@ -162,16 +162,17 @@ def test_sigkill_of_the_cli_leaves_committed_spikes(reference, tmp_path):
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_signal_stops_the_cli_cleanly(reference, tmp_path, sig):
-    """SIGTERM/SIGINT stop the run at the window where it arrives: everything simulated
-    up to there is committed, and nothing after it is simulated. One thread: with more,
-    the kernel may hand the signal to a worker thread, and the main thread can finish one
-    more window before it sees the flag (then the stop comes a window later)."""
+    """SIGTERM/SIGINT stop the run at the window where the main thread takes them:
+    everything simulated up to there is committed, and nothing after it is simulated.
+    The signal goes to the main thread (procutil.signal_main_thread): sent to the process,
+    the kernel may hand it to another thread (OpenBLAS, OpenMP), and the main thread may
+    finish one more window before it sees the flag."""
     ref_spikes, n_windows = reference
     out = tmp_path / "term.h5"
-    child = Child(_paused_cli("--stop-after-window", "40", out=out, threads=1), tmp_path, "term")
+    child = Child(_paused_cli("--stop-after-window", "40", out=out), tmp_path, "term")
     try:
         assert child.wait() == ("stopped", signal.SIGSTOP), child.stderr
-        os.kill(child.pid, sig)
+        signal_main_thread(child.pid, sig)
         os.kill(child.pid, signal.SIGCONT)
         state = child.wait()
     finally:
