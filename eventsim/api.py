@@ -298,24 +298,37 @@ class _ProgressBar:
                                    "[{elapsed}<{remaining}]")
         self._announced = False
         self._t0 = None
+        self._timer = None
 
     def update(self, ms):
         self.bar.update(ms)
 
+    def _announce(self):
+        # only for compilations that take a while: every process compiles a few small
+        # helpers (numba's typed lists) in well under a second
+        if not self._announced:
+            import sys
+            self.bar.write("eventsim: compiling numba kernels (first run only: they are cached on disk "
+                           "afterwards; shown apart from simulation in the summary)", file=sys.stderr)
+            self._announced = True
+        self.bar.set_description("compiling kernels")
+
     def compiling(self, started):
+        import threading
         if started:
             self._t0 = time.perf_counter()
-            if not self._announced:
-                self.bar.write("eventsim: compiling numba kernels (first run only: they are cached on "
-                               "disk afterwards; shown apart from simulation in the summary)")
-                self._announced = True
-            self.bar.set_description("compiling kernels", refresh=False)
+            self._timer = threading.Timer(1.0, self._announce)
+            self._timer.daemon = True
+            self._timer.start()
         elif self._t0 is not None:
+            self._timer.cancel()
             self.bar.start_t += time.perf_counter() - self._t0   # the estimate counts simulation only
             self._t0 = None
             self.bar.set_description("simulating", refresh=False)
 
     def close(self):
+        if self._timer is not None:
+            self._timer.cancel()
         self.bar.close()
 
 

@@ -139,8 +139,9 @@ def _print_summary(s):
           f"{s['spikes']} spikes")
     for name, d in s["populations"].items():
         print(f"  {name:<20s} {d['spikes']:>10d} spikes  {d['rate_hz']:8.2f} Hz")
-    compiled = (f"compile {s['compile_s']:.2f} s (first run only: kernels are cached), "
-                if s.get("compile_s", 0.0) >= 0.01 else "")
+    compile_s = s.get("compile_s", 0.0)
+    compiled = (f"compile {compile_s:.2f} s (first run only: kernels are cached), " if compile_s >= 1.0
+                else f"compile {compile_s:.2f} s, " if compile_s >= 0.01 else "")
     print(f"wall {s['wall_s']:.2f} s (build {s['build_s']:.2f} s, {compiled}simulate {s['simulate_s']:.2f} s, "
           f"{s.get('threads', 1)} thread{'s' if s.get('threads', 1) > 1 else ''}); "
           f"{s['synaptic_events']} synaptic events, {s['events_per_s']:.3g} events/s")

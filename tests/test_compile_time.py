@@ -17,10 +17,10 @@ SMALL = Path(__file__).parent / "data" / "scenarios" / "small.toml"
 
 def test_compile_time_is_apart_from_simulation():
     sc = eventsim.load(str(SMALL), duration=20.0)
+    # the engine's own kernels, compiled (or loaded) in this process by a first run
+    eventsim.Simulation(eventsim.build_network(sc), seed=sc.seed).run(20.0)
     net = eventsim.build_network(sc)
     sim = eventsim.Simulation(net, seed=sc.seed)
-    sim.run(1.0)                           # the engine's own kernels: loaded or compiled here
-    sim.compile_s = sim.wall_s = 0.0
 
     @njit
     def fresh(x):                          # never cached: numba compiles it on first call
@@ -65,3 +65,21 @@ def test_no_compilation_no_compile_time():
     second = eventsim.Simulation(eventsim.build_network(sc), seed=sc.seed)
     second.run(10.0)
     assert second.compile_s == 0.0 and second.wall_s > 0.0
+
+
+def test_a_long_compilation_is_announced_on_stderr(capsys):
+    """The bar announces a compilation still running after a second, on stderr (stdout
+    carries the summary or the one JSON object)."""
+    from eventsim.api import _ProgressBar
+    bar = _ProgressBar(100.0, 0.0)
+    start = bar.bar.start_t
+    bar.compiling(True)
+    bar._timer.join()              # the announcement's timer has fired: "still compiling"
+    bar.compiling(False)
+    assert bar.bar.start_t > start, "the estimate leaves the compilation out"
+    bar.compiling(True)            # a second compilation is not announced again
+    bar.compiling(False)
+    bar.close()
+    captured = capsys.readouterr()
+    assert captured.err.count("eventsim: compiling numba kernels") == 1
+    assert "compiling" not in captured.out
