@@ -311,7 +311,7 @@ class _ProgressBar:
             self.bar.write("eventsim: compiling numba kernels (first run only: they are cached on disk "
                            "afterwards; shown apart from simulation in the summary)", file=sys.stderr)
             self._announced = True
-        self.bar.set_description("compiling kernels")
+        self.bar.set_description_str("compiling kernels")
 
     def compiling(self, started):
         import threading
@@ -324,7 +324,7 @@ class _ProgressBar:
             self._timer.cancel()
             self.bar.start_t += time.perf_counter() - self._t0   # the estimate counts simulation only
             self._t0 = None
-            self.bar.set_description("simulating", refresh=False)
+            self.bar.set_description_str("simulating", refresh=False)
 
     def close(self):
         if self._timer is not None:
