@@ -142,15 +142,10 @@ def _output_of(path):
 
 def scenario_from_meta(meta):
     """The Scenario a checkpoint was saved from (its text, overrides and folder)."""
-    import json
-    import tomllib
-    from .scenario import load_scenario
+    from .scenario.load import load_scenario, parse_text
     text = meta["text"]
-    try:
-        raw = json.loads(text)
-    except ValueError:
-        raw = tomllib.loads(text)
-    scenario = load_scenario(raw, overrides=meta.get("overrides") or None, base_dir=meta["base_dir"])
+    scenario = load_scenario(parse_text(text), overrides=meta.get("overrides") or None,
+                             base_dir=meta["base_dir"])
     scenario.text = text
     scenario.path = Path(meta["path"]) if meta.get("path") else None
     return scenario
@@ -200,8 +195,7 @@ def _run_claimed(scenario, out, claim, network, progress, stop_flag, threads, t_
                    backend=scenario.simulation["backend"], duration=scenario.duration,
                    record_spikes=scenario.record.get("spikes", "all"), claim=claim)
     if branch is not None:
-        branch.check_network(net, seed, scenario.simulation["backend"])
-        sim.restore(branch, branch=True)
+        sim.restore(branch, branch=True)     # checks network, seed and backend
         branch.drop_state()
         if scenario.seed != branch.seed:
             sim.engine.reseed_streams(scenario.seed)
@@ -238,8 +232,10 @@ def _run_claimed(scenario, out, claim, network, progress, stop_flag, threads, t_
     if scenario.trials is not None:   # trial-based learning (eventsim/trials, docs/trials.md)
         from .trials import TrialRunner   # before a restore: the rules keep the built weights
         runner = TrialRunner(sim, scenario.trials, scenario.plasticity, scenario.seed)
-    if every is not None and runner is None:
-        sim.checkpoint_every, sim.checkpoint_path, sim.checkpoint_meta = every, ckpt, meta
+    if every is not None:
+        sim.checkpoint_path, sim.checkpoint_meta = ckpt, meta
+        if runner is None:          # a trial run checkpoints between presentations instead
+            sim.checkpoint_every = every
     trial_resume = None
     if restore is not None:
         sim.restore(restore)
@@ -255,8 +251,7 @@ def _run_claimed(scenario, out, claim, network, progress, stop_flag, threads, t_
     try:
         if runner is not None:
             from .trials import write_learning
-            history = runner.run(bar, checkpoint=None if every is None else _trial_checkpoints(sim, writer, every,
-                                                                                                 ckpt, meta),
+            history = runner.run(bar, checkpoint=None if every is None else _trial_checkpoints(sim, every),
                                  resume=trial_resume)
             extras_trials = [write_learning(history, runner)] if history is not None else []
         elif rec.get("weights_interval"):
@@ -332,21 +327,17 @@ class _ProgressBar:
         self.bar.close()
 
 
-def _trial_checkpoints(sim, writer, every, path, meta):
+def _trial_checkpoints(sim, every):
     """The trial loop's checkpoint callable: between presentations, once simulated time
-    has passed the next multiple of ``every``."""
+    has passed the next multiple of ``every`` (or at the next presentation, if the output
+    file could not be written just then)."""
     import numpy as np
     last = [np.floor(sim.t / every)]
 
     def checkpoint(state, arrays):
         k = np.floor(sim.t / every)
-        if k <= last[0]:
-            return
-        sim._commit(sim.t)
-        if writer.t_committed != sim.t:
-            return     # the file could not be written just now: at the next presentation
-        sim.save_checkpoint(path, meta=dict(meta(), trials=state), weights=True, arrays=arrays)
-        last[0] = k
+        if k > last[0] and sim._checkpoint_now(meta=dict(trials=state), weights=True, arrays=arrays):
+            last[0] = k
     return checkpoint
 
 

@@ -166,9 +166,8 @@ def weight_units(sf):
     if not text:
         return {}
     try:
-        from eventsim.scenario import load_scenario
-        from eventsim.energy.cli import _scenario_dict
-        sc = load_scenario(_scenario_dict(text), base_dir=sf.attrs.get("scenario_dir") or None)
+        from eventsim.scenario.load import load_scenario, parse_text
+        sc = load_scenario(parse_text(text), base_dir=sf.attrs.get("scenario_dir") or None)
     except Exception:      # a foreign or no longer valid scenario: no units rather than no plot
         return {}
     synapse = {p["name"]: p["params"].get("synapse") for p in sc.populations}
@@ -303,13 +302,3 @@ def plan_plots(sf, summary, plots_dir):
             plan.append((p, functools.partial(fn, sf, p)))
     return plan
 
-
-def write_plots(sf, summary, plots_dir):
-    """Write every picture that applies into plots_dir (created if needed);
-    returns the list of files written."""
-    os.makedirs(plots_dir, exist_ok=True)
-    out = []
-    for p, draw in plan_plots(sf, summary, plots_dir):
-        draw()
-        out.append(p)
-    return out

@@ -77,12 +77,3 @@ def plan_state_plots(path, plots_dir, t_start=None, t_stop=None):
         p = os.path.join(plots_dir, f"state_{pop}.png")
         plan.append((p, functools.partial(plot_state, path, pop, p, t_start, t_stop)))
     return plan
-
-
-def write_state_plots(path, plots_dir, t_start=None, t_stop=None):
-    """state_<population>.png for every report in the file; returns the files written."""
-    out = []
-    for pop in report_populations(path):
-        p = os.path.join(plots_dir, f"state_{pop}.png")
-        out.append(plot_state(path, pop, p, t_start, t_stop))
-    return out

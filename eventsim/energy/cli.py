@@ -16,19 +16,13 @@ import numpy as np
 
 from eventsim.errors import InputError
 
+from eventsim.scenario.load import parse_text
+
 from .accounting import Connectivity, account
 from .counters import read_counters
 from .report import plot_comparison, text_report
 
 DEFAULT_HARDWARE = ("loihi", "truenorth", "spinnaker", "spinnaker2", "cmos45")
-
-
-def _scenario_dict(text: str):
-    import tomllib
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
-        return json.loads(text)
 
 
 def hardware_specs(hardware, counters):
@@ -38,7 +32,7 @@ def hardware_specs(hardware, counters):
         return [s.strip() for s in specs if s.strip()], None, "--hardware"
     if counters.scenario:
         try:
-            hw = _scenario_dict(counters.scenario).get("energy", {}).get("hardware")
+            hw = parse_text(counters.scenario).get("energy", {}).get("hardware")
         except (ValueError, AttributeError):
             hw = None
         if hw:
@@ -57,7 +51,7 @@ def rebuild_connectivity(counters):
     except ImportError as exc:
         return None, f"network builder unavailable ({exc})"
     try:
-        data = _scenario_dict(counters.scenario)
+        data = parse_text(counters.scenario)
         if counters.seed is not None:
             data.setdefault("simulation", {})["seed"] = counters.seed
         base = counters.scenario_dir or (str(Path(counters.path).parent) if counters.path else None)

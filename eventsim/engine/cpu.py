@@ -19,6 +19,17 @@ from .rng import STREAM_POISSON_SOURCE, STREAM_POISSON_STIMULUS
 BLOCK = 128
 
 
+def poisson_draws(seed, stream, idents, rate_per_ms, offset):
+    """(mean interval, first event, key) arrays of the Poisson streams ``idents`` of one
+    stream id: keyed by (seed, stream, ident), first event = offset + draw 0 (see
+    kernels.first_draws). ``rate_per_ms`` and ``offset``: scalars or one per stream."""
+    n = idents.shape[0]
+    nxt, keys, mean = np.empty(n), np.zeros(n, dtype=np.uint64), np.empty(n)
+    K.first_draws(seed, stream, idents, np.broadcast_to(np.asarray(rate_per_ms, dtype=np.float64), (n,)).copy(),
+                  np.broadcast_to(np.asarray(offset, dtype=np.float64), (n,)).copy(), nxt, keys, mean)
+    return mean, nxt, keys
+
+
 class _NeuronGroup:
     """A population of integrating neurons with its model's kernel and tables."""
 
@@ -96,14 +107,11 @@ class CpuEngine:
                 flat = np.concatenate(times) if times else np.zeros(0)
                 self.spike_sources.append((pop.offset, pop.size, flat, ptr, ptr[:-1].copy()))
             elif pop.model == "poisson_source":
-                rate = np.asarray(pop.params["rate"], dtype=np.float64) / 1000.0
-                nxt = np.empty(pop.size)
-                kk = np.zeros(pop.size, dtype=np.int64)
-                keys = np.zeros(pop.size, dtype=np.uint64)
-                mean = np.empty(pop.size)
-                K.first_draws(self.seed, STREAM_POISSON_SOURCE + pi, np.arange(pop.size, dtype=np.int64),
-                              rate, np.zeros(pop.size), nxt, keys, mean)
-                self.poisson_sources.append((pop.offset, pop.size, mean, nxt, kk, keys))
+                mean, nxt, keys = poisson_draws(self.seed, STREAM_POISSON_SOURCE + pi,
+                                                np.arange(pop.size, dtype=np.int64),
+                                                np.asarray(pop.params["rate"], dtype=np.float64) / 1000.0, 0.0)
+                self.poisson_sources.append((pop.offset, pop.size, mean, nxt,
+                                             np.zeros(pop.size, dtype=np.int64), keys))
             else:
                 self.groups.append(_NeuronGroup(pop))
                 integrating[pop.offset:pop.offset + pop.size] = True
@@ -193,12 +201,8 @@ class CpuEngine:
         self.t = float(d["t"])
         self.cur_pos = int(d["cur_pos"])
         n = int(d["far_t"].shape[0])
-        size = max(n + 64, self.far_t[0].shape[0])
-        for lst, key, dtype in ((self.far_t, "far_t", np.float64), (self.far_id, "far_id", np.int64),
-                                (self.far_ver, "far_ver", np.int64)):
-            arr = np.zeros(size, dtype=dtype)
-            arr[:n] = d[key]
-            lst[0] = arr
+        K.refill((self.far_t, self.far_id, self.far_ver), (d["far_t"], d["far_id"], d["far_ver"]),
+                 max(n + 64, self.far_t[0].shape[0]))
         self.n_far = n
         need = int(self.b_count.max()) if self.b_count.size else 0
         if need > self.cap:
@@ -225,23 +229,24 @@ class CpuEngine:
         from ``seed`` instead: each stream's next arrival becomes now + its first draw
         under the new key (a Poisson process forgets its past, so the continuation has
         the same law). For runs started from a checkpoint with another seed."""
-        t = self.t
         self.seed = int(seed)
-        nn = np.repeat(np.arange(self.N, dtype=np.int64), np.diff(self.ps_ptr))
+        self._key_stimulus_streams(np.repeat(np.arange(self.N, dtype=np.int64), np.diff(self.ps_ptr)),
+                                   lambda s: self.t)
+        self.ps_k[:] = 0
+        index = {p.offset: pi for pi, p in enumerate(self.net.populations)}
+        for j, (i0, n, *_old) in enumerate(self.poisson_sources):
+            pop = self.net.populations[index[i0]]
+            mean, nxt, keys = poisson_draws(self.seed, STREAM_POISSON_SOURCE + index[i0], np.arange(n, dtype=np.int64),
+                                            np.asarray(pop.params["rate"], dtype=np.float64) / 1000.0, self.t)
+            self.poisson_sources[j] = (i0, n, mean, nxt, np.zeros(n, dtype=np.int64), keys)
+
+    def _key_stimulus_streams(self, nn, offset):
+        """Keys, mean intervals and first arrivals of every Poisson stimulus stream
+        (``nn``: each stream's neuron; ``offset(stimulus)``: when its draws start)."""
         for j, s in enumerate(self.poisson_stimuli):
             sel = np.flatnonzero(self.ps_stim == j)
-            nxt, keys, mean = np.empty(sel.size), np.zeros(sel.size, np.uint64), np.empty(sel.size)
-            K.first_draws(self.seed, STREAM_POISSON_STIMULUS + j, nn[sel], np.full(sel.size, s.rate / 1000.0),
-                          np.full(sel.size, t), nxt, keys, mean)
-            self.ps_next[sel], self.ps_key[sel], self.ps_mean[sel] = nxt, keys, mean
-            self.ps_k[sel] = 0
-        index = {p.offset: pi for pi, p in enumerate(self.net.populations)}
-        for j, (i0, n, mean, nxt, kk, keys) in enumerate(self.poisson_sources):
-            pop = self.net.populations[index[i0]]
-            rate = np.asarray(pop.params["rate"], dtype=np.float64) / 1000.0
-            K.first_draws(self.seed, STREAM_POISSON_SOURCE + index[i0], np.arange(n, dtype=np.int64),
-                          np.broadcast_to(rate, (n,)).copy(), np.full(n, t), nxt, keys, mean)
-            kk[:] = 0
+            self.ps_mean[sel], self.ps_next[sel], self.ps_key[sel] = poisson_draws(
+                self.seed, STREAM_POISSON_STIMULUS + j, nn[sel], s.rate / 1000.0, offset(s))
 
     # ---- set-up ----
     def _setup_stimuli(self):
@@ -264,12 +269,7 @@ class CpuEngine:
         self.ps_next = np.empty(nn.size)
         self.ps_key = np.zeros(nn.size, dtype=np.uint64)
         self.ps_mean = np.empty(nn.size)
-        for j, s in enumerate(pois):
-            sel = np.flatnonzero(ss == j)
-            nxt, keys, mean = np.empty(sel.size), np.zeros(sel.size, np.uint64), np.empty(sel.size)
-            K.first_draws(self.seed, STREAM_POISSON_STIMULUS + j, nn[sel], np.full(sel.size, s.rate / 1000.0),
-                          np.full(sel.size, float(s.delay)), nxt, keys, mean)
-            self.ps_next[sel], self.ps_key[sel], self.ps_mean[sel] = nxt, keys, mean
+        CpuEngine._key_stimulus_streams(self, nn, lambda s: float(s.delay))   # (cuda borrows this set-up)
         # scratch for a neuron's Poisson arrivals of one window (refilled when exhausted)
         self.pbuf_t = np.zeros(256)
         self.pbuf_w = np.zeros(256)

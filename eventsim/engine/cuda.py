@@ -30,7 +30,7 @@ from eventsim.models import neuron_model
 from . import cuda_kernels as CK
 from . import kernels as K
 from . import plasticity as P
-from .cpu import CpuEngine
+from .cpu import CpuEngine, poisson_draws
 from .rng import STREAM_POISSON_SOURCE
 from .stdp import StdpState
 
@@ -289,12 +289,9 @@ class CudaEngine:
                 self.spike_sources.append((pop.offset, pop.size, flat, ptr, ptr[:-1].copy()))
                 order.append((1, pi, pop))
             elif pop.model == "poisson_source":
-                rate = np.asarray(pop.params["rate"], dtype=np.float64) / 1000.0
-                nxt = np.empty(pop.size)
-                keys = np.zeros(pop.size, dtype=np.uint64)
-                mean = np.empty(pop.size)
-                K.first_draws(self.seed, STREAM_POISSON_SOURCE + pi, np.arange(pop.size, dtype=np.int64),
-                              rate, np.zeros(pop.size), nxt, keys, mean)
+                mean, nxt, keys = poisson_draws(self.seed, STREAM_POISSON_SOURCE + pi,
+                                                np.arange(pop.size, dtype=np.int64),
+                                                np.asarray(pop.params["rate"], dtype=np.float64) / 1000.0, 0.0)
                 self.poisson_sources.append((pop.offset, pop.size, cuda.to_device(mean), cuda.to_device(nxt),
                                              cuda.to_device(np.zeros(pop.size, dtype=np.int64)),
                                              cuda.to_device(keys)))

@@ -44,6 +44,16 @@ def _grown(a, n):
     return b
 
 
+def refill(buffers, arrays, size):
+    """Growable buffers (one-element typed lists of arrays) holding ``arrays`` at their
+    start, ``size`` elements long (at least the longest array): their content restored
+    from a checkpoint. Plain Python: called once per restore."""
+    for buf, a in zip(buffers, arrays):
+        new = np.zeros(max(size, a.shape[0]), dtype=buf[0].dtype)
+        new[:a.shape[0]] = a
+        buf[0] = new
+
+
 @njit(cache=True)
 def push_spike(buf_t, buf_id, n, t, i):
     """Append (t, i) to growable buffers (one-element typed lists of arrays); returns n + 1."""

@@ -159,17 +159,13 @@ class Simulation:
                 progress.update(eng.t - t_before)
             if every is not None:
                 k = np.floor(eng.t / every)
-                if k > last_k:
-                    self._commit(eng.t)
-                    last_k = k
-            elif self.samplers and self._probes_full():
+                due, last_k = k > last_k, max(k, last_k)
+            else:
+                due = time.perf_counter() - last_commit >= self.commit_s
+            # a full state probe commits whatever the interval (the memory estimate counts on it)
+            if due or (self.samplers and self._probes_full()):
                 self._commit(eng.t)
                 last_commit = time.perf_counter()
-            else:
-                now = time.perf_counter()
-                if now - last_commit >= self.commit_s:
-                    self._commit(eng.t)
-                    last_commit = now
             if ck_every is not None and np.floor(eng.t / ck_every) > last_ck:
                 if self._checkpoint_now():
                     last_ck = np.floor(eng.t / ck_every)
@@ -186,14 +182,16 @@ class Simulation:
             raise unknown_name("population", population, pops)
         return self.sink.spikes(population)
 
-    def _checkpoint_now(self):
-        """Commit, then save a checkpoint at the current time into checkpoint_path; False
-        (try again at the next window) if the sink could not commit just now."""
+    def _checkpoint_now(self, meta=None, **options):
+        """Commit, then save a checkpoint at the current time into checkpoint_path, with
+        checkpoint_meta() updated by ``meta`` (``options``: those of save_checkpoint);
+        False (try again later) if the sink could not commit just now."""
         t = self.engine.t
         self._commit(t)
-        if getattr(self.sink, "t_committed", t) != t:
+        committed = getattr(self.sink, "t_committed", None)   # None: a sink without a file
+        if committed is not None and committed != t:
             return False
-        self.save_checkpoint(self.checkpoint_path, meta=self.checkpoint_meta())
+        self.save_checkpoint(self.checkpoint_path, meta=dict(self.checkpoint_meta(), **(meta or {})), **options)
         return True
 
     # ---- checkpoints (eventsim/output/checkpoint.py, docs/checkpoints.md) ----

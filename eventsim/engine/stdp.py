@@ -9,6 +9,7 @@ from eventsim.errors import InputError
 from eventsim.models.plasticity import plasticity_rules
 
 from . import plasticity as P
+from .kernels import refill
 
 
 class StdpState:
@@ -167,12 +168,7 @@ class StdpState:
             setattr(self, name, new)
         self.cap = self.h_t.shape[1]
         n = int(d["log_t"].shape[0])
-        size = max(64, 2 * n)
-        for lst, key, dtype in ((self.log_t, "log_t", np.float64), (self.log_s, "log_s", np.int64),
-                                (self.log_w, "log_w", np.float64)):
-            arr = np.zeros(size, dtype=dtype)
-            arr[:n] = d[key]
-            lst[0] = arr
+        refill((self.log_t, self.log_s, self.log_w), (d["log_t"], d["log_s"], d["log_w"]), max(64, 2 * n))
         self.n_log = n
 
     # ---- reading ----

@@ -83,9 +83,9 @@ class OutputClaim:
     """
 
     def __init__(self, path, *, force=False, inputs=(), checkpoint=False, resume=False):
-        """``checkpoint``: the run also writes ``OUT.h5.ckpt``. An existing
-        ``OUT.h5.ckpt`` is refused unless ``force`` (which removes it). ``resume``: continue the run of an existing ``OUT.h5.partial``
-        (which must exist, while ``OUT.h5`` must not)."""
+        """``checkpoint``: the run also writes ``OUT.h5.ckpt``. An existing ``OUT.h5.ckpt``
+        is refused unless ``force`` (which removes it). ``resume``: continue the run of an
+        existing ``OUT.h5.partial`` (which must exist, while ``OUT.h5`` must not)."""
         self.path = Path(path)
         self.partial = partial_path(self.path)
         self.lock = lock_path(self.path)

@@ -21,7 +21,7 @@ import numpy as np
 
 import eventsim
 from eventsim.engine.simulation import SpikeRecorder
-from eventsim.output.paths import OutputClaim, partial_path  # noqa: F401  (partial_path: public here)
+from eventsim.output.paths import OutputClaim
 
 SONATA_MAGIC = np.uint32(0x0A7A)
 SONATA_VERSION = np.array([0, 1], dtype=np.uint32)
@@ -46,13 +46,8 @@ class SonataWriter:
     def __init__(self, path, network, *, scenario_text="", scenario_dir="", seed=0, backend="cpu",
                  duration=0.0, record_spikes="all", claim=None, force=False, t_start=None, source=None,
                  seed_after_start=None):
-        self.path = Path(path)
-        self.claim = claim if claim is not None else OutputClaim(self.path, force=force)
-        self.partial = self.claim.partial
-        self.network = network
-        self.pops = [p for p in network.populations if not p.hidden and
-                     (record_spikes == "all" or p.name in record_spikes)]
-        self._buffer = SpikeRecorder(network, [p.name for p in self.pops])
+        self._attach(path, network, claim if claim is not None else OutputClaim(Path(path), force=force),
+                     record_spikes)
         self.n_written = {p.name: 0 for p in self.pops}
         self.t_committed = 0.0
         try:
@@ -76,13 +71,7 @@ class SonataWriter:
         at time ``t``: spikes beyond the checkpoint's ``n_written`` (per population) are
         cut off, and ``t_committed`` goes back to ``t``."""
         self = cls.__new__(cls)
-        self.path = Path(path)
-        self.claim = claim
-        self.partial = claim.partial
-        self.network = network
-        self.pops = [p for p in network.populations if not p.hidden and
-                     (record_spikes == "all" or p.name in record_spikes)]
-        self._buffer = SpikeRecorder(network, [p.name for p in self.pops])
+        self._attach(path, network, claim, record_spikes)
         from eventsim.output.checkpoint import CheckpointError
         if set(n_written) != {p.name for p in self.pops}:
             raise CheckpointError(f"resume: the checkpoint records populations {sorted(n_written)}, "
@@ -107,6 +96,17 @@ class SonataWriter:
         self.t_committed = float(t)
         self._inode = os.stat(self.partial).st_ino
         return self
+
+    def _attach(self, path, network, claim, record_spikes):
+        """What a new and a reopened writer share: the output, its claim, the recorded
+        populations and the spike buffer between commits."""
+        self.path = Path(path)
+        self.claim = claim
+        self.partial = claim.partial
+        self.network = network
+        self.pops = [p for p in network.populations if not p.hidden and
+                     (record_spikes == "all" or p.name in record_spikes)]
+        self._buffer = SpikeRecorder(network, [p.name for p in self.pops])
 
     def _create(self, scenario_text, scenario_dir, seed, backend, duration):
         with _open(self.partial, "w") as f:

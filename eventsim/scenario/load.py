@@ -46,6 +46,15 @@ def load_scenario(source, *, overrides=None, base_dir=None) -> Scenario:
                     overrides={k: v for k, v in (overrides or {}).items() if v is not None})
 
 
+def parse_text(text: str) -> dict:
+    """The structure of a scenario's text as stored in output files and checkpoints
+    (TOML, or JSON for scenarios given as dicts)."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return json.loads(text)
+
+
 def read_source(source):
     """(raw structure, text, resolved path or None) from a file path or a dict."""
     if isinstance(source, dict):

@@ -41,6 +41,12 @@ class TeeSink:
         if self.inner is not None:
             self.inner.commit(t)
 
+    @property
+    def t_committed(self):
+        """The output file's t_committed (a checkpoint needs everything before it written;
+        None without a file)."""
+        return getattr(self.inner, "t_committed", None)
+
     def spikes(self, population):
         return self.recorder.spikes(population)
 
@@ -191,9 +197,12 @@ class TrialRunner:
             label, e = self._train_step(epoch, step, k)
             correct += label == self.train_tags[k]
             emotions.append(e)
-        dws = {r.name: float(np.mean(np.abs(r.weights - b))) if b.size else 0.0
-               for r, b in zip(self.rules, before)}
-        return correct / n, float(np.mean(emotions)), dws
+        return correct / n, float(np.mean(emotions)), self._mean_abs_dw(before)
+
+    def _mean_abs_dw(self, before):
+        """Per emotion projection: mean |w - w_before| over its synapses."""
+        return {r.name: float(np.mean(np.abs(r.weights - b))) if b.size else 0.0
+                for r, b in zip(self.rules, before)}
 
     def run(self, progress=None, checkpoint=None, resume=None):
         """The whole loop: an evaluation, then per epoch a training and an evaluation pass.
@@ -229,8 +238,6 @@ class TrialRunner:
         order = self._train_order(st["epoch"]) if st["epoch"] >= 1 else None
         while st["epoch"] <= self.cfg["epochs"]:
             epoch = st["epoch"]
-            if st["phase"] == "train" and st["step"] == 0 and before is None:
-                before = [r.weights.copy() for r in self.rules]
             while st["step"] < n:
                 if self.sim.should_stop():
                     return None
@@ -276,8 +283,7 @@ class TrialRunner:
                 if progress is not None:
                     progress.update(2 * n * self.cfg["window"])
             return
-        dws = {r.name: float(np.mean(np.abs(r.weights - b))) if b.size else 0.0
-               for r, b in zip(self.rules, before)}
+        dws = self._mean_abs_dw(before)
         h.train_accuracy.append(st["correct"] / n)
         h.mean_emotion.append(float(np.mean(st["emotions"])))
         for r in self.rules:
