@@ -40,7 +40,6 @@ def main():
     import numpy as np
 
     import eventsim
-    from eventsim.engine import update_template
     from eventsim.output.sonata import SonataWriter
     t_import = time.perf_counter() - t0
 
@@ -65,7 +64,7 @@ def main():
     spikes = {k: int(np.sum(v["spike_count"])) for k, v in counters["populations"].items()}
     sec = scenario.duration / 1000.0
     sizes = {p.name: p.size for p in net.populations}
-    warm = sum(update_template.update_population.stats.cache_hits.values()) > 0
+    warm = sim.compile_s < 1.0   # numba compiling during the run: a cold cache
     res = dict(
         benchmark="brunel2000_ai", neurons=net.n_neurons, synapses=net.n_synapses,
         duration_ms=scenario.duration, threads=sim.engine.threads,

@@ -219,7 +219,8 @@ def test_commits_at_fixed_simulated_times():
     """Simulation(commit_every=MS) commits at the end of each window that passes a
     multiple of MS, and once at the end of run: the points the tests above rely on."""
     from eventsim import api
-    from eventsim.engine.simulation import Simulation, SpikeRecorder
+    from eventsim.engine.simulation import Simulation
+    from eventsim.output.recorder import SpikeRecorder
     scenario = api.load(str(SCENARIO), duration=40.0)
 
     class Sink(SpikeRecorder):

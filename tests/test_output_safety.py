@@ -259,9 +259,9 @@ def test_a_long_probe_is_committed_before_its_buffer_outgrows_the_estimate(monke
 
 # ---------------------------------------------------------------- the kernel cache
 def test_the_kernel_cache_must_be_private(tmp_path, monkeypatch):
-    """Defect: the cache fell back to a shared temporary folder and ran any update_*.py
-    already there."""
-    from eventsim.engine import codegen
+    """Defect: the cache fell back to a shared temporary folder (whoever writes the
+    source-hash stamp there decides which compiled code is deleted)."""
+    from eventsim import _jitcache as codegen
     shared = tmp_path / "shared"
     shared.mkdir()
     shared.chmod(0o777)
@@ -295,24 +295,37 @@ def test_the_kernel_cache_must_be_private(tmp_path, monkeypatch):
         codegen.cache_dir()
 
 
-def test_a_planted_kernel_file_is_never_run(tmp_path, monkeypatch):
-    from eventsim.engine import codegen
-    import sys
+def test_a_models_loop_is_compiled_without_writing_source_files(tmp_path, monkeypatch):
+    """Defect: a generated kernel file in the cache folder was imported and run (anyone
+    who could write there could plant code). The loop is now compiled from
+    eventsim.engine.neuron_loop itself: no source file is written anywhere."""
+    from eventsim.engine import cpu_kernels
     cache = tmp_path / "cache"
     monkeypatch.setenv("EVENTSIM_CACHE_DIR", str(cache))
-    monkeypatch.delitem(codegen._loaded, "toy_model_kernel", raising=False)
-    codegen.kernel_functions("toy_model_kernel")
-    (generated,) = (cache / "kernels").glob("update_*.py")
-    text = generated.read_text()
-    marker = tmp_path / "planted-code-ran"
-    generated.write_text(f"open({str(marker)!r}, 'w').close()\n")
-    del codegen._loaded["toy_model_kernel"]
-    for name in [m for m in sys.modules if m.startswith("eventsim_generated_toy_model_kernel")]:
-        monkeypatch.delitem(sys.modules, name)
-    mod = codegen.kernel_functions("toy_model_kernel")
-    assert not marker.exists(), "the planted file was executed"
-    assert generated.read_text() == text and hasattr(mod, "update_population")
-    codegen._loaded.pop("toy_model_kernel", None)
+    monkeypatch.delitem(cpu_kernels._compiled, "toy_model_kernel", raising=False)
+    from eventsim.engine import neuron_loop
+    monkeypatch.setattr(neuron_loop, "_compiled", {})
+    k = cpu_kernels.compiled("toy_model_kernel")
+    assert callable(k.update_blocks) and callable(k.advance)
+    assert not [p for p in cache.rglob("*.py")], "a source file was written into the cache"
+
+
+def test_a_changed_model_gets_a_new_cache_entry(tmp_path, monkeypatch):
+    """numba checks a cached function against its own file only: the loop compiled for a
+    model must be cached under a name that changes with the model's source."""
+    import importlib
+    import sys
+    from eventsim.engine import cpu_kernels, neuron_loop
+    src = (Path(__file__).parent / "toy_model_kernel.py").read_text()
+    monkeypatch.syspath_prepend(str(tmp_path))
+    tags = []
+    for edit in ("", "\n# an edit\n"):
+        (tmp_path / "toy_copy_kernel.py").write_text(src + edit)
+        sys.modules.pop("toy_copy_kernel", None)
+        importlib.invalidate_caches()
+        tags.append(neuron_loop.source_tag(neuron_loop, importlib.import_module("toy_copy_kernel"), cpu_kernels))
+    sys.modules.pop("toy_copy_kernel", None)
+    assert tags[0] != tags[1]
 
 
 # ---------------------------------------------------------------- the Python API

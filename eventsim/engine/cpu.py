@@ -10,7 +10,7 @@ from numba import typed
 from eventsim.models import neuron_model
 
 from . import kernels as K
-from .codegen import kernel_functions
+from . import cpu_kernels
 from .stdp import StdpState
 from .rng import STREAM_POISSON_SOURCE, STREAM_POISSON_STIMULUS
 
@@ -30,6 +30,19 @@ def poisson_draws(seed, stream, idents, rate_per_ms, offset):
     return mean, nxt, keys
 
 
+def spike_rank(net):
+    """Each neuron's place in the documented order of a window's spikes at equal times:
+    integrating populations first, then spike_source, then poisson_source populations,
+    each in population order, neurons by id."""
+    kind = {"spike_source": 1, "poisson_source": 2}
+    rank = np.zeros(net.n_neurons, dtype=np.int64)
+    r = 0
+    for _k, _pi, pop in sorted((kind.get(p.model, 0), pi, p) for pi, p in enumerate(net.populations)):
+        rank[pop.offset:pop.offset + pop.size] = np.arange(r, r + pop.size)
+        r += pop.size
+    return rank
+
+
 class _NeuronGroup:
     """A population of integrating neurons with its model's kernel and tables."""
 
@@ -42,9 +55,7 @@ class _NeuronGroup:
         self.params = km.pack_params(pop)   # structured arrays: one record per neuron
         self.state = km.init_state(pop)
         self.kernel_module = km
-        kf = kernel_functions(model.kernel_module)
-        self.update = kf.update_population
-        self.update_parallel = kf.update_parallel
+        self.kernels = cpu_kernels.compiled(model.kernel_module)
         self.sampler = None   # an eventsim.output.report.StateSampler while its state is recorded
 
 
@@ -63,12 +74,12 @@ class CpuEngine:
         self.net = net = network
         self.seed = int(seed)
         self.threads = max(1, min(int(1 if threads is None else threads), numba.config.NUMBA_NUM_THREADS))
+        self.S = self.threads   # shards: one per thread
         N = self.N = net.n_neurons
         self._setup_queue_layout()
         self.recent_t = np.zeros(0)
         self.recent_id = np.zeros(0, dtype=np.int64)
         self.t = 0.0
-        self.t_stop = np.inf   # checks beyond it are not scheduled (kept infinite: runs continue)
         # per-neuron engine state
         self.t_state = np.zeros(N)
         self.ref_end = np.full(N, -np.inf)
@@ -76,25 +87,6 @@ class CpuEngine:
         self.version = np.zeros(N, dtype=np.int64)
         self.updates = np.zeros(N, dtype=np.int64)
         self.spike_count = np.zeros(N, dtype=np.int64)
-        # queue: ring of B buckets
-        self.cap = 1024
-        self._alloc_buckets(self.cap)
-        self.b_count = np.zeros(self.B, dtype=np.int64)
-        # events of the current window, partitioned by block of neurons (blocks never
-        # straddle populations), and the scratch one block is sorted into
-        self.part = np.zeros(1024, dtype=K.PART_DTYPE)
-        self.ev = np.zeros(1024, dtype=K.EVENT_DTYPE)
-        self.ev_ptr = np.zeros(BLOCK + 1, dtype=np.int64)
-        self.ev_fill = np.zeros(BLOCK, dtype=np.int64)
-        # crossing checks: every neuron is checked at t = 0 (initial v may be above threshold)
-        # (growable buffers are one-element typed lists of arrays, see kernels.push_spike)
-        self.far_t = typed.List([np.zeros(N + 64)])
-        self.far_id = typed.List([np.zeros(N + 64, dtype=np.int64)])
-        self.far_ver = typed.List([np.zeros(N + 64, dtype=np.int64)])
-        self.n_far = 0
-        # spike buffer
-        self.spk_t = typed.List([np.zeros(1024)])
-        self.spk_id = typed.List([np.zeros(1024, dtype=np.int64)])
         self.groups = []
         self.spike_sources = []
         self.poisson_sources = []
@@ -115,12 +107,35 @@ class CpuEngine:
             else:
                 self.groups.append(_NeuronGroup(pop))
                 integrating[pop.offset:pop.offset + pop.size] = True
-        self._setup_blocks()
+        self.rank = spike_rank(net)
+        self._setup_shards()
+        # queue: per shard, a ring of B buckets of the arrivals at its neurons
+        self.cap = 1024
+        self._alloc_buckets(self.cap)
+        self.b_count = np.zeros((self.S, self.B), dtype=np.int64)
+        # crossing checks, per shard: every neuron is checked at t = 0 (its initial v may
+        # be above threshold); growable buffers are one-element typed lists of arrays
         idx = np.flatnonzero(integrating)
-        self.far_id[0][:idx.size] = idx
-        self.n_far = idx.size
+        self.far_t2, self.far_id2, self.far_ver2 = self._lists(np.float64), self._lists(np.int64), \
+            self._lists(np.int64)
+        self.n_far = np.zeros(self.S, dtype=np.int64)
+        self._set_checks(np.zeros(idx.size), idx, np.zeros(idx.size, dtype=np.int64))
+        # per shard: the window's spikes, its events partitioned by block (blocks never
+        # straddle populations), and the scratch one block is sorted into
+        self.spk_t2, self.spk_id2 = self._lists(np.float64), self._lists(np.int64)
+        self.n_spk2 = np.zeros(self.S, dtype=np.int64)
+        self.part2 = np.zeros((self.S, 1024), dtype=K.PART_DTYPE)
+        self.blk_ptr2 = np.zeros((self.S, self.n_blk + 1), dtype=np.int64)
+        self.largest = np.zeros(self.S, dtype=np.int64)
+        self._alloc_scratch(1024)
+        self.ev_ptr2 = np.zeros((self.S, BLOCK + 1), dtype=np.int64)
+        self.ev_fill2 = np.zeros((self.S, BLOCK), dtype=np.int64)
+        # the spike and Poisson sources' spikes of a window
+        self.src_t = typed.List([np.zeros(256)])
+        self.src_id = typed.List([np.zeros(256, dtype=np.int64)])
         self._setup_stimuli()
-        self._setup_threads()
+        self.pbuf_t2 = np.zeros((self.S, 256))
+        self.pbuf_w2 = np.zeros((self.S, 256))
         self.stdp = StdpState(net)
 
     # ---- between runs (trials) ----
@@ -152,20 +167,13 @@ class CpuEngine:
         self.version += 1
         idx = np.concatenate([np.arange(g.i0, g.i0 + g.n) for g in self.groups]) if self.groups \
             else np.zeros(0, dtype=np.int64)
-        if idx.size > self.far_t[0].shape[0]:
-            self.far_t[0] = np.zeros(idx.size + 64)
-            self.far_id[0] = np.zeros(idx.size + 64, dtype=np.int64)
-            self.far_ver[0] = np.zeros(idx.size + 64, dtype=np.int64)
-        self.far_t[0][:idx.size] = self.t
-        self.far_id[0][:idx.size] = idx
-        self.far_ver[0][:idx.size] = self.version[idx]
-        self.n_far = idx.size
+        self._set_checks(np.full(idx.size, self.t), idx, self.version[idx])
 
     # ---- checkpoints (eventsim/engine/checkpoint.py) ----
     # per-neuron and stream arrays that the window loop changes; everything else is
     # rebuilt from the network and seed, or is scratch refilled every window
-    _STATE_ARRAYS = ("t_state", "ref_end", "i_stim", "version", "updates", "spike_count", "b_count",
-                     "recent_t", "recent_id", "ps_k", "ps_next", "ps_key", "ps_mean", "stim_events")
+    _STATE_ARRAYS = ("t_state", "ref_end", "i_stim", "version", "updates", "spike_count",
+                     "recent_t", "recent_id", "ps_k", "ps_next", "ps_key", "ps_mean", "ps_events")
 
     def get_state(self):
         """{name: array or scalar}: everything a later window depends on, in a form that
@@ -173,11 +181,19 @@ class CpuEngine:
         d = {name: getattr(self, name).copy() for name in self._STATE_ARRAYS}
         d["t"] = self.t
         d["cur_pos"] = self.cur_pos
-        n = self.n_far
-        d["far_t"], d["far_id"], d["far_ver"] = (x[0][:n].copy() for x in (self.far_t, self.far_id, self.far_ver))
-        # each bucket's arrivals in queue order (the order fixes equal-time summation)
-        d["queue"] = np.concatenate([self.buckets[b, :c] for b, c in enumerate(self.b_count)]) \
-            if self.b_count.sum() else np.zeros(0, dtype=K.ARRIVAL_DTYPE)
+        # the checks by neuron, each bucket's arrivals by target neuron and, per target,
+        # in queue order (the order fixes equal-time summation): the same for any shards
+        ct, ci, cv = (np.concatenate([x[s][0][:self.n_far[s]] for s in range(self.S)])
+                      for x in (self.far_t2, self.far_id2, self.far_ver2))
+        o = np.argsort(ci, kind="stable")
+        d["far_t"], d["far_id"], d["far_ver"] = ct[o], ci[o], cv[o]
+        counts, queue = [], []
+        for b in range(self.B):
+            q = np.concatenate([self.buckets[s, b, :self.b_count[s, b]] for s in range(self.S)])
+            queue.append(q[np.argsort(q["tgt"], kind="stable")])
+            counts.append(q.size)
+        d["b_count"] = np.array(counts, dtype=np.int64)
+        d["queue"] = np.concatenate(queue) if queue else np.zeros(0, dtype=K.ARRIVAL_DTYPE)
         if hasattr(self, "discarded"):
             d["discarded"] = self.discarded.copy()
         for j, g in enumerate(self.groups):
@@ -192,6 +208,13 @@ class CpuEngine:
 
     def set_state(self, d):
         """Put the state of :meth:`get_state` (of an engine of the same network) back."""
+        if "ps_events" not in d:   # format 1 as first written: counts per stimulus (only
+            # their sums per stimulus are ever read: each goes to the stimulus's first stream)
+            d = dict(d, ps_events=np.zeros_like(self.ps_events))
+            for j in range(len(self.poisson_stimuli)):
+                first = np.flatnonzero(self.ps_stim == j)
+                if first.size:
+                    d["ps_events"][first[0]] = int(np.asarray(d["stim_events"])[j])
         for name in self._STATE_ARRAYS:
             cur = getattr(self, name)
             new = np.asarray(d[name])
@@ -200,19 +223,19 @@ class CpuEngine:
             setattr(self, name, new.astype(cur.dtype, copy=True))
         self.t = float(d["t"])
         self.cur_pos = int(d["cur_pos"])
-        n = int(d["far_t"].shape[0])
-        K.refill((self.far_t, self.far_id, self.far_ver), (d["far_t"], d["far_id"], d["far_ver"]),
-                 max(n + 64, self.far_t[0].shape[0]))
-        self.n_far = n
-        need = int(self.b_count.max()) if self.b_count.size else 0
+        self._set_checks(np.asarray(d["far_t"]), np.asarray(d["far_id"]), np.asarray(d["far_ver"]))
+        q = np.asarray(d["queue"], dtype=K.ARRIVAL_DTYPE)
+        bounds = np.concatenate([[0], np.cumsum(np.asarray(d["b_count"], dtype=np.int64))])
+        per = [[q[bounds[b]:bounds[b + 1]][self.shard_of[q[bounds[b]:bounds[b + 1]]["tgt"]] == s]
+                for b in range(self.B)] for s in range(self.S)]
+        need = max([x.size for row in per for x in row] + [1])
         if need > self.cap:
             self.buckets = None
             self._alloc_buckets(need)
-        q = np.asarray(d["queue"], dtype=K.ARRIVAL_DTYPE)
-        start = 0
-        for b, c in enumerate(self.b_count):
-            self.buckets[b, :c] = q[start:start + c]
-            start += c
+        for s in range(self.S):
+            for b, x in enumerate(per[s]):
+                self.buckets[s, b, :x.size] = x
+                self.b_count[s, b] = x.size
         if "discarded" in d:
             self.discarded = np.asarray(d["discarded"], dtype=np.int64).copy()
         for j, g in enumerate(self.groups):
@@ -254,8 +277,6 @@ class CpuEngine:
         net, N = self.net, self.N
         pois = [s for s in net.stimuli if s.kind == "poisson"]
         self.poisson_stimuli = pois
-        self.stim_w = np.array([s.weight for s in pois] or [0.0])
-        self.stim_events = np.zeros(max(len(pois), 1), dtype=np.int64)
         nn = [np.asarray(s.ids, dtype=np.int64) for s in pois]
         ss = [np.full(len(s.ids), j, dtype=np.int64) for j, s in enumerate(pois)]
         nn = np.concatenate(nn) if nn else np.zeros(0, dtype=np.int64)
@@ -265,14 +286,13 @@ class CpuEngine:
         self.ps_ptr = np.zeros(N + 1, dtype=np.int64)
         np.cumsum(np.bincount(nn, minlength=N), out=self.ps_ptr[1:])
         self.ps_stim = ss
+        self.ps_w = np.array([s.weight for s in pois] or [0.0])[ss]
+        self.ps_events = np.zeros(nn.size, dtype=np.int64)   # delivered, per stream
         self.ps_k = np.zeros(nn.size, dtype=np.int64)
         self.ps_next = np.empty(nn.size)
         self.ps_key = np.zeros(nn.size, dtype=np.uint64)
         self.ps_mean = np.empty(nn.size)
         CpuEngine._key_stimulus_streams(self, nn, lambda s: float(s.delay))   # (cuda borrows this set-up)
-        # scratch for a neuron's Poisson arrivals of one window (refilled when exhausted)
-        self.pbuf_t = np.zeros(256)
-        self.pbuf_w = np.zeros(256)
         # current steps: amplitude a_k holds from t_k on -> increments at t_k
         ct, ci, cd = [], [], []
         for s in net.stimuli:
@@ -300,11 +320,36 @@ class CpuEngine:
 
     def _alloc_buckets(self, cap):
         old = getattr(self, "buckets", None)
-        buckets = np.zeros((self.B, cap), dtype=K.ARRIVAL_DTYPE)
+        buckets = np.zeros((self.S, self.B, cap), dtype=K.ARRIVAL_DTYPE)
         if old is not None:
-            buckets[:, :old.shape[1]] = old
+            buckets[:, :, :old.shape[2]] = old
         self.buckets = buckets
         self.cap = cap
+
+    def _alloc_scratch(self, cap):
+        """Per shard: room for one block's sorted events."""
+        self.ev_t2, self.ev_w2 = np.zeros((self.S, cap)), np.zeros((self.S, cap))
+        self.ev_kind2 = np.zeros((self.S, cap), dtype=np.int32)
+
+    def _lists(self, dtype):
+        """Per shard, a growable buffer (a one-element typed list holding an array)."""
+        return typed.List([typed.List([np.zeros(256, dtype=dtype)]) for _ in range(self.S)])
+
+    def _set_checks(self, t, ids, ver):
+        """The pending crossing checks: (time, neuron, version), each to its neuron's shard."""
+        for s in range(self.S):
+            sel = self.shard_of[ids] == s
+            n = int(sel.sum())
+            K.refill((self.far_t2[s], self.far_id2[s], self.far_ver2[s]), (t[sel], ids[sel], ver[sel]),
+                     max(n + 64, self.far_t2[s][0].shape[0]))
+            self.n_far[s] = n
+
+    @property
+    def stim_events(self):
+        """Poisson stimulus events delivered so far, per stimulus."""
+        out = np.zeros(max(len(self.poisson_stimuli), 1), dtype=np.int64)
+        np.add.at(out, self.ps_stim, self.ps_events)
+        return out
 
     def _setup_queue_layout(self):
         """Window length W, ring size B, the largest delay, and the synapse table's delay
@@ -323,40 +368,32 @@ class CpuEngine:
         self.delay_values = net.delay_values if not self.use_table else np.zeros(0)
         self.outdeg = np.diff(net.indptr)
 
-    def _setup_threads(self):
-        """Per-thread chunks of each population's blocks, and per-thread scratch and buffers."""
-        T = self.threads
-        for g in self.groups:
-            nb = g.kb1 - g.kb0
-            g.chunk_kb = (g.kb0 + (np.arange(min(T, nb) + 1) * nb) // max(min(T, nb), 1)).astype(np.int64)
-        if T == 1:
-            return
-        self.ev2 = np.zeros((T, 1024), dtype=K.EVENT_DTYPE)
-        self.ev_ptr2 = np.zeros((T, BLOCK + 1), dtype=np.int64)
-        self.ev_fill2 = np.zeros((T, BLOCK), dtype=np.int64)
-        self.pbuf_t2 = np.zeros((T, self.pbuf_t.shape[0]))
-        self.pbuf_w2 = np.zeros((T, self.pbuf_t.shape[0]))
-        self.stim_events2 = np.zeros((T, self.stim_events.shape[0]), dtype=np.int64)
-
-        def lists(dtype):
-            return typed.List([typed.List([np.zeros(256, dtype=dtype)]) for _ in range(T)])
-        self.spk_t2, self.spk_id2 = lists(np.float64), lists(np.int64)
-        self.chk_t2, self.chk_id2, self.chk_ver2 = lists(np.float64), lists(np.int64), lists(np.int64)
-        self.n_spk2 = np.zeros(T, dtype=np.int64)
-        self.n_chk2 = np.zeros(T, dtype=np.int64)
-
-    def _setup_blocks(self):
-        """Blocks of at most BLOCK neurons, aligned to population boundaries."""
+    def _setup_shards(self):
+        """Blocks of at most BLOCK neurons, aligned to population boundaries; shard s owns
+        the s-th of S equal runs of each population's blocks (every population is spread
+        over every shard, so each shard has a share of every population's work).
+        The blocks of spike and Poisson sources (which receive nothing) are shard 0's."""
+        S = self.S
         starts = []
         for pop in self.net.populations:
             starts.extend(range(pop.offset, pop.offset + pop.size, BLOCK))
         self.blk_start = np.array(starts + [self.N], dtype=np.int64)
         self.n_blk = len(starts)
         self.blk_of = np.repeat(np.arange(self.n_blk, dtype=np.int32), np.diff(self.blk_start))
-        self.blk_ptr = np.zeros(self.n_blk + 1, dtype=np.int64)
+        self.blk_shard = np.zeros(self.n_blk, dtype=np.int32)
         for g in self.groups:
             g.kb0 = int(np.searchsorted(self.blk_start, g.i0))
             g.kb1 = int(np.searchsorted(self.blk_start, g.i0 + g.n))
+            nb = g.kb1 - g.kb0
+            g.chunk_kb = (g.kb0 + (np.arange(S + 1) * nb) // S).astype(np.int64)
+            for sh in range(S):
+                self.blk_shard[g.chunk_kb[sh]:g.chunk_kb[sh + 1]] = sh
+        self.shard_of = self.blk_shard[self.blk_of] if self.N else np.zeros(0, dtype=np.int32)
+        # out-degree per (source, shard): the room a spike needs in each shard's buckets
+        net = self.net
+        self.outdeg2 = np.zeros((self.N, S), dtype=np.int64)
+        if net.n_synapses:
+            np.add.at(self.outdeg2, (net.sources(), self.shard_of[net.target]), 1)
 
     # ---- the window loop ----
     def step_window(self, t_until):
@@ -365,77 +402,94 @@ class CpuEngine:
         k = K.window_of(self.t, W)
         t1 = min((k + 1) * W, t_until)
         b = k % self.B
-        nb = int(self.b_count[b])
-        need = nb + self.n_far + (self.cur_t.shape[0] - self.cur_pos)
-        if need > self.part.shape[0]:
-            self.part = np.zeros(max(need, 2 * self.part.shape[0]), dtype=K.PART_DTYPE)
-        self.n_far, self.cur_pos, largest = K.partition_window(
-            t1, self.buckets[b], nb,
-            self.far_t[0], self.far_id[0], self.far_ver[0], self.n_far, self.version,
-            self.cur_t, self.cur_id, self.cur_di, self.cur_pos,
-            self.blk_of, self.n_blk, self.blk_ptr, self.part)
-        if largest > self.ev.shape[0]:
-            self.ev = np.zeros(max(largest, 2 * self.ev.shape[0]), dtype=K.EVENT_DTYPE)
-        n_spk = 0
-        spk_t, spk_id = self.spk_t, self.spk_id
-        far_t, far_id, far_ver, n_far = self.far_t, self.far_id, self.far_ver, self.n_far
-        t_stop = self.t_stop
-        for g in self.groups:
-            samples = K.NO_SAMPLES if g.sampler is None else g.sampler.window(t1)
-            if len(g.chunk_kb) > 2:
-                if largest > self.ev2.shape[1]:
-                    self.ev2 = np.zeros((self.threads, self.ev.shape[0]), dtype=K.EVENT_DTYPE)
-                numba.set_num_threads(self.threads)
-                g.update_parallel(
-                    g.chunk_kb, g.i0, g.n, t1, t_stop, g.state, g.params,
-                    self.t_state, self.ref_end, self.i_stim, self.version, self.updates,
-                    self.blk_ptr, self.blk_start, self.part, self.ev_ptr2, self.ev_fill2, self.ev2,
-                    self.ps_ptr, self.ps_stim, self.ps_next, self.ps_k, self.ps_key, self.ps_mean,
-                    self.stim_w, self.stim_events2, self.pbuf_t2, self.pbuf_w2,
-                    self.spk_t2, self.spk_id2, self.n_spk2, self.chk_t2, self.chk_id2, self.chk_ver2,
-                    self.n_chk2, *samples)
-                n_spk = K.append_chunks(self.spk_t2, self.spk_id2, self.n_spk2, spk_t, spk_id, n_spk)
-                n_far = K.append_check_chunks(self.chk_t2, self.chk_id2, self.chk_ver2, self.n_chk2,
-                                              far_t, far_id, far_ver, n_far)
-                continue
-            n_spk, n_far = g.update(
-                g.i0, g.n, t1, t_stop, g.state, g.params,
-                self.t_state, self.ref_end, self.i_stim, self.version, self.updates,
-                self.blk_ptr, self.blk_start, g.kb0, g.kb1, self.part, self.ev_ptr, self.ev_fill, self.ev,
-                self.ps_ptr, self.ps_stim, self.ps_next, self.ps_k, self.ps_key, self.ps_mean,
-                self.stim_w, self.stim_events, self.pbuf_t, self.pbuf_w,
-                spk_t, spk_id, n_spk, far_t, far_id, far_ver, n_far, *samples)
-        self.n_far = n_far
-        if self.threads > 1:
-            self.stim_events += self.stim_events2.sum(axis=0)
-            self.stim_events2[:] = 0
-        for (i0, n, flat, ptr, pos) in self.spike_sources:
-            n_spk = K.emit_spike_sources(i0, n, t1, flat, ptr, pos, spk_t, spk_id, n_spk)
-        for (i0, n, mean, nxt, kk, keys) in self.poisson_sources:
-            n_spk = K.emit_poisson_sources(i0, n, t1, mean, nxt, kk, keys, spk_t, spk_id, n_spk)
+        self._gather(b, t1)
+        self._advance(t1)
+        st, si = self._exchange(t1)
         # the window's bucket is consumed, except arrivals after a cut-short window's end
-        if t1 < (k + 1) * W and nb:
-            self.b_count[b] = K.retain_after(t1, self.buckets[b], nb)
-        else:
-            self.b_count[b] = 0
-        st, si = K.sort_spikes(spk_t[0], spk_id[0], n_spk)
-        if n_spk:
-            need = int(self.outdeg[si].sum())
-            if need:
-                if int(self.b_count.max()) + need > self.cap:
-                    self._alloc_buckets(max(2 * self.cap, int(self.b_count.max()) + need))
-                if self.stdp.active:
-                    self.stdp.fanout(self, st, si)
-                else:
-                    K.fanout(st, si, n_spk, self.net.indptr, self.net.target, self.net.weight,
-                             self.delay_index, self.delay_table, self.delay_values, self.use_table, W,
-                             self.B, self.buckets, self.b_count)
+        for s in range(self.S):
+            nb = int(self.b_count[s, b])
+            self.b_count[s, b] = K.retain_after(t1, self.buckets[s, b], nb) if t1 < (k + 1) * W and nb else 0
+        if st.size:
+            self._deliver(st, si)
             if self.stdp.active:
                 self.stdp.record_post(st, si)
             np.add.at(self.spike_count, si, 1)
             self._remember(st, si)
         self.t = t1
         return st, si
+
+    def _gather(self, b, t1):
+        """Each shard's events of the window (its bucket b, due checks, current steps),
+        partitioned by block into part2[s]."""
+        c_end = max(self.cur_pos, int(np.searchsorted(self.cur_t, t1, side="left")))
+        need = int((self.b_count[:, b] + self.n_far).max()) + (c_end - self.cur_pos)
+        if need > self.part2.shape[1]:
+            self.part2 = np.zeros((self.S, max(need, 2 * self.part2.shape[1])), dtype=K.PART_DTYPE)
+        args = (self.version, self.cur_t, self.cur_id, self.cur_di, self.cur_pos, c_end, self.blk_of,
+                self.blk_shard, self.n_blk)
+        if self.S == 1:
+            self.n_far[0], self.largest[0] = K.partition_shard(
+                0, t1, self.buckets[0, b], self.b_count[0, b], self.far_t2[0][0], self.far_id2[0][0],
+                self.far_ver2[0][0], self.n_far[0], *args, self.blk_ptr2[0], self.part2[0])
+        else:
+            numba.set_num_threads(self.S)
+            K.partition_shards(t1, b, self.buckets, self.b_count, self.far_t2, self.far_id2, self.far_ver2,
+                               self.n_far, *args, self.blk_ptr2, self.part2, self.largest)
+        self.cur_pos = c_end
+        largest = int(self.largest.max())
+        if largest > self.ev_t2.shape[1]:
+            self._alloc_scratch(max(largest, 2 * self.ev_t2.shape[1]))
+
+    def _advance(self, t1):
+        """Every shard's neurons through the window, population by population; spikes and
+        new checks go to the shard's buffers."""
+        self.n_spk2[:] = 0
+        for g in self.groups:
+            samples = K.NO_SAMPLES if g.sampler is None else g.sampler.window(t1)
+            common = (g.i0, t1, g.state, g.params, self.t_state, self.ref_end, self.i_stim, self.version,
+                      self.updates)
+            streams = (self.ps_ptr, self.ps_next, self.ps_k, self.ps_key, self.ps_mean, self.ps_w, self.ps_events)
+            if self.S == 1:
+                self.n_spk2[0], self.n_far[0] = g.kernels.update_blocks(
+                    g.kb0, g.kb1, *common, self.blk_ptr2[0], self.blk_start, self.part2[0],
+                    self.ev_ptr2[0], self.ev_fill2[0], self.ev_t2[0], self.ev_w2[0], self.ev_kind2[0],
+                    *streams, self.pbuf_t2[0], self.pbuf_w2[0],
+                    self.spk_t2[0], self.spk_id2[0], self.n_spk2[0],
+                    self.far_t2[0], self.far_id2[0], self.far_ver2[0], self.n_far[0], *samples)
+            else:
+                numba.set_num_threads(self.S)
+                g.kernels.update_parallel(
+                    g.chunk_kb, *common, self.blk_ptr2, self.blk_start, self.part2,
+                    self.ev_ptr2, self.ev_fill2, self.ev_t2, self.ev_w2, self.ev_kind2,
+                    *streams, self.pbuf_t2, self.pbuf_w2, self.spk_t2, self.spk_id2, self.n_spk2,
+                    self.far_t2, self.far_id2, self.far_ver2, self.n_far, *samples)
+
+    def _exchange(self, t1):
+        """The sources' spikes, and every shard's, as one list in the documented order."""
+        n_src = 0
+        for (i0, n, flat, ptr, pos) in self.spike_sources:
+            n_src = K.emit_spike_sources(i0, n, t1, flat, ptr, pos, self.src_t, self.src_id, n_src)
+        for (i0, n, mean, nxt, kk, keys) in self.poisson_sources:
+            n_src = K.emit_poisson_sources(i0, n, t1, mean, nxt, kk, keys, self.src_t, self.src_id, n_src)
+        return K.exchange(self.spk_t2, self.spk_id2, self.n_spk2, self.src_t, self.src_id, n_src, self.rank)
+
+    def _deliver(self, st, si):
+        """Fan the window's spikes out: each shard queues the arrivals at its own neurons."""
+        need = self.outdeg2[si].sum(axis=0)
+        if int((self.b_count.max(axis=1) + need).max()) > self.cap:
+            self._alloc_buckets(max(2 * self.cap, int((self.b_count.max(axis=1) + need).max())))
+        if not need.any():
+            return
+        net = self.net
+        args = (net.indptr, net.target, net.weight, self.delay_index, self.delay_table, self.delay_values,
+                self.use_table, self.W, self.B, self.shard_of)
+        if self.stdp.active:
+            self.stdp.fanout(self, st, si)
+        elif self.S == 1:
+            K.fanout_shard(0, st, si, si.size, *args, self.buckets[0], self.b_count[0])
+        else:
+            numba.set_num_threads(self.S)
+            K.fanout_shards(st, si, si.size, *args, self.buckets, self.b_count)
 
     def emitted_synaptic_events(self):
         """Per projection: (spike, synapse) pairs emitted so far (sum over synapses of the

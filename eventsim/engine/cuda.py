@@ -233,7 +233,6 @@ class CudaEngine:
         N = self.N = net.n_neurons
         CpuEngine._setup_queue_layout(self)   # the same windows, ring and delay storage
         self.t = 0.0
-        self.t_stop = np.inf
         self.recent_t = np.zeros(0)
         self.recent_id = np.zeros(0, dtype=np.int64)
         self.spike_count = np.zeros(N, dtype=np.int64)
@@ -323,19 +322,20 @@ class CudaEngine:
         self.d_indptr = cuda.to_device(net.indptr)
         self.d_target = cuda.to_device(net.target)
         self.d_weight = cuda.to_device(net.weight)
-        self.d_no_pair_w = cuda.to_device(np.zeros(1))   # the fan-out's STDP arguments, unused without
+        self.d_no_pair_w = cuda.to_device(np.zeros(1))
+        # the loop's state-sampling arguments: nothing recorded (see StateSampler)
+        self.d_no_samples = tuple(cuda.to_device(a) if isinstance(a, np.ndarray) else a for a in K.NO_SAMPLES)   # the fan-out's STDP arguments, unused without
         self.d_delay_index = cuda.to_device(self.delay_index if self.delay_index.size else np.zeros(1, np.uint16))
         self.d_delay_table = cuda.to_device(self.delay_table if self.delay_table.size else np.zeros(1))
         self.d_delay_values = cuda.to_device(self.delay_values if self.delay_values.size else np.zeros(1))
         # Poisson stimulus streams (one owner neuron each): weight and event count per stream
         n_q = max(self.ps_stim.size, 1)
         self.d_ps_ptr = cuda.to_device(self.ps_ptr)
-        self.d_ps_own = cuda.to_device(np.arange(n_q, dtype=np.int64))
         self.d_ps_next = cuda.to_device(self.ps_next if self.ps_stim.size else np.zeros(1))
         self.d_ps_k = cuda.to_device(np.zeros(n_q, dtype=np.int64))
         self.d_ps_key = cuda.to_device(self.ps_key if self.ps_stim.size else np.zeros(1, np.uint64))
         self.d_ps_mean = cuda.to_device(self.ps_mean if self.ps_stim.size else np.ones(1))
-        self.d_ps_w = cuda.to_device(self.stim_w[self.ps_stim] if self.ps_stim.size else np.zeros(1))
+        self.d_ps_w = cuda.to_device(self.ps_w if self.ps_stim.size else np.zeros(1))
         self.d_ps_events = cuda.to_device(np.zeros(n_q, dtype=np.int64))
         # current steps
         self.d_cur_t = cuda.to_device(self.cur_t if self.cur_t.size else np.zeros(1))
@@ -387,7 +387,7 @@ class CudaEngine:
 
     def _alloc_slots(self, kslots):
         self.kslots = kslots
-        self.d_spk_t = cuda.device_array(max(self.N, 1) * kslots, dtype=np.float64)
+        self.d_spk_t = cuda.device_array((max(self.N, 1), kslots), dtype=np.float64)
         self.d_out_t = cuda.device_array(max(self.N, 1) * kslots, dtype=np.float64)
         self.d_out_id = cuda.device_array(max(self.N, 1) * kslots, dtype=np.int64)
 
@@ -402,10 +402,6 @@ class CudaEngine:
         if self.ps_stim.size:
             np.add.at(out, self.ps_stim, self.d_ps_events.copy_to_host()[:self.ps_stim.size])
         return out
-
-    @stim_events.setter
-    def stim_events(self, _):
-        pass   # CpuEngine._setup_stimuli sets it; here the counts live per stream on the device
 
     def emitted_synaptic_events(self):
         out = np.zeros(self.n_proj, dtype=np.int64)
@@ -511,12 +507,12 @@ class CudaEngine:
                 if g.n == 0:
                     continue
                 g.kernels.update[_grid(g.n, bs)](
-                    g.i0, g.n, t1, self.t_stop, g.state, g.params,
+                    g.i0, g.n, t1, g.state, g.params,
                     self.d_t_state, self.d_ref_end, self.d_i_stim, self.d_version, self.d_updates,
                     self.d_ev_ptr, ev_t, ev_w, ev_kind,
-                    self.d_ps_ptr, self.d_ps_own, self.d_ps_next, self.d_ps_k, self.d_ps_key, self.d_ps_mean,
+                    self.d_ps_ptr, self.d_ps_next, self.d_ps_k, self.d_ps_key, self.d_ps_mean,
                     self.d_ps_w, self.d_ps_events,
-                    self.kslots, self.d_spk_t, self.d_spk_n, self.d_chk_t, self.d_chk_ver, self.d_flags)
+                    self.d_spk_t, self.d_spk_n, self.d_chk_t, self.d_chk_ver, self.d_flags, *self.d_no_samples)
             if saved is None or not self.d_flags.copy_to_host()[0]:
                 return
             # a neuron without refractory period spiked more often than its slots hold:
@@ -533,7 +529,7 @@ class CudaEngine:
         self._scan(self.d_spk_n, N, self.d_spk_off, self.d_fill2)
         total = int(self.d_spk_off[N:N + 1].copy_to_host()[0])
         if total:
-            CK.compact_spikes[_grid(N, self.block)](N, self.kslots, self.d_spk_t, self.d_spk_n,
+            CK.compact_spikes[_grid(N, self.block)](N, self.d_spk_t, self.d_spk_n,
                                                     self.d_spk_off, self.d_out_t, self.d_out_id)
             chunks.append((self.d_out_t[:total].copy_to_host(), self.d_out_id[:total].copy_to_host()))
         # (compact_spikes zeroes the counts; with no spikes they are zero already)
@@ -554,7 +550,7 @@ class CudaEngine:
         chunks = []
         for (i0, n, mean, nxt, kk, keys) in self.poisson_sources:
             if n:
-                CK.emit_poisson_sources[_grid(n, bs)](i0, n, t1, mean, nxt, kk, keys, self.kslots,
+                CK.emit_poisson_sources[_grid(n, bs)](i0, n, t1, mean, nxt, kk, keys,
                                                       self.d_spk_t, self.d_spk_n, self.d_flags)
         flags = self.d_flags.copy_to_host()
         if flags[0]:
@@ -564,7 +560,7 @@ class CudaEngine:
             self.d_flags.copy_to_device(np.zeros(2, dtype=np.int64))
             for (i0, n, mean, nxt, kk, keys) in self.poisson_sources:
                 if n:
-                    CK.emit_poisson_sources[_grid(n, bs)](i0, n, t1, mean, nxt, kk, keys, self.kslots,
+                    CK.emit_poisson_sources[_grid(n, bs)](i0, n, t1, mean, nxt, kk, keys,
                                                           self.d_spk_t, self.d_spk_n, self.d_flags)
             flags = self.d_flags.copy_to_host()
             self._collect(chunks)

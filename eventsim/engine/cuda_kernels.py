@@ -1,12 +1,10 @@
 """numba.cuda kernels of the cuda backend's window loop (driven by eventsim.engine.cuda).
 
-One source: the model's equations are its kernel module's plain functions, and the
-template's generic numerics (``first_crossing``, ``crossing_free_until``,
-``_fill_poisson``) are update_template's own functions, recompiled here for the device
-(``compile_functions(..., "cuda")``) against the model's device functions. Only the
-per-neuron driver (``update_neurons``) is written for the device: the CPU's driver
-appends to growable host buffers, which a thread cannot do; here a neuron writes its
-spikes to its own slots and its next crossing check to its own entry.
+One source: the per-neuron event loop is eventsim.engine.neuron_loop's, compiled here
+for the device against the model's device functions (``model_kernels``); what is the
+device's own are its two output functions (a neuron writes its spikes to its own slots
+and its next crossing check to its own entry: a thread cannot append to a growable host
+buffer) and the kernel that runs one neuron per thread (``update_neurons``).
 
 Determinism does not depend on thread or block order: atomics only count and reserve
 positions; a neuron's events are then sorted by the full key (time, kind rank, queue
@@ -26,7 +24,6 @@ from numba import cuda
 from eventsim.engine import kernels as K
 from eventsim.engine import plasticity as _P
 from eventsim.engine import rng as _rng
-from eventsim.engine import update_template as T
 from eventsim.engine.dual import compile_functions
 
 KIND_SYN = K.KIND_SYN
@@ -38,14 +35,6 @@ PBUF = 32   # a thread's Poisson arrival buffer (refilled when exhausted; any si
 RNG = compile_functions(vars(_rng), _rng._FUNCTIONS, "cuda")
 _exp_draw = RNG.exp_draw
 _window_of = cuda.jit(device=True, inline=True)(K.window_of.py_func)
-
-
-def _plain(ns: dict, names) -> dict:
-    """A copy of a module namespace whose njit dispatchers ``names`` are their plain functions."""
-    out = dict(ns)
-    for n in names:
-        out[n] = getattr(ns[n], "py_func", ns[n])
-    return out
 
 
 # ---- small model-independent kernels ----
@@ -196,19 +185,20 @@ def sort_events(n, ev_ptr, ev_t, ev_w, ev_kind, ev_seq, counts):
 
 
 @cuda.jit
-def emit_poisson_sources(i0, n, t1, mean, nxt, kk, keys, kslots, spk_t, spk_n, flags):
+def emit_poisson_sources(i0, n, t1, mean, nxt, kk, keys, spk_t, spk_n, flags):
     """poisson_source neurons i0..i0+n-1: their spikes < t1 into their slots (at most
-    kslots per launch; flags[1] = 1 when one has more: the host collects and relaunches)."""
+    spk_t.shape[1] per launch; flags[1] = 1 when one has more: the host collects and
+    relaunches)."""
     li = cuda.grid(1)
     if li >= n:
         return
     i = i0 + li
     c = spk_n[i]
     while nxt[li] < t1:
-        if c == kslots:
+        if c == spk_t.shape[1]:
             flags[1] = 1
             break
-        spk_t[i * kslots + c] = nxt[li]
+        spk_t[i, c] = nxt[li]
         c += 1
         kk[li] += 1
         nxt[li] += _exp_draw(keys[li], kk[li], mean[li])
@@ -216,12 +206,12 @@ def emit_poisson_sources(i0, n, t1, mean, nxt, kk, keys, kslots, spk_t, spk_n, f
 
 
 @cuda.jit
-def compact_spikes(n, kslots, spk_t, spk_n, off, out_t, out_id):
+def compact_spikes(n, spk_t, spk_n, off, out_t, out_id):
     i = cuda.grid(1)
     if i < n:
         p = off[i]
-        for c in range(min(spk_n[i], kslots)):
-            out_t[p + c] = spk_t[i * kslots + c]
+        for c in range(min(spk_n[i], spk_t.shape[1])):
+            out_t[p + c] = spk_t[i, c]
             out_id[p + c] = i
         spk_n[i] = 0   # the slots are free for the next window
 
@@ -353,201 +343,68 @@ def stdp_record_post(n_grp, grp_row, grp_ptr, grp_spk, st, h_t, h_km, h_kmt, h_n
                                inv_tau_minus, inv_tau_minus_triplet)
 
 
-# ---- the per-neuron update, generated per model ----
+# ---- the per-neuron loop (eventsim.engine.neuron_loop) on the device ----
 
-# bound per model by model_kernels (the driver's globals): the model's device functions
-# and the template's generic numerics compiled against them
-load = store = evolve = evolve_refractory = receive = gap_now = gap = gap_bound = None
-spike_reset = refractory_period = first_crossing = crossing_free_until = _fill_poisson = None
-next_arrival = None
+# the loop's output functions on the device (compiled into it by neuron_loop.compile_loop):
+# a neuron writes its spikes to its own slots and its next crossing check to its own entry
+FUNCTIONS = ("emit_spike", "schedule_check")
 
 
-def _push_spike(spk_t, spk_n, kslots, i, t, flags):
-    """A spike of neuron i at t into its slot (flags[0] = 1 when the slots overflow)."""
-    c = spk_n[i]
-    if c < kslots:
-        spk_t[i * kslots + c] = t
+def emit_spike(spikes, n, t, i):
+    """A spike of neuron i at t into its slot (spikes = (slot_t, slot_n, flags); flags[0] = 1
+    when the slots overflow)."""
+    slot_t = spikes[0]
+    slot_n = spikes[1]
+    c = slot_n[i]
+    if c < slot_t.shape[1]:
+        slot_t[i, c] = t
     else:
-        flags[0] = 1
-    spk_n[i] = c + 1
+        spikes[2][0] = 1
+    slot_n[i] = c + 1
+    return n
 
 
-def update_neurons(i0, n, t1, t_stop, state, params,
-                   t_state, ref_end, i_stim, version, updates,
-                   ev_ptr, ev_t, ev_w, ev_kind,
-                   ps_ptr, ps_own, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events,
-                   kslots, spk_t, spk_n, chk_t, chk_ver, flags):
-    """One thread per neuron i0 + li: the CPU's update_population for one neuron.
+def schedule_check(checks, n, t, i, ver):
+    """Neuron i's crossing check (checks = (chk_t, chk_ver)): only its latest can be valid."""
+    checks[0][i] = t
+    checks[1][i] = ver
+    return n
 
-    Differences, all in where results go: spikes into the neuron's slots, the crossing
-    check into chk_t/chk_ver[i], Poisson streams with per-stream weight and event count
-    (ps_own is the identity: stream q "is" its own stimulus for _fill_poisson).
-    No state sampling.
-    """
+
+advance = None   # bound per model by model_kernels
+
+
+def update_neurons(i0, n, t1, state, params, t_state, ref_end, i_stim, version, updates,
+                   ev_ptr, ev_t, ev_w, ev_kind, ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events,
+                   slot_t, slot_n, chk_t, chk_ver, flags,
+                   rec_col, rec_next, rec_var, rec_data, smp_t0, smp_dt, k_lim, row0):
+    """One thread per neuron i0 + li: neuron_loop.advance for that one neuron, with a
+    Poisson arrival buffer of its own."""
     li = cuda.grid(1)
     if li >= n:
         return
-    i = i0 + li
-    e = ev_ptr[i]
-    e_end = ev_ptr[i + 1]
-    q0 = ps_ptr[i]
-    q1 = ps_ptr[i + 1]
-    if e == e_end and q0 == q1:
-        return
     pbuf_t = cuda.local.array(PBUF, np.float64)
     pbuf_w = cuda.local.array(PBUF, np.float64)
-    np_ = 0
-    pp = 0
-    if q1 > q0:
-        np_ = _fill_poisson(q0, q1, t1, ps_next, ps_k, ps_key, ps_mean, ps_own, ps_w, ps_events,
-                            pbuf_t, pbuf_w)
-    st = state[li]
-    s = load(st)
-    p = params[li]
-    t = t_state[i]
-    tref = refractory_period(p)
-    ver = version[i]
-    rend = ref_end[i]
-    istim = i_stim[i]
-    n_upd = 0
-    had_input = False
-    touched = False
-    while True:
-        while e < e_end and ev_kind[e] == KIND_CHECK and (had_input or ev_w[e] != ver):
-            e += 1
-        if pp == np_ and q1 > q0:
-            np_ = _fill_poisson(q0, q1, t1, ps_next, ps_k, ps_key, ps_mean, ps_own, ps_w, ps_events,
-                                pbuf_t, pbuf_w)
-            pp = 0
-        tn = INF
-        trusted = False
-        if e < e_end:
-            tn = ev_t[e]
-            trusted = ev_kind[e] == KIND_CHECK
-        if pp < np_ and pbuf_t[pp] < tn:
-            tn = pbuf_t[pp]
-            trusted = False
-        if tn >= t1:
-            break
-        touched = True
-        while t < tn:
-            if t < rend:
-                tr = min(rend, tn)
-                s = evolve_refractory(s, p, tr - t)
-                t = tr
-                continue
-            dt = INF
-            if not trusted and gap_bound(s, p, istim, 0.0, tn - t) >= 0.0:
-                dt = first_crossing(s, p, istim, tn - t)
-            if dt == INF:
-                s = evolve(s, p, tn - t, istim)
-                t = tn
-                break
-            s = evolve(s, p, dt, istim)
-            t = t + dt
-            _push_spike(spk_t, spk_n, kslots, i, t, flags)
-            s = spike_reset(s, p)
-            rend = t + tref
-        t = tn
-        refractory = tn < rend
-        got_input = False
-        while e < e_end and ev_t[e] == tn:
-            k = ev_kind[e]
-            if k == KIND_SYN:
-                s = receive(s, p, ev_w[e], refractory)
-                got_input = True
-            elif k == KIND_CURRENT:
-                istim += ev_w[e]
-                got_input = True
-            e += 1
-        while True:
-            while pp < np_ and pbuf_t[pp] == tn:
-                s = receive(s, p, pbuf_w[pp], refractory)
-                got_input = True
-                pp += 1
-            if pp < np_ or q1 == q0:
-                break
-            np_ = _fill_poisson(q0, q1, t1, ps_next, ps_k, ps_key, ps_mean, ps_own, ps_w, ps_events,
-                                pbuf_t, pbuf_w)
-            pp = 0
-            if np_ == 0 or pbuf_t[0] != tn:
-                break
-        if got_input:
-            had_input = True
-            n_upd += 1
-        if not refractory and gap_now(s, p) >= 0.0:
-            _push_spike(spk_t, spk_n, kslots, i, tn, flags)
-            s = spike_reset(s, p)
-            rend = tn + tref
-    if touched:
-        ver += 1
-        tp = next_arrival(q0, q1, ps_next)
-        while True:
-            if t < rend:
-                if rend < t1:
-                    s = evolve_refractory(s, p, rend - t)
-                    t = rend
-                    continue
-                if rend < tp and rend <= t_stop:
-                    chk_t[i] = rend
-                    chk_ver[i] = ver
-                break
-            if tp < INF and gap_bound(s, p, istim, 0.0, tp - t) < 0.0:
-                break
-            h = t1 - t
-            dt = INF
-            if h > 0.0 and gap_bound(s, p, istim, 0.0, h) >= 0.0:
-                dt = first_crossing(s, p, istim, h)
-            if dt < INF:
-                s = evolve(s, p, dt, istim)
-                t = t + dt
-                _push_spike(spk_t, spk_n, kslots, i, t, flags)
-                s = spike_reset(s, p)
-                rend = t + tref
-                continue
-            lb = crossing_free_until(s, p, istim, max(h, 0.0))
-            if lb < INF and t + lb < tp and t + lb <= t_stop:
-                chk_t[i] = t + lb
-                chk_ver[i] = ver
-            break
-    store(st, s)
-    t_state[i] = t
-    version[i] = ver
-    ref_end[i] = rend
-    i_stim[i] = istim
-    updates[i] += n_upd
+    advance(i0 + li, i0 + li + 1, 0, i0, t1, state, params, t_state, ref_end, i_stim, version, updates,
+            ev_ptr, ev_t, ev_w, ev_kind, ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, pbuf_t, pbuf_w,
+            (slot_t, slot_n, flags), 0, (chk_t, chk_ver), 0,
+            rec_col, rec_next, rec_var, rec_data, smp_t0, smp_dt, k_lim, row0)
 
 
-_MODEL_NAMES = ("load", "store", "evolve", "evolve_refractory", "receive", "gap_now", "gap",
-                "gap_bound", "spike_reset", "refractory_period")
-_TEMPLATE_FUNCTIONS = ("first_crossing", "crossing_free_until", "_fill_poisson", "next_arrival")
 _kernels: dict = {}
 
 
 def model_kernels(kernel_module: str) -> types.SimpleNamespace:
-    """The device functions of a model and its ``update`` kernel (compiled on first launch).
-
-    The model's plain functions are compiled for the device; the template's generic
-    numerics are update_template's plain functions compiled against them.
-    """
+    """A neuron model's loop compiled for the device and its ``update`` kernel (compiled
+    on first launch)."""
     if kernel_module in _kernels:
         return _kernels[kernel_module]
-    import importlib
-    km = importlib.import_module(kernel_module)
-    model = compile_functions(vars(km), km.FUNCTIONS, "cuda")
-    ns = _plain(vars(T), _TEMPLATE_FUNCTIONS)
-    for name in _MODEL_NAMES:
-        ns[name] = getattr(model, name)
-    ns["exp_draw"] = _exp_draw
-    ns["__name__"] = f"{T.__name__}.{kernel_module.rsplit('.', 1)[-1]}"
-    generic = compile_functions(ns, _TEMPLATE_FUNCTIONS, "cuda")
+    import sys
+    from eventsim.engine.neuron_loop import compile_loop
+    loop = compile_loop(kernel_module, "cuda", sys.modules[__name__])
     g = dict(globals())
-    for name in _MODEL_NAMES:
-        g[name] = getattr(model, name)
-    for name in _TEMPLATE_FUNCTIONS:
-        g[name] = getattr(generic, name)
-    g["_push_spike"] = cuda.jit(device=True, inline=True)(_push_spike)
+    g["advance"] = loop.advance
     f = types.FunctionType(update_neurons.__code__, g, "update_neurons")
-    out = types.SimpleNamespace(model=model, generic=generic, update=cuda.jit(f))
+    out = types.SimpleNamespace(loop=loop, update=cuda.jit(f))
     _kernels[kernel_module] = out
     return out

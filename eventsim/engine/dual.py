@@ -13,7 +13,8 @@ import types
 from numba import njit
 
 
-def compile_functions(module_globals: dict, names, target: str = "cpu", inline=()) -> types.SimpleNamespace:
+def compile_functions(module_globals: dict, names, target: str = "cpu", inline=(), nrt_free=(), parallel=(),
+                      tag: str = "") -> types.SimpleNamespace:
     """Compile ``names`` (in dependency order: callees first) from a module's globals.
 
     On the CPU, the functions named in ``inline`` are inlined into their callers by
@@ -22,6 +23,11 @@ def compile_functions(module_globals: dict, names, target: str = "cpu", inline=(
     Only small leaf functions of the event loop belong there: inlining a function
     that itself calls others multiplies compile time (the whole lot at once took
     minutes) and adds reference counting of array arguments.
+    ``nrt_free`` (cpu): compiled without reference counting of array arguments;
+    ``parallel`` (cpu): compiled with numba's parallel=True (prange).
+    ``tag``: part of each function's cache name; a caller that binds functions of other
+    modules into ``module_globals`` passes a hash of their sources (numba checks a cached
+    function against its own source file only).
     Returns a namespace with one compiled function per name. Each function's
     global lookups go to a copy of ``module_globals`` in which already-compiled
     names are replaced by their compiled versions.
@@ -34,10 +40,14 @@ def compile_functions(module_globals: dict, names, target: str = "cpu", inline=(
         g.__module__ = f.__module__
         # the compiling module in the name: a function recompiled by another model module
         # (one source, other records) gets its own numba cache index
-        g.__qualname__ = f"{f.__qualname__}__{target}__{module_globals['__name__'].rsplit('.', 1)[-1]}"
+        g.__qualname__ = f"{f.__qualname__}__{target}__{module_globals['__name__'].rsplit('.', 1)[-1]}" \
+            + (f"__{tag}" if tag else "")
         g.__doc__ = f.__doc__
         if target == "cpu":
-            compiled = njit(cache=True, inline="always" if name in inline else "never")(g)
+            opts = {"_nrt": False} if name in nrt_free else {}
+            if name in parallel:
+                opts["parallel"] = True
+            compiled = njit(cache=True, inline="always" if name in inline else "never", **opts)(g)
         elif target == "cuda":
             from numba import cuda
             # NVVM-level inlining (forceinline): numba-IR inlining (inline=True) of the

@@ -18,7 +18,7 @@ floating-point summation order.
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 KIND_SYN = 0
 KIND_CURRENT = 1
@@ -28,8 +28,6 @@ KIND_CHECK = 2
 ARRIVAL_DTYPE = np.dtype([("t", "f8"), ("w", "f8"), ("tgt", "i4"), ("pad", "i4")], align=True)
 # a window's events partitioned by block of target neurons (partition_window)
 PART_DTYPE = np.dtype([("t", "f8"), ("w", "f8"), ("tgt", "i4"), ("kind", "i4")], align=True)
-# one block's events, sorted per neuron: arrivals, current steps, crossing checks
-EVENT_DTYPE = np.dtype([("t", "f8"), ("w", "f8"), ("kind", "i4"), ("pad", "i4")], align=True)
 # the update kernel's state-sampling arguments when a population records nothing
 # (rec_col, rec_next, rec_var, rec_data, t0, dt, k_lim, row0; see eventsim.output.report)
 NO_SAMPLES = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, 0)),
@@ -79,30 +77,6 @@ def push_check(buf_t, buf_id, buf_ver, n, t, i, ver):
 
 
 @njit(cache=True)
-def append_chunks(src_t, src_id, n_src, buf_t, buf_id, n):
-    """Append chunk buffers (typed lists of one-element typed lists, fill counts n_src)
-    to the growable buffers buf_t/buf_id in chunk order; returns the new fill count."""
-    for c in range(n_src.shape[0]):
-        a_t = src_t[c][0]
-        a_id = src_id[c][0]
-        for j in range(n_src[c]):
-            n = push_spike(buf_t, buf_id, n, a_t[j], a_id[j])
-    return n
-
-
-@njit(cache=True)
-def append_check_chunks(src_t, src_id, src_ver, n_src, buf_t, buf_id, buf_ver, n):
-    """As append_chunks, for crossing checks (time, neuron, version)."""
-    for c in range(n_src.shape[0]):
-        a_t = src_t[c][0]
-        a_id = src_id[c][0]
-        a_ver = src_ver[c][0]
-        for j in range(n_src[c]):
-            n = push_check(buf_t, buf_id, buf_ver, n, a_t[j], a_id[j], a_ver[j])
-    return n
-
-
-@njit(cache=True)
 def window_of(t, W):
     """Index k of the window [k W, (k + 1) W) that contains t (boundaries are k * W in float64)."""
     k = int(math.floor(t / W))
@@ -114,23 +88,23 @@ def window_of(t, W):
 
 
 @njit(cache=True)
-def partition_window(t1, bucket, nb,
-                     far_t, far_id, far_ver, n_far, version,
-                     cur_t, cur_id, cur_di, cur_pos,
-                     blk_of, n_blk, blk_ptr, part):
-    """The window's events, partitioned by block of target neurons (stable).
+def partition_shard(s, t1, bucket, nb, far_t, far_id, far_ver, n_far, version,
+                    cur_t, cur_id, cur_di, cur_pos, cur_end, blk_of, blk_shard, n_blk, blk_ptr, part):
+    """Shard s's events of the window ending at t1, partitioned by block of target
+    neurons (stable).
 
-    Inputs: the window's bucket (first nb ARRIVAL records), the pending crossing checks
-    (those with t < t1 are taken, stale ones dropped, the rest compacted), and the
-    current-step list from cur_pos on (those with t < t1 are taken). blk_of[i] is
-    neuron i's block. Output: part[blk_ptr[k]:blk_ptr[k + 1]] are block k's events
-    (PART records: arrivals in queue order, then checks, then current steps), each
-    block then sorted per neuron by ``sort_block`` just before its neurons are updated,
-    so that the sorted events are still in cache when they are read (a single
-    counting sort over every neuron scatters into as many places as there are
-    neurons, and the update then reads them back from memory).
-    Returns (new n_far, new cur_pos, the largest block's event count); part must hold
-    nb + n_far + (current steps in the window) records.
+    Inputs: the shard's bucket of the window (first nb ARRIVAL records: arrivals at its
+    own neurons), its pending crossing checks (those with t < t1 are taken, stale ones
+    dropped, the rest compacted), and the current steps cur_pos .. cur_end-1 of the
+    window (those at its own blocks, blk_shard[kb] == s, are taken). blk_of[i] is neuron
+    i's block. Output: part[blk_ptr[k]:blk_ptr[k + 1]] are block k's events (PART
+    records: arrivals in queue order, then checks, then current steps; empty for blocks
+    of other shards), each block then sorted per neuron by ``sort_block`` just before
+    its neurons are advanced, so that the sorted events are still in cache when they
+    are read (a single counting sort over every neuron scatters into as many places as
+    there are neurons, and the update then reads them back from memory).
+    Returns (new n_far, the largest block's event count); part must hold
+    nb + n_far + (cur_end - cur_pos) records.
     """
     counts = np.zeros(n_blk + 1, dtype=np.int64)
     for j in range(nb):
@@ -138,10 +112,10 @@ def partition_window(t1, bucket, nb,
     for j in range(n_far):
         if far_t[j] < t1 and far_ver[j] == version[far_id[j]]:
             counts[blk_of[far_id[j]] + 1] += 1
-    c_end = cur_pos
-    while c_end < cur_t.shape[0] and cur_t[c_end] < t1:
-        counts[blk_of[cur_id[c_end]] + 1] += 1
-        c_end += 1
+    for j in range(cur_pos, cur_end):
+        k = blk_of[cur_id[j]]
+        if blk_shard[k] == s:
+            counts[k + 1] += 1
     largest = 0
     for k in range(n_blk):
         largest = max(largest, counts[k + 1])
@@ -178,9 +152,11 @@ def partition_window(t1, bucket, nb,
             far_id[keep] = far_id[j]
             far_ver[keep] = far_ver[j]
             keep += 1
-    for j in range(cur_pos, c_end):
+    for j in range(cur_pos, cur_end):
         i = cur_id[j]
         k = blk_of[i]
+        if blk_shard[k] != s:
+            continue
         pos = fill[k]
         fill[k] = pos + 1
         o = part[pos]
@@ -188,13 +164,25 @@ def partition_window(t1, bucket, nb,
         o.w = cur_di[j]
         o.tgt = i
         o.kind = KIND_CURRENT
-    return keep, c_end, largest
+    return keep, largest
+
+
+@njit(cache=True, parallel=True)
+def partition_shards(t1, b, buckets, b_count, far_t2, far_id2, far_ver2, n_far, version,
+                     cur_t, cur_id, cur_di, cur_pos, cur_end, blk_of, blk_shard, n_blk, blk_ptr2, part2, largest):
+    """``partition_shard`` for every shard at once (shard s: row s of the *2 arrays, its
+    bucket b, its checks; new check counts into n_far[s], largest block into largest[s])."""
+    for s_ in prange(n_far.shape[0]):
+        s = np.int64(s_)   # prange's index is unsigned; typed lists want a signed one
+        n_far[s], largest[s] = partition_shard(
+            s, t1, buckets[s, b], b_count[s, b], far_t2[s][0], far_id2[s][0], far_ver2[s][0], n_far[s], version,
+            cur_t, cur_id, cur_di, cur_pos, cur_end, blk_of, blk_shard, n_blk, blk_ptr2[s], part2[s])
 
 
 @njit(cache=True)
-def sort_block(part, a, b, j0, nj, ev_ptr, fill, ev):
-    """Events part[a:b] (targets j0 .. j0+nj-1) sorted by (neuron, time) into ev, stable
-    (queue order at equal times); neuron j0 + x's events are ev[ev_ptr[x]:ev_ptr[x + 1]].
+def sort_block(part, a, b, j0, nj, ev_ptr, fill, ev_t, ev_w, ev_kind):
+    """Events part[a:b] (targets j0 .. j0+nj-1) sorted by (neuron, time) into ev_*, stable
+    (queue order at equal times); neuron j0 + x's events are ev_*[ev_ptr[x]:ev_ptr[x + 1]].
 
     A counting sort by neuron, then an insertion sort by time within each neuron:
     buckets are filled in emission order, so runs are nearly sorted and this is close
@@ -212,27 +200,26 @@ def sort_block(part, a, b, j0, nj, ev_ptr, fill, ev):
         x = r.tgt - j0
         pos = fill[x]
         fill[x] = pos + 1
-        o = ev[pos]
-        o.t = r.t
-        o.w = r.w
-        o.kind = r.kind
+        ev_t[pos] = r.t
+        ev_w[pos] = r.w
+        ev_kind[pos] = r.kind
     for x in range(nj):
         lo = ev_ptr[x]
         for j in range(lo + 1, ev_ptr[x + 1]):
-            tj = ev[j].t
-            if ev[j - 1].t <= tj:
+            tj = ev_t[j]
+            if ev_t[j - 1] <= tj:
                 continue
-            wj = ev[j].w
-            kj = ev[j].kind
+            wj = ev_w[j]
+            kj = ev_kind[j]
             m = j - 1
-            while m >= lo and ev[m].t > tj:
-                ev[m + 1].t = ev[m].t
-                ev[m + 1].w = ev[m].w
-                ev[m + 1].kind = ev[m].kind
+            while m >= lo and ev_t[m] > tj:
+                ev_t[m + 1] = ev_t[m]
+                ev_w[m + 1] = ev_w[m]
+                ev_kind[m + 1] = ev_kind[m]
                 m -= 1
-            ev[m + 1].t = tj
-            ev[m + 1].w = wj
-            ev[m + 1].kind = kj
+            ev_t[m + 1] = tj
+            ev_w[m + 1] = wj
+            ev_kind[m + 1] = kj
 
 
 @njit(cache=True)
@@ -247,21 +234,52 @@ def retain_after(t1, bucket, nb):
 
 
 @njit(cache=True)
-def sort_spikes(spk_t, spk_id, n):
-    """Spikes ordered by (time, neuron id) (input is ordered by neuron id)."""
-    order = np.argsort(spk_t[:n], kind="mergesort")
-    return spk_t[:n][order], spk_id[:n][order]
+def exchange(spk_t2, spk_id2, n_spk2, src_t, src_id, n_src, rank):
+    """The window's spikes of every shard (spk_*2[s], n_spk2[s] of them) and of the
+    spike and Poisson sources (src_*, n_src) as one list in the documented order: by
+    time, then by ``rank`` (the neuron's place in population order, integrating
+    populations first, then spike_source, then poisson_source populations). Every shard
+    delivers this same list, so what it queues does not depend on the shards."""
+    total = n_src
+    for s in range(n_spk2.shape[0]):
+        total += n_spk2[s]
+    t = np.empty(total)
+    ids = np.empty(total, dtype=np.int64)
+    n = 0
+    for s in range(n_spk2.shape[0]):
+        a_t = spk_t2[s][0]
+        a_id = spk_id2[s][0]
+        for j in range(n_spk2[s]):
+            t[n] = a_t[j]
+            ids[n] = a_id[j]
+            n += 1
+    a_t = src_t[0]
+    a_id = src_id[0]
+    for j in range(n_src):
+        t[n] = a_t[j]
+        ids[n] = a_id[j]
+        n += 1
+    r = np.empty(total, dtype=np.int64)
+    for j in range(total):
+        r[j] = rank[ids[j]]
+    o1 = np.argsort(r, kind="mergesort")
+    o2 = np.argsort(t[o1], kind="mergesort")
+    o = o1[o2]
+    return t[o], ids[o]
 
 
 @njit(cache=True)
-def fanout(spk_t, spk_id, n_spk, indptr, target, weight,
-           delay_index, delay_table, delay_values, use_table, W, B,
-           buckets, b_count):
-    """Append one ARRIVAL record per (spike, synapse) to the bucket of its arrival window.
+def fanout_shard(s, spk_t, spk_id, n_spk, indptr, target, weight,
+                 delay_index, delay_table, delay_values, use_table, W, B, shard_of,
+                 buckets, b_count):
+    """Append one ARRIVAL record per (spike, synapse onto a neuron of shard s) to the
+    shard's bucket of its arrival window (buckets, b_count: the shard's rows).
 
-    The arrival time and bucket are computed once per run of synapses with the same
-    delay (with a delay table, most sources have one or a few distinct delays).
-    The caller guarantees room (every bucket has at least sum of out-degrees free).
+    Records are appended in spike order, then synapse (CSR) order: per target neuron,
+    the order of the whole network's queue, whatever the shards. The arrival time and
+    bucket are computed once per run of synapses with the same delay (with a delay
+    table, most sources have one or a few distinct delays). The caller guarantees room
+    (every bucket has at least the shard's share of the out-degrees free).
     """
     for j in range(n_spk):
         src = spk_id[j]
@@ -269,11 +287,14 @@ def fanout(spk_t, spk_id, n_spk, indptr, target, weight,
         last_d = -1.0
         ta = 0.0
         b = 0
-        for s in range(indptr[src], indptr[src + 1]):
+        for syn in range(indptr[src], indptr[src + 1]):
+            tg = target[syn]
+            if shard_of[tg] != s:
+                continue
             if use_table:
-                d = delay_table[delay_index[s]]
+                d = delay_table[delay_index[syn]]
             else:
-                d = delay_values[s]
+                d = delay_values[syn]
             if d != last_d:
                 last_d = d
                 ta = ts + d
@@ -281,9 +302,19 @@ def fanout(spk_t, spk_id, n_spk, indptr, target, weight,
             pos = b_count[b]
             r = buckets[b, pos]
             r.t = ta
-            r.w = weight[s]
-            r.tgt = target[s]
+            r.w = weight[syn]
+            r.tgt = tg
             b_count[b] = pos + 1
+
+
+@njit(cache=True, parallel=True)
+def fanout_shards(spk_t, spk_id, n_spk, indptr, target, weight,
+                  delay_index, delay_table, delay_values, use_table, W, B, shard_of, buckets, b_count):
+    """``fanout_shard`` for every shard at once: each writes only its own rows."""
+    for s_ in prange(buckets.shape[0]):
+        s = np.int64(s_)
+        fanout_shard(s, spk_t, spk_id, n_spk, indptr, target, weight, delay_index, delay_table, delay_values,
+                     use_table, W, B, shard_of, buckets[s], b_count[s])
 
 
 @njit(cache=True)

@@ -219,10 +219,11 @@ _compact_row = CPU.compact_row
 @njit(cache=True)
 def fanout_plastic(spk_t, spk_id, n_spk, indptr, target, weight, proj,
                    delay_index, delay_table, delay_values, use_table, W, B,
-                   buckets, b_count,
+                   shard_of, buckets, b_count,
                    rule, pp, slot, kp, kpt, last_pre, h_row, h_t, h_km, h_kmt, h_n, base_t, base_km,
                    n_plastic_updates, log_proj, log_t, log_s, log_w, n_log):
-    """fanout (see kernels.fanout) with the STDP update of every plastic synapse before
+    """fanout (see kernels.fanout_shard; here for every shard: each arrival goes to
+    the shard of its target, buckets[shard_of[target]]) with the STDP update of every plastic synapse before
     its ARRIVAL record is written, so the record carries the updated weight.
 
     slot[s]: index of synapse s in the plastic state arrays kp/kpt (-1: static).
@@ -261,12 +262,14 @@ def fanout_plastic(spk_t, spk_id, n_spk, indptr, target, weight, proj,
                         grown[:n_log - 1] = log_w[0][:n_log - 1]
                         log_w[0] = grown
                     log_w[0][n_log - 1] = w
-            pos = b_count[b]
-            r = buckets[b, pos]
+            tg = target[s]
+            sh = shard_of[tg]
+            pos = b_count[sh, b]
+            r = buckets[sh, b, pos]
             r.t = ta
             r.w = w
-            r.tgt = target[s]
-            b_count[b] = pos + 1
+            r.tgt = tg
+            b_count[sh, b] = pos + 1
         last_pre[src] = ts
     return n_log
 

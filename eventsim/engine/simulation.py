@@ -7,46 +7,7 @@ import numpy as np
 
 from .backends import make_engine
 from .compiling import watch_compiles
-
-
-class SpikeRecorder:
-    """Keeps spikes in memory, per population (the default sink of the Python API, and
-    the SONATA writer's buffer between checkpoints)."""
-
-    def __init__(self, network, populations=None):
-        self.pops = [p for p in network.populations
-                     if not p.hidden and (populations is None or p.name in populations)]
-        self.offsets = np.array([p.offset for p in network.populations] + [network.n_neurons])
-        self.index_of = {p.name: j for j, p in enumerate(network.populations)}
-        self._t = {p.name: [] for p in self.pops}
-        self._i = {p.name: [] for p in self.pops}
-
-    def append(self, t, gid):
-        if t.size == 0:
-            return
-        pi = np.searchsorted(self.offsets, gid, side="right") - 1
-        for p in self.pops:
-            sel = pi == self.index_of[p.name]
-            if sel.any():
-                self._t[p.name].append(t[sel])
-                self._i[p.name].append(gid[sel] - p.offset)
-
-    def commit(self, t_committed):
-        pass
-
-    def spikes(self, population):
-        """(times ms float64, population-local ids int64), sorted by time."""
-        ts = self._t[population]
-        if not ts:
-            return np.zeros(0), np.zeros(0, dtype=np.int64)
-        return np.concatenate(ts), np.concatenate(self._i[population])
-
-    def take(self, population):
-        """spikes(population), then forget them."""
-        out = self.spikes(population)
-        self._t[population].clear()
-        self._i[population].clear()
-        return out
+from eventsim.output.recorder import SpikeRecorder
 
 
 class Simulation:

@@ -110,7 +110,7 @@ class StdpState:
         self.n_log = P.fanout_plastic(
             st, si, st.shape[0], net.indptr, net.target, net.weight, net.proj,
             eng.delay_index, eng.delay_table, eng.delay_values, eng.use_table, eng.W, eng.B,
-            eng.buckets, eng.b_count,
+            eng.shard_of, eng.buckets, eng.b_count,
             self.rule, self.pp, self.slot, self.kp, self.kpt, self.last_pre,
             self.h_row, self.h_t, self.h_km, self.h_kmt, self.h_n, self.base_t, self.base_km,
             self.n_updates, self.log_proj, self.log_t, self.log_s, self.log_w, self.n_log)

@@ -230,7 +230,7 @@ class StateSampler:
 
     def __init__(self, engine, population, variables=("v",), ids="all", interval=0.1, start=None,
                  stop=None, sink=None, path="record_state"):
-        from eventsim.engine.codegen import sample_kernel
+        from eventsim.engine.cpu_kernels import compiled
         if getattr(engine, "name", "cpu") != "cpu":
             raise InputError(f"{path}: state recording runs on the cpu backend only "
                              f"(this run uses {engine.name!r}); use --backend cpu")
@@ -275,7 +275,7 @@ class StateSampler:
         if isinstance(self.sink, ReportFile):
             self.sink.create(self.node_ids, variables, [self.units[v] for v in variables], self.start,
                              self.interval)
-        self._sample_idle = sample_kernel(_kernel_module(g.pop.model))
+        self._sample_idle = compiled(_kernel_module(g.pop.model)).sample_idle
         g.sampler = self
 
     def _k_lim(self, t):

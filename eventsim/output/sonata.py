@@ -20,7 +20,7 @@ import h5py
 import numpy as np
 
 import eventsim
-from eventsim.engine.simulation import SpikeRecorder
+from eventsim.output.recorder import SpikeRecorder
 from eventsim.output.paths import OutputClaim
 
 SONATA_MAGIC = np.uint32(0x0A7A)

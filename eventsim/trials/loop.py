@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..engine.simulation import SpikeRecorder
+from ..output.recorder import SpikeRecorder
 from .decoding import decode
 from .emotion import EmotionProjection, emotion_value, spike_csr
 from .encoding import complement, delta_encode, latency_encode, rate_encode

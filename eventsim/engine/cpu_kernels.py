@@ -1,0 +1,100 @@
+"""The cpu target of the neuron loop: its output functions and the drivers that call it.
+
+``emit_spike`` and ``schedule_check`` are the loop's output functions on the CPU
+(see eventsim.engine.neuron_loop): they append to growable buffers (one-element typed
+lists holding an array: the list itself is never reassigned, which keeps numba's
+reference counting out of the event loop).
+
+``update_blocks`` advances one population's blocks of neurons (block kb: neurons
+blk_start[kb] .. blk_start[kb+1]-1, its events part[blk_ptr[kb]:blk_ptr[kb+1]], see
+kernels.partition_window): each block's events are sorted per neuron into the scratch
+ev_* just before its neurons are advanced, so that they are still in cache when read.
+``update_parallel`` runs it for every shard (thread) at once.
+
+``compiled(kernel_module)`` compiles the loop and the drivers for one neuron model.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import prange
+
+from .dual import compile_functions
+from .kernels import push_check, push_spike, sort_block
+
+# the loop's output functions (compiled inline into it)
+FUNCTIONS = ("emit_spike", "schedule_check")
+DRIVERS = ("update_blocks", "update_parallel")
+
+advance = sample_idle = None   # bound to the model's compiled loop by ``compiled``
+
+
+def emit_spike(spikes, n, t, i):
+    return push_spike(spikes[0], spikes[1], n, t, i)
+
+
+def schedule_check(checks, n, t, i, ver):
+    return push_check(checks[0], checks[1], checks[2], n, t, i, ver)
+
+
+def update_blocks(kb0, kb1, i0, t1, state, params, t_state, ref_end, i_stim, version, updates,
+                  blk_ptr, blk_start, part, ev_ptr, ev_fill, ev_t, ev_w, ev_kind,
+                  ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, pbuf_t, pbuf_w,
+                  spk_t, spk_id, n_spk, chk_t, chk_id, chk_ver, n_chk,
+                  rec_col, rec_next, rec_var, rec_data, smp_t0, smp_dt, k_lim, row0):
+    """Blocks kb0 .. kb1-1 of the population starting at global id i0 through the window
+    ending at t1 (see the module docstring); returns the new fill counts (n_spk, n_chk)."""
+    spikes = (spk_t, spk_id)
+    checks = (chk_t, chk_id, chk_ver)
+    for kb in range(kb0, kb1):
+        j0 = blk_start[kb]
+        j1 = blk_start[kb + 1]
+        sort_block(part, blk_ptr[kb], blk_ptr[kb + 1], j0, j1 - j0, ev_ptr, ev_fill, ev_t, ev_w, ev_kind)
+        n_spk, n_chk = advance(j0, j1, j0, i0, t1, state, params, t_state, ref_end, i_stim, version, updates,
+                               ev_ptr, ev_t, ev_w, ev_kind,
+                               ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, pbuf_t, pbuf_w,
+                               spikes, n_spk, checks, n_chk,
+                               rec_col, rec_next, rec_var, rec_data, smp_t0, smp_dt, k_lim, row0)
+    return n_spk, n_chk
+
+
+def update_parallel(chunk_kb, i0, t1, state, params, t_state, ref_end, i_stim, version, updates,
+                    blk_ptr2, blk_start, part2, ev_ptr2, ev_fill2, ev_t2, ev_w2, ev_kind2,
+                    ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, pbuf_t2, pbuf_w2,
+                    spk_t2, spk_id2, n_spk2, chk_t2, chk_id2, chk_ver2, n_chk2,
+                    rec_col, rec_next, rec_var, rec_data, smp_t0, smp_dt, k_lim, row0):
+    """``update_blocks`` for every shard at once: shard s advances its blocks of this
+    population, chunk_kb[s] .. chunk_kb[s+1]-1, with its own events (part2[s],
+    blk_ptr2[s]), scratch (row s of the other *2 arrays), and growable spike and check
+    buffers (spk_t2[s] etc.: typed lists of one-element typed lists), appending after
+    n_spk2[s] / n_chk2[s] and leaving the new counts there. Neurons are independent
+    within a window and every per-neuron (and per-stream) array is written by its
+    neuron only, so the result does not depend on the shards."""
+    for s_ in prange(chunk_kb.shape[0] - 1):
+        s = np.int64(s_)   # prange's index is unsigned; typed lists want a signed one
+        n_spk2[s], n_chk2[s] = update_blocks(
+            chunk_kb[s], chunk_kb[s + 1], i0, t1, state, params, t_state, ref_end, i_stim, version, updates,
+            blk_ptr2[s], blk_start, part2[s], ev_ptr2[s], ev_fill2[s], ev_t2[s], ev_w2[s], ev_kind2[s],
+            ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, pbuf_t2[s], pbuf_w2[s],
+            spk_t2[s], spk_id2[s], n_spk2[s], chk_t2[s], chk_id2[s], chk_ver2[s], n_chk2[s],
+            rec_col, rec_next, rec_var, rec_data, smp_t0, smp_dt, k_lim, row0)
+
+
+_compiled: dict = {}
+
+
+def compiled(kernel_module: str):
+    """The cpu loop of a neuron model with its drivers: a namespace with ``advance``,
+    ``sample_idle``, ``update_blocks``, ``update_parallel`` and ``model``."""
+    if kernel_module in _compiled:
+        return _compiled[kernel_module]
+    import sys
+    from .neuron_loop import compile_loop
+    loop = compile_loop(kernel_module, "cpu", sys.modules[__name__])
+    ns = dict(globals())
+    ns["advance"] = loop.advance
+    ns["sample_idle"] = loop.sample_idle
+    ns["__name__"] = f"{__name__}.{kernel_module.rsplit('.', 1)[-1]}"
+    drivers = compile_functions(ns, DRIVERS, "cpu", parallel=("update_parallel",), tag=loop.tag)
+    out = type(loop)(**vars(loop), **vars(drivers))
+    _compiled[kernel_module] = out
+    return out

@@ -1,0 +1,457 @@
+"""The per-neuron event loop, written once and compiled for every target.
+
+``advance`` takes neurons through one window [t, t1): merge each neuron's sorted
+events (synaptic arrivals, current steps, crossing checks) with its Poisson stimulus
+streams; between events evolve the state exactly and search the first threshold
+crossing (``first_crossing``); at each event instant apply every input that arrives
+then, and test the threshold once. After the window's last event, predict the next
+crossing under free evolution and schedule a check event for it (or for the end of
+refractoriness), so that neurons without input cost nothing until something can
+happen. A neuron with Poisson stimuli gets no check when no crossing can come before
+its next Poisson arrival: that arrival touches it anyway (in a Poisson-driven network,
+almost every neuron in almost every window).
+
+Everything here is plain Python on scalars and arrays. ``compile_loop`` compiles it
+for one neuron model and one target (``dual.compile_functions``): the model's
+equations (``load``, ``evolve``, ``gap_bound``, ...) and the target's two output
+functions are bound as globals, which is all that differs between targets:
+
+- ``emit_spike(spikes, n, t, i)``: neuron i spiked at t; returns the new count n.
+  cpu: append to a growable buffer (``spikes`` = (times, ids) one-element typed
+  lists); cuda: into the neuron's own slots (``spikes`` = (slot_t, slot_n, flags)).
+- ``schedule_check(checks, n, t, i, ver)``: a crossing check of neuron i at t,
+  valid while its version is ver; returns the new count. cpu: append; cuda: the
+  neuron's own entry (only the latest check of a neuron is ever valid).
+
+The cpu driver (``eventsim.engine.cpu_kernels``) calls ``advance`` once per block of
+neurons whose events it has just sorted; the cuda kernel
+(``eventsim.engine.cuda_kernels``) calls it with one neuron per thread.
+
+State sampling (``eventsim.output.report``): for a recorded neuron, each committed free
+evolution from t to t' first writes the samples due in [t, t') from copies of the
+state at t (``record_samples``). It only reads the state, so the simulation is the same
+with and without recording. A sample at an event instant is taken after every input
+of that instant and after a spike's reset (the state is right-continuous). Samples of
+neurons without events are written by ``sample_idle``.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib
+import inspect
+import math
+import sys
+import types
+
+from .dual import compile_functions
+from .kernels import KIND_CHECK, KIND_CURRENT, KIND_SYN
+
+INF = math.inf
+# crossing times are found to within TOL ms (the contract asks for 1e-9 ms)
+TOL = 1e-11
+# crossing checks: first interval tried (ms) and bound evaluations per scheduling
+CHECK_STEP = 0.5
+CHECK_EVALS = 4
+
+# bound per model and target by compile_loop: the model's equations, the random
+# stream's draw and the target's output functions
+load = store = evolve = evolve_refractory = receive = gap_now = gap = gap_bound = None
+spike_reset = refractory_period = recordable = exp_draw = emit_spike = schedule_check = None
+
+
+def state_values(s, p):
+    """A model without ``recordable`` records its state tuple (names: its STATE_DTYPE fields)."""
+    return s
+
+
+def first_crossing(s, p, i_ext, h):
+    """First dt in (0, h] (h finite) at which gap(dt) >= 0, to within TOL; INF if none.
+
+    s is the neuron's state tuple. An advancing front: from lo, the longest interval
+    [lo, lo + span] whose upper bound of the gap is negative is skipped (span halved
+    until the bound excludes it). The bound is valid on every interval, so no crossing
+    can be skipped, however brief.
+    """
+    lo = 0.0
+    step = h
+    while lo < h:
+        span = min(2.0 * step, h - lo)
+        excluded = False
+        while True:
+            if gap_bound(s, p, i_ext, lo, lo + span) < 0.0:
+                excluded = True
+                break
+            if span <= TOL:
+                break
+            span *= 0.5
+        if not excluded and gap(s, p, i_ext, lo + span) >= 0.0:
+            return lo + span
+        lo += span
+        step = span
+    return INF
+
+
+def crossing_free_until(s, p, i_ext, h0):
+    """A lower bound (offset >= h0) of the first crossing after offset h0; INF if none can come.
+
+    Cheap on purpose: at most a few bound evaluations. Intervals of growing length are
+    skipped while the gap's upper bound on them is negative; the check scheduled at the
+    returned offset continues from there (most checks go stale first, when the neuron
+    receives its next input).
+    """
+    if gap_bound(s, p, i_ext, h0, INF) < 0.0:
+        return INF
+    lo = h0
+    step = CHECK_STEP
+    for _ in range(CHECK_EVALS):
+        if gap_bound(s, p, i_ext, lo, lo + step) < 0.0:
+            lo += step
+            step *= 2.0
+        else:
+            step *= 0.25
+    return lo
+
+
+def fill_poisson(q0, q1, t1, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, pbuf_t, pbuf_w):
+    """A neuron's next Poisson stimulus arrivals before t1 (its streams q0 .. q1-1), in
+    time order (stream order at equal times), into pbuf (times, weights; up to its
+    capacity). Returns how many. Each is delivered in this window, so it is counted
+    here (ps_events, per stream: owned by the neuron).
+
+    The draws of one stream do not depend on each other's results, so this tight loop
+    overlaps their latency (the event loop would serialise it).
+    """
+    n = 0
+    cap = pbuf_t.shape[0]
+    if q1 == q0 + 1:
+        tq = ps_next[q0]
+        kq = ps_k[q0]
+        key = ps_key[q0]
+        mean = ps_mean[q0]
+        w = ps_w[q0]
+        while tq < t1 and n < cap:
+            pbuf_t[n] = tq
+            pbuf_w[n] = w
+            n += 1
+            kq += 1
+            tq += exp_draw(key, kq, mean)
+        ps_next[q0] = tq
+        ps_k[q0] = kq
+        ps_events[q0] += n
+        return n
+    while n < cap:
+        qm = -1
+        tm = t1
+        for q in range(q0, q1):
+            if ps_next[q] < tm:
+                tm = ps_next[q]
+                qm = q
+        if qm < 0:
+            break
+        pbuf_t[n] = tm
+        pbuf_w[n] = ps_w[qm]
+        ps_events[qm] += 1
+        n += 1
+        ps_k[qm] += 1
+        ps_next[qm] += exp_draw(ps_key[qm], ps_k[qm], ps_mean[qm])
+    return n
+
+
+def next_arrival(q0, q1, ps_next):
+    """The earliest next arrival of streams q0 .. q1-1 (INF without streams)."""
+    tp = INF
+    for q in range(q0, q1):
+        if ps_next[q] < tp:
+            tp = ps_next[q]
+    return tp
+
+
+def record_samples(s, p, t, t_end, refractory, i_ext, k, k_lim, t0, dt, row0, col, rec_var, data):
+    """Write samples k, k+1, ... (time t0 + k dt, k < k_lim) that fall in [t, t_end) into
+    data[k - row0, col nv + j] (nv = len(rec_var), j-th recorded variable), each from a copy
+    of the state s at t evolved to the sample time; returns the next sample index.
+
+    The caller guarantees t0 + k dt >= t. A sample at t itself is s (no evolution: no
+    rounding)."""
+    nv = rec_var.shape[0]
+    while k < k_lim:
+        ts = t0 + k * dt
+        if ts >= t_end:
+            break
+        if ts == t:
+            c = s
+        elif refractory:
+            c = evolve_refractory(s, p, ts - t)
+        else:
+            c = evolve(s, p, ts - t, i_ext)
+        vals = recordable(c, p)
+        r = k - row0
+        for j in range(nv):
+            data[r, col * nv + j] = vals[rec_var[j]]
+        k += 1
+    return k
+
+
+def sample_idle(t_end, i0, n, state, params, t_state, ref_end, i_stim,
+                rec_col, rec_next, rec_var, data, t0, dt, k_lim, row0):
+    """Samples before t_end of recorded neurons i0 .. i0+n-1 whose state is still at an
+    earlier time t_state (no event since): free evolution of a copy from t_state, clamped
+    until the end of refractoriness. No crossing can lie in between: the loop scheduled a
+    check at or before the first possible one, which would have touched the neuron."""
+    for li in range(n):
+        col = rec_col[li]
+        if col < 0:
+            continue
+        k = rec_next[li]
+        if k >= k_lim or t0 + k * dt >= t_end:
+            continue
+        i = i0 + li
+        s = load(state[li])
+        p = params[li]
+        t = t_state[i]
+        rend = ref_end[i]
+        if t < rend:
+            tr = min(rend, t_end)
+            k = record_samples(s, p, t, tr, True, i_stim[i], k, k_lim, t0, dt, row0, col, rec_var, data)
+            s = evolve_refractory(s, p, tr - t)
+            t = tr
+        if t < t_end:
+            k = record_samples(s, p, t, t_end, False, i_stim[i], k, k_lim, t0, dt, row0, col, rec_var,
+                               data)
+        rec_next[li] = k
+
+
+def advance(i_begin, i_end, base, i0, t1, state, params,
+            t_state, ref_end, i_stim, version, updates,
+            ev_ptr, ev_t, ev_w, ev_kind,
+            ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, pbuf_t, pbuf_w,
+            spikes, n_spk, checks, n_chk,
+            rec_col, rec_next, rec_var, rec_data, smp_t0, smp_dt, k_lim, row0):
+    """Advance neurons i_begin .. i_end-1 (global ids) through the window ending at t1.
+
+    state/params hold the records of the population starting at global id i0 (local
+    index i - i0); the other per-neuron arrays are global. Neuron i's events, sorted by
+    time (queue order at equal times), are ev_*[ev_ptr[i - base]:ev_ptr[i - base + 1]]
+    (a check's ev_w is the version it was scheduled under). ps_* are the neurons'
+    Poisson stimulus streams (ps_ptr), drawn in batches into the scratch pbuf.
+    Spikes and crossing checks go to the target's ``emit_spike`` / ``schedule_check``
+    (n_spk, n_chk: their counts, returned updated).
+
+    rec_*: state sampling (see ``record_samples``): rec_col[li] the neuron's column in
+    rec_data (-1: not recorded; rec_col empty: nothing recorded), rec_next[li] its next
+    sample index; samples k < k_lim are written to row k - row0.
+    """
+    recording = rec_col.shape[0] > 0
+    for i in range(i_begin, i_end):
+        li = i - i0
+        e = ev_ptr[i - base]
+        e_end = ev_ptr[i - base + 1]
+        q0 = ps_ptr[i]
+        q1 = ps_ptr[i + 1]
+        if e == e_end and q0 == q1:
+            continue  # nothing arrives: the neuron is not touched
+        np_ = 0
+        pp = 0
+        if q1 > q0:
+            np_ = fill_poisson(q0, q1, t1, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, pbuf_t, pbuf_w)
+        st = state[li]
+        s = load(st)
+        p = params[li]
+        t = t_state[i]
+        tref = refractory_period(p)
+        ver = version[i]
+        rend = ref_end[i]
+        istim = i_stim[i]
+        n_upd = 0
+        had_input = False
+        touched = False
+        col = rec_col[li] if recording else -1
+        k_smp = rec_next[li] if col >= 0 else 0
+        while True:
+            # skip stale crossing checks (scheduled before an input) without touching the state
+            while e < e_end and ev_kind[e] == KIND_CHECK and (had_input or ev_w[e] != ver):
+                e += 1
+            if pp == np_ and q1 > q0:
+                np_ = fill_poisson(q0, q1, t1, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, pbuf_t,
+                                   pbuf_w)
+                pp = 0
+            tn = INF
+            trusted = False
+            if e < e_end:
+                tn = ev_t[e]
+                # a valid check is the neuron's first event since it was scheduled, at a
+                # time before which no crossing can occur: evolve there without searching
+                trusted = ev_kind[e] == KIND_CHECK
+            if pp < np_ and pbuf_t[pp] < tn:
+                tn = pbuf_t[pp]
+                trusted = False
+            if tn >= t1:
+                break
+            touched = True
+            # --- free evolution from t to tn, with every threshold crossing on the way ---
+            while t < tn:
+                if t < rend:
+                    tr = min(rend, tn)
+                    if col >= 0:
+                        k_smp = record_samples(s, p, t, tr, True, istim, k_smp, k_lim, smp_t0, smp_dt,
+                                               row0, col, rec_var, rec_data)
+                    s = evolve_refractory(s, p, tr - t)
+                    t = tr
+                    continue
+                # cheap exclusion first; the search only where a crossing is possible
+                dt = INF
+                if not trusted and gap_bound(s, p, istim, 0.0, tn - t) >= 0.0:
+                    dt = first_crossing(s, p, istim, tn - t)
+                if col >= 0:
+                    k_smp = record_samples(s, p, t, min(t + dt, tn), False, istim, k_smp, k_lim, smp_t0,
+                                           smp_dt, row0, col, rec_var, rec_data)
+                if dt == INF:
+                    s = evolve(s, p, tn - t, istim)
+                    t = tn
+                    break
+                s = evolve(s, p, dt, istim)
+                t = t + dt
+                n_spk = emit_spike(spikes, n_spk, t, i)
+                s = spike_reset(s, p)
+                rend = t + tref
+            t = tn
+            # --- every input that arrives at tn, then one threshold test ---
+            refractory = tn < rend
+            got_input = False
+            while e < e_end and ev_t[e] == tn:
+                k = ev_kind[e]
+                if k == KIND_SYN:
+                    s = receive(s, p, ev_w[e], refractory)
+                    got_input = True
+                elif k == KIND_CURRENT:
+                    istim += ev_w[e]
+                    got_input = True
+                e += 1
+            while True:
+                while pp < np_ and pbuf_t[pp] == tn:
+                    s = receive(s, p, pbuf_w[pp], refractory)
+                    got_input = True
+                    pp += 1
+                if pp < np_ or q1 == q0:
+                    break
+                # buffer exhausted exactly here: more arrivals at tn are possible
+                np_ = fill_poisson(q0, q1, t1, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, pbuf_t,
+                                   pbuf_w)
+                pp = 0
+                if np_ == 0 or pbuf_t[0] != tn:
+                    break
+            if got_input:
+                had_input = True
+                n_upd += 1
+            if not refractory and gap_now(s, p) >= 0.0:
+                n_spk = emit_spike(spikes, n_spk, tn, i)
+                s = spike_reset(s, p)
+                rend = tn + tref
+        if touched:
+            # --- after the window's last event: crossings before t1, then a check for later ---
+            # (a new version invalidates every check scheduled before)
+            ver += 1
+            # the next Poisson arrival (>= t1) touches the neuron anyway: no check is
+            # needed for a crossing that cannot come before it
+            tp = next_arrival(q0, q1, ps_next)
+            while True:
+                if t < rend:
+                    if rend < t1:
+                        if col >= 0:
+                            k_smp = record_samples(s, p, t, rend, True, istim, k_smp, k_lim, smp_t0,
+                                                   smp_dt, row0, col, rec_var, rec_data)
+                        s = evolve_refractory(s, p, rend - t)
+                        t = rend
+                        continue
+                    if rend < tp:
+                        n_chk = schedule_check(checks, n_chk, rend, i, ver)
+                    break
+                if tp < INF and gap_bound(s, p, istim, 0.0, tp - t) < 0.0:
+                    break
+                h = t1 - t
+                dt = INF
+                if h > 0.0 and gap_bound(s, p, istim, 0.0, h) >= 0.0:
+                    dt = first_crossing(s, p, istim, h)
+                if dt < INF:
+                    if col >= 0:
+                        k_smp = record_samples(s, p, t, t + dt, False, istim, k_smp, k_lim, smp_t0,
+                                               smp_dt, row0, col, rec_var, rec_data)
+                    s = evolve(s, p, dt, istim)
+                    t = t + dt
+                    n_spk = emit_spike(spikes, n_spk, t, i)
+                    s = spike_reset(s, p)
+                    rend = t + tref
+                    continue
+                lb = crossing_free_until(s, p, istim, max(h, 0.0))
+                if lb < INF and t + lb < tp:
+                    n_chk = schedule_check(checks, n_chk, t + lb, i, ver)
+                break
+        store(st, s)
+        t_state[i] = t
+        version[i] = ver
+        ref_end[i] = rend
+        i_stim[i] = istim
+        updates[i] += n_upd
+        if col >= 0:
+            rec_next[li] = k_smp
+    return n_spk, n_chk
+
+
+# in dependency order (callees first)
+FUNCTIONS = ("state_values", "first_crossing", "crossing_free_until", "fill_poisson", "next_arrival",
+             "record_samples", "sample_idle", "advance")
+MODEL_FUNCTIONS = ("load", "store", "evolve", "evolve_refractory", "receive", "gap_now", "gap", "gap_bound",
+                   "spike_reset", "refractory_period")
+# _nrt=False on the cpu: no reference counting of array arguments in a function called
+# once or twice per neuron and window (numba's atomic incref/decref of its arrays took
+# half of the microcircuit's run time, and contend between threads)
+NRT_FREE = ("fill_poisson",)
+
+
+def source_tag(*modules) -> str:
+    """A hash of the modules' sources: compiled code that binds functions of several
+    modules is cached under it (numba checks a cached function against its own file only,
+    so a changed model, or a changed output function, must change the cache entry)."""
+    h = hashlib.sha1()
+    for m in modules:
+        h.update(inspect.getsource(m).encode())
+    return h.hexdigest()[:12]
+
+
+_compiled: dict = {}
+
+
+def compile_loop(kernel_module: str, target: str, outputs) -> types.SimpleNamespace:
+    """The loop compiled for the neuron model in ``kernel_module`` on ``target`` ("cpu",
+    "cuda"), with ``outputs`` (a module holding the target's plain ``emit_spike`` and
+    ``schedule_check``). Returns a namespace: the compiled FUNCTIONS, ``model`` (the
+    model's compiled equations) and ``tag`` (the source tag of everything bound)."""
+    key = (kernel_module, target, outputs.__name__)
+    if key in _compiled:
+        return _compiled[key]
+    km = importlib.import_module(kernel_module)
+    from . import rng
+    if target == "cpu":
+        model, draws = km.CPU, rng.CPU
+    else:
+        model = compile_functions(vars(km), km.FUNCTIONS, target)
+        draws = compile_functions(vars(rng), rng._FUNCTIONS, target)
+    tag = source_tag(sys.modules[__name__], km, outputs)
+    out_ns = compile_functions(vars(outputs), outputs.FUNCTIONS, target, inline=outputs.FUNCTIONS, tag=tag)
+    ns = dict(globals())
+    for name in MODEL_FUNCTIONS:
+        ns[name] = getattr(model, name)
+    ns["exp_draw"] = draws.exp_draw
+    ns["emit_spike"] = out_ns.emit_spike
+    ns["schedule_check"] = out_ns.schedule_check
+    ns["__name__"] = f"{__name__}.{kernel_module.rsplit('.', 1)[-1]}"
+    if hasattr(model, "recordable"):
+        ns["recordable"] = model.recordable
+    else:
+        ns["recordable"] = compile_functions(ns, ("state_values",), target, tag=tag).state_values
+    compiled = compile_functions(ns, FUNCTIONS[1:], target, nrt_free=NRT_FREE if target == "cpu" else (),
+                                 tag=tag)
+    res = types.SimpleNamespace(model=model, tag=tag, **vars(compiled))
+    _compiled[key] = res
+    return res
+
