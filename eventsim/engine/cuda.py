@@ -1,6 +1,6 @@
-"""The cuda backend: the CPU engine's window loop with every step of a window on the GPU.
+"""The cuda backend: the window loop (eventsim.engine.window_loop) with its steps on the GPU.
 
-Per window [t, t1): (1) gather the window's bucket, due crossing checks and current
+One shard: the device holds every neuron. Per window [t, t1): (1) gather the window's bucket, due crossing checks and current
 steps per target neuron (count, prefix sum, scatter, per-neuron sort by the full
 order key); (2) one thread per integrating neuron runs the exact update (Poisson
 stimulus draws and crossing search included); (3) poisson_source neurons emit;
@@ -13,8 +13,9 @@ the pending-event count, capacities. Kernels: eventsim.engine.cuda_kernels.
 STDP (the plasticity "event" rules) runs on the device too, with the CPU's equations
 (eventsim.engine.plasticity, compiled for both): see ``_DeviceStdp``.
 
-Set-up and the random streams are the CPU engine's (same keys, same draws), so cpu
-and cuda simulate the same network with the same input trains.
+Set-up and the random streams are the window loop's (same keys, same draws), so cpu
+and cuda simulate the same network with the same input trains; the per-neuron loop is
+eventsim.engine.neuron_loop's, as on the cpu.
 """
 from __future__ import annotations
 
@@ -30,9 +31,8 @@ from eventsim.models import neuron_model
 from . import cuda_kernels as CK
 from . import kernels as K
 from . import plasticity as P
-from .cpu import CpuEngine, poisson_draws
-from .rng import STREAM_POISSON_SOURCE
 from .stdp import StdpState
+from .window_loop import WindowLoop
 
 
 def _grid(n, block):
@@ -215,7 +215,7 @@ class _DeviceStdp:
         return tuple(np.concatenate([c[i] for c in self.log]) for i in range(3))
 
 
-class CudaEngine:
+class CudaEngine(WindowLoop):
     """Exact window-by-window simulation of a Network on a CUDA GPU.
 
     ``block_size``: threads per block of every launch (results do not depend on it).
@@ -226,25 +226,13 @@ class CudaEngine:
     name = "cuda"
 
     def __init__(self, network, seed: int, block_size: int = 128, shuffle_seed=None):
-        self.net = net = network
-        self.seed = int(seed)
         self.block = int(block_size)
         self._shuffle = None if shuffle_seed is None else np.random.default_rng(shuffle_seed)
-        N = self.N = net.n_neurons
-        CpuEngine._setup_queue_layout(self)   # the same windows, ring and delay storage
-        self.t = 0.0
-        self.recent_t = np.zeros(0)
-        self.recent_id = np.zeros(0, dtype=np.int64)
-        self.spike_count = np.zeros(N, dtype=np.int64)
+        super().__init__(network, seed)   # the same windows, streams, current steps and sources
         self.groups = []            # the StateSampler finds no group: state recording is cpu-only
-        self._groups = []
-        self.spike_sources = []
-        self.poisson_sources = []
-        # the CPU engine's set-up of stimuli: the same streams and current steps
-        CpuEngine._setup_stimuli(self)
         self._check_memory()
-        self._alloc(N)
-        self.stdp = _DeviceStdp(net, self)
+        self._alloc(self.N)
+        self.stdp = _DeviceStdp(network, self)
 
     # ---- set-up ----
     def _device_bytes(self, N, cap, ev_cap, kslots):
@@ -276,34 +264,12 @@ class CudaEngine:
 
     def _alloc(self, N):
         net, W = self.net, self.W
-        integrating = np.zeros(N, dtype=bool)
-        rank = np.zeros(N, dtype=np.int64)   # the CPU's spike buffer order: groups, spike, poisson sources
-        order = []
-        for pi, pop in enumerate(net.populations):
-            if pop.model == "spike_source":
-                times = [np.asarray(t, dtype=np.float64) for t in (pop.spike_times or [[]] * pop.size)]
-                ptr = np.zeros(pop.size + 1, dtype=np.int64)
-                ptr[1:] = np.cumsum([len(t) for t in times])
-                flat = np.concatenate(times) if times else np.zeros(0)
-                self.spike_sources.append((pop.offset, pop.size, flat, ptr, ptr[:-1].copy()))
-                order.append((1, pi, pop))
-            elif pop.model == "poisson_source":
-                mean, nxt, keys = poisson_draws(self.seed, STREAM_POISSON_SOURCE + pi,
-                                                np.arange(pop.size, dtype=np.int64),
-                                                np.asarray(pop.params["rate"], dtype=np.float64) / 1000.0, 0.0)
-                self.poisson_sources.append((pop.offset, pop.size, cuda.to_device(mean), cuda.to_device(nxt),
-                                             cuda.to_device(np.zeros(pop.size, dtype=np.int64)),
-                                             cuda.to_device(keys)))
-                order.append((2, pi, pop))
-            else:
-                self._groups.append(_DeviceGroup(pop, W))
-                integrating[pop.offset:pop.offset + pop.size] = True
-                order.append((0, pi, pop))
-        r = 0
-        for _, _, pop in sorted(order, key=lambda x: (x[0], x[1])):
-            rank[pop.offset:pop.offset + pop.size] = np.arange(r, r + pop.size)
-            r += pop.size
-        self.rank = rank
+        self._groups = [_DeviceGroup(pop, W) for pop in net.populations
+                        if pop.model not in ("spike_source", "poisson_source")]
+        # poisson_source populations emit on the device (the same streams as on the host)
+        self.d_poisson_sources = [(i0, n, *(cuda.to_device(a) for a in arrays))
+                                  for (i0, n, *arrays) in self.poisson_sources]
+        integrating = self.integrating
         ks = [g.kslots for g in self._groups]
         self.snapshot = any(k is None for k in ks)   # t_ref = 0: no bound, retry on overflow
         self.kslots = max([k for k in ks if k is not None] + [4])
@@ -317,7 +283,6 @@ class CudaEngine:
         # every integrating neuron is checked at t = 0 (its initial v may be above threshold)
         self.d_chk_t = cuda.to_device(np.where(integrating, 0.0, np.inf))
         self.d_chk_ver = cuda.to_device(np.zeros(N, dtype=np.int64))
-        self.integrating = integrating
         # synapse table
         self.d_indptr = cuda.to_device(net.indptr)
         self.d_target = cuda.to_device(net.target)
@@ -396,29 +361,10 @@ class CudaEngine:
     def updates(self):
         return self.d_updates.copy_to_host()
 
-    @property
-    def stim_events(self):
-        out = np.zeros(max(len(self.poisson_stimuli), 1), dtype=np.int64)
-        if self.ps_stim.size:
-            np.add.at(out, self.ps_stim, self.d_ps_events.copy_to_host()[:self.ps_stim.size])
-        return out
-
-    def emitted_synaptic_events(self):
-        out = np.zeros(self.n_proj, dtype=np.int64)
-        K.count_emitted(self.net.indptr, self.net.proj, self.spike_count, out)
-        return out
-
-    def pending_synaptic_events(self):
-        out = np.zeros(self.n_proj, dtype=np.int64)
-        if self.recent_t.size:
-            K.count_pending(self.recent_t, self.recent_id, self.t, self.net.indptr, self.net.proj,
-                            self.delay_index, self.delay_table, self.delay_values, self.use_table, out)
-        return out
+    def stream_events(self):
+        return self.d_ps_events.copy_to_host()[:self.ps_stim.size]
 
     # ---- between runs (trials) ----
-    def set_spike_times(self, offset, times):
-        CpuEngine.set_spike_times(self, offset, times)
-
     def reset_state(self):
         """As CpuEngine.reset_state: neurons to their initial state now, queued arrivals dropped.
 
@@ -534,21 +480,22 @@ class CudaEngine:
             chunks.append((self.d_out_t[:total].copy_to_host(), self.d_out_id[:total].copy_to_host()))
         # (compact_spikes zeroes the counts; with no spikes they are zero already)
 
-    def step_window(self, t_until):
-        """Simulate one window (or its part before t_until); returns sorted emitted spikes (t, gid)."""
-        W, bs = self.W, self.block
-        k = K.window_of(self.t, W)
-        t1 = min((k + 1) * W, t_until)
-        b = k % self.B
+    # ---- the window loop's steps (see eventsim.engine.window_loop) ----
+    def gather(self, b, t1):
         nb = int(self.b_count[b])
         if self._shuffle is not None and nb > 1:
             perm = self._shuffle.permutation(nb)
             for a in self.d_bucket:
                 a[b, :nb].copy_to_device(np.ascontiguousarray(a[b, :nb].copy_to_host()[perm]))
         self._gather(b, nb, t1)
+
+    def advance(self, t1):
         self._update(t1)
+
+    def exchange(self, t1):
+        bs = self.block
         chunks = []
-        for (i0, n, mean, nxt, kk, keys) in self.poisson_sources:
+        for (i0, n, mean, nxt, kk, keys) in self.d_poisson_sources:
             if n:
                 CK.emit_poisson_sources[_grid(n, bs)](i0, n, t1, mean, nxt, kk, keys,
                                                       self.d_spk_t, self.d_spk_n, self.d_flags)
@@ -558,7 +505,7 @@ class CudaEngine:
         self._collect(chunks)
         while flags[1]:   # a poisson source had more spikes than slots: continue where it stopped
             self.d_flags.copy_to_device(np.zeros(2, dtype=np.int64))
-            for (i0, n, mean, nxt, kk, keys) in self.poisson_sources:
+            for (i0, n, mean, nxt, kk, keys) in self.d_poisson_sources:
                 if n:
                     CK.emit_poisson_sources[_grid(n, bs)](i0, n, t1, mean, nxt, kk, keys,
                                                           self.d_spk_t, self.d_spk_n, self.d_flags)
@@ -569,30 +516,28 @@ class CudaEngine:
             n_host = K.emit_spike_sources(i0, n, t1, flat, ptr, pos, self.host_spk_t, self.host_spk_id, n_host)
         if n_host:
             chunks.append((self.host_spk_t[0][:n_host].copy(), self.host_spk_id[0][:n_host].copy()))
-        if chunks:
-            st = np.concatenate([c[0] for c in chunks])
-            si = np.concatenate([c[1] for c in chunks])
-            order = np.lexsort((self.rank[si], st))   # the CPU's order: time, then its buffer order
-            st, si = st[order], si[order]
-        else:
-            st, si = np.zeros(0), np.zeros(0, dtype=np.int64)
-        # the window's bucket is consumed, except arrivals after a cut-short window's end
-        if t1 < (k + 1) * W and nb:
-            self._retain(b, nb, t1)
+        if not chunks:
+            return np.zeros(0), np.zeros(0, dtype=np.int64)
+        st = np.concatenate([c[0] for c in chunks])
+        si = np.concatenate([c[1] for c in chunks])
+        order = np.lexsort((self.rank[si], st))   # time, then population rank
+        return st[order], si[order]
+
+    def consume(self, b, t_cut):
+        nb = int(self.b_count[b])
+        if t_cut is not None and nb:
+            self._retain(b, nb, t_cut)
         else:
             self.b_count[b] = 0
         self.d_b_count.copy_to_device(self.b_count)
-        if st.size:
-            d_st = cuda.to_device(st)
-            self._fanout(st, si, d_st)
-            if self.stdp.active:
-                self.stdp.record_post(d_st, si)
-            np.add.at(self.spike_count, si, 1)
-            keep = self.recent_t >= self.t - self.d_max - W
-            self.recent_t = np.concatenate([self.recent_t[keep], st])
-            self.recent_id = np.concatenate([self.recent_id[keep], si])
-        self.t = t1
-        return st, si
+
+    def deliver(self, st, si):
+        self._d_st = cuda.to_device(st)
+        self._fanout(st, si, self._d_st)
+
+    def record_post(self, st, si):
+        if self.stdp.active:
+            self.stdp.record_post(self._d_st, si)
 
     def _retain(self, b, nb, t1):
         h = [a[b, :nb].copy_to_host() for a in self.d_bucket]

@@ -230,12 +230,7 @@ def _segment_of(off, n, j):
     return lo
 
 
-@cuda.jit(device=True, inline=True)
-def _delay(s, delay_index, delay_table, delay_values, use_table):
-    """Synapse s's delay (ms) from the table of distinct delays, or stored per synapse."""
-    if use_table:
-        return delay_table[delay_index[s]]
-    return delay_values[s]
+_delay = cuda.jit(device=True, inline=True)(K._synapse_delay)
 
 
 @cuda.jit

@@ -87,6 +87,17 @@ def window_of(t, W):
     return k
 
 
+def _synapse_delay(s, delay_index, delay_table, delay_values, use_table):
+    """Synapse s's delay (ms): from the table of distinct delays, or stored per synapse
+    (plain: compiled for the device by eventsim.engine.cuda_kernels too)."""
+    if use_table:
+        return delay_table[delay_index[s]]
+    return delay_values[s]
+
+
+synapse_delay = njit(cache=True, inline="always")(_synapse_delay)
+
+
 @njit(cache=True)
 def partition_shard(s, t1, bucket, nb, far_t, far_id, far_ver, n_far, version,
                     cur_t, cur_id, cur_di, cur_pos, cur_end, blk_of, blk_shard, n_blk, blk_ptr, part):
@@ -269,11 +280,41 @@ def exchange(spk_t2, spk_id2, n_spk2, src_t, src_id, n_src, rank):
 
 
 @njit(cache=True)
-def fanout_shard(s, spk_t, spk_id, n_spk, indptr, target, weight,
-                 delay_index, delay_table, delay_values, use_table, W, B, shard_of,
-                 buckets, b_count):
-    """Append one ARRIVAL record per (spike, synapse onto a neuron of shard s) to the
-    shard's bucket of its arrival window (buckets, b_count: the shard's rows).
+def shard_runs(indptr, target, shard_of, n_shards, count_only, run_ptr, run_a, run_b):
+    """Each shard's view of the synapse table, for the fan-out: the synapses of source
+    src onto neurons of shard s are the runs run_a[r] .. run_b[r]-1 (r from run_ptr[s, src]
+    to run_ptr[s, src + 1]-1) of its CSR row, in CSR order. Rows sorted by target (as
+    the network builder leaves them) give one run per target population and shard.
+    With ``count_only``, returns the number of runs (run_* untouched); else fills them."""
+    n = indptr.shape[0] - 1
+    total = 0
+    for s in range(n_shards):
+        for src in range(n):
+            if not count_only:
+                run_ptr[s, src] = total
+            inside = False
+            for syn in range(indptr[src], indptr[src + 1]):
+                mine = shard_of[target[syn]] == s
+                if mine and not inside:
+                    if not count_only:
+                        run_a[total] = syn
+                    total += 1
+                elif inside and not mine and not count_only:
+                    run_b[total - 1] = syn
+                inside = mine
+            if inside and not count_only:
+                run_b[total - 1] = indptr[src + 1]
+        if not count_only:
+            run_ptr[s, n] = total
+    return total
+
+
+@njit(cache=True)
+def fanout_shard(spk_t, spk_id, n_spk, run_ptr, run_a, run_b, target, weight,
+                 delay_index, delay_table, delay_values, use_table, W, B, buckets, b_count):
+    """Append one ARRIVAL record per (spike, synapse onto a neuron of this shard) to the
+    shard's bucket of its arrival window (buckets, b_count: the shard's rows); the
+    shard's synapses of a source are runs of its CSR row (see shard_runs).
 
     Records are appended in spike order, then synapse (CSR) order: per target neuron,
     the order of the whole network's queue, whatever the shards. The arrival time and
@@ -287,34 +328,28 @@ def fanout_shard(s, spk_t, spk_id, n_spk, indptr, target, weight,
         last_d = -1.0
         ta = 0.0
         b = 0
-        for syn in range(indptr[src], indptr[src + 1]):
-            tg = target[syn]
-            if shard_of[tg] != s:
-                continue
-            if use_table:
-                d = delay_table[delay_index[syn]]
-            else:
-                d = delay_values[syn]
-            if d != last_d:
-                last_d = d
-                ta = ts + d
-                b = window_of(ta, W) % B
-            pos = b_count[b]
-            r = buckets[b, pos]
-            r.t = ta
-            r.w = weight[syn]
-            r.tgt = tg
-            b_count[b] = pos + 1
+        for r in range(run_ptr[src], run_ptr[src + 1]):
+            for syn in range(run_a[r], run_b[r]):
+                d = synapse_delay(syn, delay_index, delay_table, delay_values, use_table)
+                if d != last_d:
+                    last_d = d
+                    ta = ts + d
+                    b = window_of(ta, W) % B
+                pos = b_count[b]
+                rec = buckets[b, pos]
+                rec.t = ta
+                rec.w = weight[syn]
+                rec.tgt = target[syn]
+                b_count[b] = pos + 1
 
 
 @njit(cache=True, parallel=True)
-def fanout_shards(spk_t, spk_id, n_spk, indptr, target, weight,
-                  delay_index, delay_table, delay_values, use_table, W, B, shard_of, buckets, b_count):
+def fanout_shards(spk_t, spk_id, n_spk, run_ptr2, run_a, run_b, target, weight,
+                  delay_index, delay_table, delay_values, use_table, W, B, buckets, b_count):
     """``fanout_shard`` for every shard at once: each writes only its own rows."""
-    for s_ in prange(buckets.shape[0]):
-        s = np.int64(s_)
-        fanout_shard(s, spk_t, spk_id, n_spk, indptr, target, weight, delay_index, delay_table, delay_values,
-                     use_table, W, B, shard_of, buckets[s], b_count[s])
+    for s in prange(buckets.shape[0]):
+        fanout_shard(spk_t, spk_id, n_spk, run_ptr2[s], run_a, run_b, target, weight, delay_index, delay_table,
+                     delay_values, use_table, W, B, buckets[s], b_count[s])
 
 
 @njit(cache=True)
@@ -335,7 +370,7 @@ def count_pending(spk_t, spk_id, t_now, indptr, proj, delay_index, delay_table, 
     for j in range(spk_t.shape[0]):
         src = spk_id[j]
         for s in range(indptr[src], indptr[src + 1]):
-            d = delay_table[delay_index[s]] if use_table else delay_values[s]
+            d = synapse_delay(s, delay_index, delay_table, delay_values, use_table)
             if spk_t[j] + d >= t_now:
                 out[proj[s]] += 1
 

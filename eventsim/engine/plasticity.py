@@ -37,7 +37,7 @@ import numpy as np
 from numba import njit
 
 from .dual import compile_functions
-from .kernels import push_spike, window_of
+from .kernels import push_spike, synapse_delay, window_of
 
 STDP, NN_SYMM, NN_PRE_CENTERED, NN_RESTR, TRIPLET = 0, 1, 2, 3, 4
 # parameter columns of pp (one row per projection)
@@ -239,10 +239,7 @@ def fanout_plastic(spk_t, spk_id, n_spk, indptr, target, weight, proj,
         ta = 0.0
         b = 0
         for s in range(indptr[src], indptr[src + 1]):
-            if use_table:
-                d = delay_table[delay_index[s]]
-            else:
-                d = delay_values[s]
+            d = synapse_delay(s, delay_index, delay_table, delay_values, use_table)
             if d != last_d:
                 last_d = d
                 ta = ts + d

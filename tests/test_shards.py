@@ -1,0 +1,109 @@
+"""Shards (threads) of the cpu backend: each owns a share of every population, its own
+queue and checks; the output must not depend on how many there are, down to the bytes,
+for every kind of network state, and a checkpoint must move between shard counts.
+Runs with more than one thread happen in their own processes (numba's OpenMP pool
+must not be started in the pytest process, which forks)."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from test_threads import MIXED, _assert_same_output, _datasets
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV4 = dict(os.environ, NUMBA_NUM_THREADS="4")   # four shards even on a two-core machine
+
+
+def _run(tmp_path, scenario, threads, name, *extra):
+    out = tmp_path / f"{name}_{threads}.h5"
+    r = subprocess.run([sys.executable, "-m", "eventsim.cli", "run", str(scenario), "-o", str(out),
+                        "--threads", str(threads), "--json", *extra], capture_output=True, text=True, env=ENV4)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert json.loads(r.stdout.strip().splitlines()[-1])["threads"] == threads
+    return out
+
+
+def test_shard_runs_match_a_slow_reference():
+    """kernels.shard_runs: each (source, shard) gets exactly its synapses, in CSR order,
+    also when rows are not sorted by target (then the runs are short)."""
+    from eventsim.engine import kernels as K
+    rng = np.random.default_rng(4)
+    n, S = 40, 3
+    deg = rng.integers(0, 12, n)
+    indptr = np.concatenate([[0], np.cumsum(deg)]).astype(np.int64)
+    target = rng.integers(0, n, indptr[-1]).astype(np.int32)
+    shard_of = rng.integers(0, S, n).astype(np.int32)
+    ptr = np.zeros((S, n + 1), dtype=np.int64)
+    n_runs = K.shard_runs(indptr, target, shard_of, S, True, ptr, np.zeros(0, np.int64), np.zeros(0, np.int64))
+    a, b = np.zeros(n_runs, np.int64), np.zeros(n_runs, np.int64)
+    assert K.shard_runs(indptr, target, shard_of, S, False, ptr, a, b) == n_runs
+    for s in range(S):
+        for src in range(n):
+            got = [syn for r in range(ptr[s, src], ptr[s, src + 1]) for syn in range(a[r], b[r])]
+            want = [syn for syn in range(indptr[src], indptr[src + 1]) if shard_of[target[syn]] == s]
+            assert got == want, (s, src)
+    assert n_runs > S * (deg > 0).sum() // 2   # unsorted rows: many short runs, not one per row
+
+
+@pytest.mark.parametrize("threads", [2, 3, 4])
+def test_mixed_network_same_bytes_for_any_shard_count(tmp_path, threads):
+    """lif (exp synapses, current steps, Poisson stimulus), alif, a poisson_source
+    population, drawn delays, a state probe: every dataset equal to one thread's."""
+    path = tmp_path / "mixed.toml"
+    path.write_text(textwrap.dedent(MIXED))
+    _assert_same_output(_run(tmp_path, path, 1, "mixed"), _run(tmp_path, path, threads, "mixed"))
+
+
+def test_stdp_network_same_bytes_on_shards(tmp_path):
+    """Plastic synapses live with their targets: the STDP fan-out fills every shard's
+    queue; weights, weight samples and spikes as on one thread."""
+    scenario = ROOT / "scenarios" / "song2000_stdp.toml"
+    a = _run(tmp_path, scenario, 1, "stdp", "--duration", "400")
+    b = _run(tmp_path, scenario, 3, "stdp", "--duration", "400")
+    _assert_same_output(a, b)
+    assert any(k.startswith("weights") or "weight" in k for k in _datasets(a)), sorted(_datasets(a))
+
+
+MOVE = """
+import sys
+import numpy as np
+import eventsim
+sc = eventsim.load(sys.argv[1])
+net = eventsim.build_network(sc)
+whole = eventsim.Simulation(net, seed=5, threads=1)
+whole.run(60.0)
+first = eventsim.Simulation(net, seed=5, threads=int(sys.argv[3]))
+first.run(27.3)
+first.save_checkpoint(sys.argv[2])
+second = eventsim.Simulation(net, seed=5, threads=int(sys.argv[4]))
+second.restore(sys.argv[2])
+second.run(60.0)
+
+def joined(p):   # the first run's spikes, then the continued run's
+    return [np.concatenate([a, b]) for a, b in zip(first.spikes(p.name), second.spikes(p.name))]
+
+bad = [p.name for p in net.populations
+       if not all(np.array_equal(x, y) for x, y in zip(whole.spikes(p.name), joined(p)))]
+print("SAME" if not bad else "DIFFERENT " + " ".join(bad), sum(whole.spikes(p.name)[0].size for p in net.populations))
+"""
+
+
+@pytest.mark.parametrize("saved,restored", [(3, 2), (1, 4)])
+def test_a_checkpoint_moves_between_shard_counts(tmp_path, saved, restored):
+    """The checkpoint stores the queue by target neuron (in queue order per target) and
+    the checks by neuron, so a run saved on one shard count continues on another."""
+    path = tmp_path / "mixed.toml"
+    path.write_text(textwrap.dedent(MIXED).split("[[record.state]]")[0])
+    r = subprocess.run([sys.executable, "-c", MOVE, str(path), str(tmp_path / "c.ckpt"), str(saved), str(restored)],
+                       capture_output=True, text=True, env=ENV4)
+    assert r.returncode == 0, r.stderr[-3000:]
+    verdict, n = r.stdout.split()[0], int(r.stdout.split()[-1])
+    assert verdict == "SAME", r.stdout
+    assert n > 100
