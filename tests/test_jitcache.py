@@ -10,18 +10,16 @@ def test_changed_sources_drop_the_numba_caches(tmp_path):
     kernels = tmp_path / "cache" / "kernels"
     kernels.mkdir(parents=True)
     nbi = src / "__pycache__" / "mod.f-1.py311.nbi"
-    gen = kernels / "update_model_abc.py"
 
     def make_caches():
         nbi.write_text("cache")
-        gen.write_text("generated")
 
     make_caches()
     _jitcache.ensure_fresh([src], kernels)      # first check: no record yet, caches dropped
-    assert not nbi.exists() and not gen.exists()
+    assert not nbi.exists()
     make_caches()
     _jitcache.ensure_fresh([src], kernels)      # sources unchanged: caches kept
-    assert nbi.exists() and gen.exists()
+    assert nbi.exists()
     (src / "mod.py").write_text("x = 2\n")      # a source edited
     _jitcache.ensure_fresh([src], kernels)
-    assert not nbi.exists() and not gen.exists()
+    assert not nbi.exists()

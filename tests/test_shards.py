@@ -77,10 +77,12 @@ import numpy as np
 import eventsim
 sc = eventsim.load(sys.argv[1])
 net = eventsim.build_network(sc)
+t_save = float(sys.argv[5])
 whole = eventsim.Simulation(net, seed=5, threads=1)
-whole.run(60.0)
+whole.run(t_save)   # (a run stopped mid-window continues exactly, but its crossing searches
+whole.run(60.0)     #  end at the stop: the reference stops there too)
 first = eventsim.Simulation(net, seed=5, threads=int(sys.argv[3]))
-first.run(27.3)
+first.run(t_save)
 first.save_checkpoint(sys.argv[2])
 second = eventsim.Simulation(net, seed=5, threads=int(sys.argv[4]))
 second.restore(sys.argv[2])
@@ -95,13 +97,14 @@ print("SAME" if not bad else "DIFFERENT " + " ".join(bad), sum(whole.spikes(p.na
 """
 
 
-@pytest.mark.parametrize("saved,restored", [(3, 2), (1, 4)])
-def test_a_checkpoint_moves_between_shard_counts(tmp_path, saved, restored):
+@pytest.mark.parametrize("saved,restored,t_save", [(3, 2, 27.3), (1, 4, 31.1), (4, 1, 20.0)])
+def test_a_checkpoint_moves_between_shard_counts(tmp_path, saved, restored, t_save):
     """The checkpoint stores the queue by target neuron (in queue order per target) and
-    the checks by neuron, so a run saved on one shard count continues on another."""
+    the checks by neuron, so a run saved on one shard count continues on another; also
+    when saved mid-window (arrivals after the stop kept in every shard's bucket)."""
     path = tmp_path / "mixed.toml"
     path.write_text(textwrap.dedent(MIXED).split("[[record.state]]")[0])
-    r = subprocess.run([sys.executable, "-c", MOVE, str(path), str(tmp_path / "c.ckpt"), str(saved), str(restored)],
+    r = subprocess.run([sys.executable, "-c", MOVE, str(path), str(tmp_path / "c.ckpt"), str(saved), str(restored), str(t_save)],
                        capture_output=True, text=True, env=ENV4)
     assert r.returncode == 0, r.stderr[-3000:]
     verdict, n = r.stdout.split()[0], int(r.stdout.split()[-1])

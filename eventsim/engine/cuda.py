@@ -4,9 +4,10 @@ One shard: the device holds every neuron. Per window [t, t1): (1) gather the win
 steps per target neuron (count, prefix sum, scatter, per-neuron sort by the full
 order key); (2) one thread per integrating neuron runs the exact update (Poisson
 stimulus draws and crossing search included); (3) poisson_source neurons emit;
-(4) the spikes are compacted and brought to the host, where spike_source trains are
-added and the window's spikes sorted (they are the run's output anyway); (5) one
-thread per (spike, synapse) pair fans them out into the ring of arrival buckets.
+(4) the spikes are compacted and put in the documented order on the device (spike_source
+trains, which live on the host, are added first), and the ordered list is copied to the
+host (it is the run's output); (5) one thread per (spike, synapse) pair fans the device's
+list out into the ring of arrival buckets.
 The host keeps only bookkeeping: window bounds, spike counts, the recent spikes for
 the pending-event count, capacities. Kernels: eventsim.engine.cuda_kernels.
 
@@ -327,6 +328,10 @@ class CudaEngine(WindowLoop):
         self.d_flags = cuda.to_device(np.zeros(2, dtype=np.int64))
         self.d_spk_off = cuda.device_array(N + 1, dtype=np.int64)
         self.d_fill2 = cuda.device_array(max(N, 1), dtype=np.int64)
+        # the window's spikes on the device: as collected, and in the documented order
+        self.d_rank = cuda.to_device(self.rank if N else np.zeros(1, np.int64))
+        self.d_win_t, self.d_st = cuda.device_array(1024), cuda.device_array(1024)
+        self.d_win_id, self.d_si = (cuda.device_array(1024, dtype=np.int64) for _ in range(2))
         self.host_spk_t = typed.List([np.zeros(64)])
         self.host_spk_id = typed.List([np.zeros(64, dtype=np.int64)])
 
@@ -353,8 +358,6 @@ class CudaEngine(WindowLoop):
     def _alloc_slots(self, kslots):
         self.kslots = kslots
         self.d_spk_t = cuda.device_array((max(self.N, 1), kslots), dtype=np.float64)
-        self.d_out_t = cuda.device_array(max(self.N, 1) * kslots, dtype=np.float64)
-        self.d_out_id = cuda.device_array(max(self.N, 1) * kslots, dtype=np.int64)
 
     # ---- read by Simulation ----
     @property
@@ -469,16 +472,28 @@ class CudaEngine(WindowLoop):
             self.d_spk_n.copy_to_device(np.zeros(self.N, dtype=np.int64))
             self.d_flags.copy_to_device(np.zeros(2, dtype=np.int64))
 
-    def _collect(self, chunks):
-        """Compact every neuron's slots into (t, gid) on the host; empties the slots."""
+    def _collect(self, n_win):
+        """Compact every neuron's slots into the window's spike list on the device after
+        its first n_win entries (empties the slots); returns the new length."""
         N = self.N
         self._scan(self.d_spk_n, N, self.d_spk_off, self.d_fill2)
         total = int(self.d_spk_off[N:N + 1].copy_to_host()[0])
         if total:
-            CK.compact_spikes[_grid(N, self.block)](N, self.d_spk_t, self.d_spk_n,
-                                                    self.d_spk_off, self.d_out_t, self.d_out_id)
-            chunks.append((self.d_out_t[:total].copy_to_host(), self.d_out_id[:total].copy_to_host()))
+            self._win_room(n_win + total)
+            CK.compact_spikes[_grid(N, self.block)](N, self.d_spk_t, self.d_spk_n, self.d_spk_off, n_win,
+                                                    self.d_win_t, self.d_win_id)
         # (compact_spikes zeroes the counts; with no spikes they are zero already)
+        return n_win + total
+
+    def _win_room(self, n):
+        """Room for n spikes in the window's lists (unordered and ordered)."""
+        if n > self.d_win_t.shape[0]:
+            old = (self.d_win_t, self.d_win_id)
+            cap = max(n, 2 * self.d_win_t.shape[0])
+            self.d_win_t, self.d_st = cuda.device_array(cap), cuda.device_array(cap)
+            self.d_win_id, self.d_si = (cuda.device_array(cap, dtype=np.int64) for _ in range(2))
+            self.d_win_t[:old[0].shape[0]].copy_to_device(old[0])
+            self.d_win_id[:old[1].shape[0]].copy_to_device(old[1])
 
     # ---- the window loop's steps (see eventsim.engine.window_loop) ----
     def gather(self, b, t1):
@@ -493,8 +508,10 @@ class CudaEngine(WindowLoop):
         self._update(t1)
 
     def exchange(self, t1):
+        """The window's spikes are compacted and put in order on the device; the host
+        gets the ordered list (the run's output) and adds nothing but spike_source trains,
+        which live on the host."""
         bs = self.block
-        chunks = []
         for (i0, n, mean, nxt, kk, keys) in self.d_poisson_sources:
             if n:
                 CK.emit_poisson_sources[_grid(n, bs)](i0, n, t1, mean, nxt, kk, keys,
@@ -502,7 +519,7 @@ class CudaEngine(WindowLoop):
         flags = self.d_flags.copy_to_host()
         if flags[0]:
             raise RuntimeError("cuda engine: a neuron's spike slots overflowed (internal error)")
-        self._collect(chunks)
+        n_win = self._collect(0)
         while flags[1]:   # a poisson source had more spikes than slots: continue where it stopped
             self.d_flags.copy_to_device(np.zeros(2, dtype=np.int64))
             for (i0, n, mean, nxt, kk, keys) in self.d_poisson_sources:
@@ -510,18 +527,19 @@ class CudaEngine(WindowLoop):
                     CK.emit_poisson_sources[_grid(n, bs)](i0, n, t1, mean, nxt, kk, keys,
                                                           self.d_spk_t, self.d_spk_n, self.d_flags)
             flags = self.d_flags.copy_to_host()
-            self._collect(chunks)
+            n_win = self._collect(n_win)
         n_host = 0
         for (i0, n, flat, ptr, pos) in self.spike_sources:
             n_host = K.emit_spike_sources(i0, n, t1, flat, ptr, pos, self.host_spk_t, self.host_spk_id, n_host)
         if n_host:
-            chunks.append((self.host_spk_t[0][:n_host].copy(), self.host_spk_id[0][:n_host].copy()))
-        if not chunks:
+            self._win_room(n_win + n_host)
+            self.d_win_t[n_win:n_win + n_host].copy_to_device(self.host_spk_t[0][:n_host].copy())
+            self.d_win_id[n_win:n_win + n_host].copy_to_device(self.host_spk_id[0][:n_host].copy())
+            n_win += n_host
+        if not n_win:
             return np.zeros(0), np.zeros(0, dtype=np.int64)
-        st = np.concatenate([c[0] for c in chunks])
-        si = np.concatenate([c[1] for c in chunks])
-        order = np.lexsort((self.rank[si], st))   # time, then population rank
-        return st[order], si[order]
+        CK.order_spikes[_grid(n_win, bs)](n_win, self.d_win_t, self.d_win_id, self.d_rank, self.d_st, self.d_si)
+        return self.d_st[:n_win].copy_to_host(), self.d_si[:n_win].copy_to_host()
 
     def consume(self, b, t_cut):
         nb = int(self.b_count[b])
@@ -532,12 +550,11 @@ class CudaEngine(WindowLoop):
         self.d_b_count.copy_to_device(self.b_count)
 
     def deliver(self, st, si):
-        self._d_st = cuda.to_device(st)
-        self._fanout(st, si, self._d_st)
+        self._fanout(st, si, self.d_st[:st.size], self.d_si[:si.size])
 
     def record_post(self, st, si):
         if self.stdp.active:
-            self.stdp.record_post(self._d_st, si)
+            self.stdp.record_post(self.d_st[:st.size], si)
 
     def _retain(self, b, nb, t1):
         h = [a[b, :nb].copy_to_host() for a in self.d_bucket]
@@ -548,7 +565,7 @@ class CudaEngine(WindowLoop):
                 a[b, :m].copy_to_device(np.ascontiguousarray(x[keep]))
         self.b_count[b] = m
 
-    def _fanout(self, st, si, d_st):
+    def _fanout(self, st, si, d_st, d_si):
         deg = self.outdeg[si]
         n_pairs = int(deg.sum())
         if not n_pairs:
@@ -566,7 +583,7 @@ class CudaEngine(WindowLoop):
             pair_w, slot = self.d_no_pair_w, self.d_no_pair_w
         bt, bw, btgt, bseq = self.d_bucket
         CK.fanout[_grid(n_pairs, self.block)](
-            n_pairs, d_st, cuda.to_device(si), d_pair_off, si.size,
+            n_pairs, d_st, d_si, d_pair_off, si.size,
             self.d_indptr, self.d_target, self.d_weight, slot, pair_w, stdp.active,
             self.d_delay_index, self.d_delay_table, self.d_delay_values, self.use_table, self.W, self.B,
             self.n_pairs_total, self.cap, bt, bw, btgt, bseq, self.d_b_count)

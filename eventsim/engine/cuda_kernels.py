@@ -206,14 +206,39 @@ def emit_poisson_sources(i0, n, t1, mean, nxt, kk, keys, spk_t, spk_n, flags):
 
 
 @cuda.jit
-def compact_spikes(n, spk_t, spk_n, off, out_t, out_id):
+def compact_spikes(n, spk_t, spk_n, off, base, out_t, out_id):
+    """Every neuron's slots into the window's spike list at base + off[i] (neuron order);
+    empties the slots."""
     i = cuda.grid(1)
     if i < n:
-        p = off[i]
+        p = base + off[i]
         for c in range(min(spk_n[i], spk_t.shape[1])):
             out_t[p + c] = spk_t[i, c]
             out_id[p + c] = i
         spk_n[i] = 0   # the slots are free for the next window
+
+
+@cuda.jit
+def order_spikes(n, t, ids, rank, out_t, out_id):
+    """The window's n spikes in the documented order (time, then population rank, then
+    list position), one thread per spike: its place is the number of spikes before it.
+    n^2 comparisons, all independent: a window holds few spikes next to its arrivals."""
+    j = cuda.grid(1)
+    if j >= n:
+        return
+    tj = t[j]
+    rj = rank[ids[j]]
+    pos = 0
+    for k in range(n):
+        tk = t[k]
+        if tk < tj:
+            pos += 1
+        elif tk == tj:
+            rk = rank[ids[k]]
+            if rk < rj or (rk == rj and k < j):
+                pos += 1
+    out_t[pos] = tj
+    out_id[pos] = ids[j]
 
 
 @cuda.jit(device=True, inline=True)

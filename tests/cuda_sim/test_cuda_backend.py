@@ -228,3 +228,23 @@ def test_state_recording_is_refused_on_cuda_with_a_clear_message(tmp_path):
     with pytest.raises(InputError, match="record.state: state recording runs on the cpu backend only"):
         api.run_scenario(sc, out)
     assert not out.exists() and not (tmp_path / "o.h5.partial").exists()
+
+
+@pytest.mark.parametrize("block_size", [1, 4, 32])
+def test_window_spikes_are_ordered_on_the_device(block_size):
+    """order_spikes puts a window's spikes (as collected: neuron order, then sources) in
+    the documented order, on the device: time, then population rank, then list
+    position (a spike_source may list one time twice). Reference: numpy's lexsort."""
+    from numba import cuda
+    from eventsim.engine import cuda_kernels as CK
+    rng = np.random.default_rng(block_size)
+    n, n_neurons = 60, 25
+    t = rng.choice([0.1, 0.15, 0.2, 0.35], n)          # many equal times
+    ids = rng.integers(0, n_neurons, n)
+    rank = rng.permutation(n_neurons)
+    out_t, out_id = cuda.device_array(n), cuda.device_array(n, dtype=np.int64)
+    grid = ((n + block_size - 1) // block_size, block_size)
+    CK.order_spikes[grid](n, cuda.to_device(t), cuda.to_device(ids), cuda.to_device(rank), out_t, out_id)
+    order = np.lexsort((np.arange(n), rank[ids], t))
+    assert np.array_equal(out_t.copy_to_host(), t[order])
+    assert np.array_equal(out_id.copy_to_host(), ids[order])
