@@ -165,9 +165,6 @@ def _checkpoint_interval(scenario, checkpoint_every):
 def _check_runnable(scenario, every):
     """Everything that can be refused, before building and before any file exists."""
     from .engine.backends import require_backend
-    if scenario.record.get("state") and scenario.simulation["backend"] != "cpu":
-        raise InputError(f"record.state: state recording runs on the cpu backend only "
-                         f"(this scenario uses {scenario.simulation['backend']!r}); use --backend cpu")
     if every is not None and scenario.simulation["backend"] != "cpu":
         raise InputError(f"checkpoint_every: checkpoints are saved on the cpu backend only (this scenario "
                          f"uses {scenario.simulation['backend']!r}); use --backend cpu")

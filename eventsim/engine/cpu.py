@@ -345,3 +345,12 @@ class CpuEngine(WindowLoop):
 
     def stream_events(self):
         return self.ps_events
+
+    # ---- state probes (eventsim.output.report.StateSampler) ----
+    def probe_groups(self):
+        return self.groups
+
+    def sample_idle(self, sp, k_lim):
+        g = sp.group
+        g.kernels.sample_idle(self.t, 0, g.n, g.i0, g.state, g.params, self.t_state, self.ref_end, self.i_stim,
+                              sp.rec_col, sp.rec_next, sp.rec_var, sp.data, sp.start, sp.interval, k_lim, sp.row0)

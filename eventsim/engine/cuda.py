@@ -56,6 +56,7 @@ class _DeviceGroup:
         self.params_h = self.km.pack_params(pop)
         self.state = cuda.to_device(self.km.init_state(pop))
         self.params = cuda.to_device(self.params_h)
+        self.sampler = None   # an eventsim.output.report.StateSampler while its state is recorded
         t_ref = float(self.params_h["t_ref"].min()) if pop.size else 1.0
         # spikes of one neuron are >= t_ref apart: at most floor(W / t_ref) + 1 in a window
         self.kslots = math.floor(W / t_ref) + 2 if t_ref > 0 else None
@@ -230,7 +231,6 @@ class CudaEngine(WindowLoop):
         self.block = int(block_size)
         self._shuffle = None if shuffle_seed is None else np.random.default_rng(shuffle_seed)
         super().__init__(network, seed)   # the same windows, streams, current steps and sources
-        self.groups = []            # the StateSampler finds no group: state recording is cpu-only
         self._check_memory()
         self._alloc(self.N)
         self.stdp = _DeviceStdp(network, self)
@@ -367,6 +367,35 @@ class CudaEngine(WindowLoop):
     def stream_events(self):
         return self.d_ps_events.copy_to_host()[:self.ps_stim.size]
 
+    # ---- state probes (eventsim.output.report.StateSampler) ----
+    def probe_groups(self):
+        return self._groups
+
+    def _samples(self, sp, t1):
+        """The loop's sampling arguments on the device for a window ending at t1: rec_next
+        and the frame buffer live there between collects (mirrors of the sampler's)."""
+        rec_col, rec_next, rec_var, data, t0, dt, k_lim, row0 = sp.window(t1)
+        m = getattr(sp, "device", None)
+        if m is None:
+            m = sp.device = {"rec_col": cuda.to_device(rec_col), "rec_next": cuda.to_device(rec_next),
+                             "rec_var": cuda.to_device(rec_var), "data": cuda.to_device(data)}
+        elif m["data"].shape != data.shape:   # the sampler's buffer grew: keep what is written
+            old = m["data"].copy_to_host()
+            data[:old.shape[0]] = old
+            m["data"] = cuda.to_device(data)
+        return m["rec_col"], m["rec_next"], m["rec_var"], m["data"], t0, dt, k_lim, row0
+
+    def sample_idle(self, sp, k_lim):
+        g = sp.group
+        _rc, _rn, _rv, d_data, *_ = self._samples(sp, self.t)
+        if g.n:
+            m = sp.device
+            g.kernels.sample[_grid(g.n, self.block)](
+                self.t, g.n, g.i0, g.state, g.params, self.d_t_state, self.d_ref_end, self.d_i_stim,
+                m["rec_col"], m["rec_next"], m["rec_var"], d_data, sp.start, sp.interval, k_lim, sp.row0)
+        sp.data[:] = d_data.copy_to_host()
+        sp.rec_next[:] = sp.device["rec_next"].copy_to_host()
+
     # ---- between runs (trials) ----
     def reset_state(self):
         """As CpuEngine.reset_state: neurons to their initial state now, queued arrivals dropped.
@@ -461,7 +490,8 @@ class CudaEngine(WindowLoop):
                     self.d_ev_ptr, ev_t, ev_w, ev_kind,
                     self.d_ps_ptr, self.d_ps_next, self.d_ps_k, self.d_ps_key, self.d_ps_mean,
                     self.d_ps_w, self.d_ps_events,
-                    self.d_spk_t, self.d_spk_n, self.d_chk_t, self.d_chk_ver, self.d_flags, *self.d_no_samples)
+                    self.d_spk_t, self.d_spk_n, self.d_chk_t, self.d_chk_ver, self.d_flags,
+                    *(self.d_no_samples if g.sampler is None else self._samples(g.sampler, t1)))
             if saved is None or not self.d_flags.copy_to_host()[0]:
                 return
             # a neuron without refractory period spiked more often than its slots hold:

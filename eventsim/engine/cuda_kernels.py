@@ -391,7 +391,7 @@ def schedule_check(checks, n, t, i, ver):
     return n
 
 
-advance = None   # bound per model by model_kernels
+advance = sample_idle = None   # bound per model by model_kernels
 
 
 def update_neurons(i0, n, t1, state, params, t_state, ref_end, i_stim, version, updates,
@@ -411,12 +411,21 @@ def update_neurons(i0, n, t1, state, params, t_state, ref_end, i_stim, version, 
             rec_col, rec_next, rec_var, rec_data, smp_t0, smp_dt, k_lim, row0)
 
 
+def sample_neurons(t_end, n, i0, state, params, t_state, ref_end, i_stim,
+                   rec_col, rec_next, rec_var, data, t0, dt, k_lim, row0):
+    """One thread per neuron i0 + li: neuron_loop.sample_idle for that one neuron."""
+    li = cuda.grid(1)
+    if li < n:
+        sample_idle(t_end, li, li + 1, i0, state, params, t_state, ref_end, i_stim,
+                    rec_col, rec_next, rec_var, data, t0, dt, k_lim, row0)
+
+
 _kernels: dict = {}
 
 
 def model_kernels(kernel_module: str) -> types.SimpleNamespace:
-    """A neuron model's loop compiled for the device and its ``update`` kernel (compiled
-    on first launch)."""
+    """A neuron model's loop compiled for the device, its ``update`` kernel and its
+    ``sample`` kernel (state samples of neurons without events; compiled on first launch)."""
     if kernel_module in _kernels:
         return _kernels[kernel_module]
     import sys
@@ -424,7 +433,9 @@ def model_kernels(kernel_module: str) -> types.SimpleNamespace:
     loop = compile_loop(kernel_module, "cuda", sys.modules[__name__])
     g = dict(globals())
     g["advance"] = loop.advance
-    f = types.FunctionType(update_neurons.__code__, g, "update_neurons")
-    out = types.SimpleNamespace(loop=loop, update=cuda.jit(f))
+    g["sample_idle"] = loop.sample_idle
+    out = types.SimpleNamespace(loop=loop, update=cuda.jit(types.FunctionType(update_neurons.__code__, g,
+                                                                              "update_neurons")),
+                                sample=cuda.jit(types.FunctionType(sample_neurons.__code__, g, "sample_neurons")))
     _kernels[kernel_module] = out
     return out

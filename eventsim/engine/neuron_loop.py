@@ -192,13 +192,14 @@ def record_samples(s, p, t, t_end, refractory, i_ext, k, k_lim, t0, dt, row0, co
     return k
 
 
-def sample_idle(t_end, i0, n, state, params, t_state, ref_end, i_stim,
+def sample_idle(t_end, li_begin, li_end, i0, state, params, t_state, ref_end, i_stim,
                 rec_col, rec_next, rec_var, data, t0, dt, k_lim, row0):
-    """Samples before t_end of recorded neurons i0 .. i0+n-1 whose state is still at an
-    earlier time t_state (no event since): free evolution of a copy from t_state, clamped
-    until the end of refractoriness. No crossing can lie in between: the loop scheduled a
-    check at or before the first possible one, which would have touched the neuron."""
-    for li in range(n):
+    """Samples before t_end of the recorded neurons i0 + li (li_begin <= li < li_end) of the
+    population starting at global id i0 whose state is still at an earlier time t_state
+    (no event since): free evolution of a copy from t_state, clamped until the end of
+    refractoriness. No crossing can lie in between: the loop scheduled a check at or
+    before the first possible one, which would have touched the neuron."""
+    for li in range(li_begin, li_end):
         col = rec_col[li]
         if col < 0:
             continue

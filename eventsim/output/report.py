@@ -221,20 +221,20 @@ class ReportFile:
 
 
 class StateSampler:
-    """One population's state probe on a CPU engine (see the module docstring).
+    """One population's state probe (see the module docstring).
 
-    The update kernel writes the samples of neurons with events into a frame buffer
+    The per-neuron loop writes the samples of neurons with events into a frame buffer
     (``window``); ``collect`` adds those of neurons without events up to the engine's
-    time, hands the complete frames to the sink and starts a new buffer.
+    time, hands the complete frames to the sink and starts a new buffer. The engine is
+    reached through its probe interface: ``probe_groups()`` (its populations of
+    integrating neurons: ``pop``, ``n``, ``i0``, ``sampler``) and ``sample_idle(sampler,
+    k_lim)`` (the samples of neurons without events, into ``data``); an engine that keeps
+    state elsewhere (cuda) mirrors rec_next and data there between collects.
     """
 
     def __init__(self, engine, population, variables=("v",), ids="all", interval=0.1, start=None,
                  stop=None, sink=None, path="record_state"):
-        from eventsim.engine.cpu_kernels import compiled
-        if getattr(engine, "name", "cpu") != "cpu":
-            raise InputError(f"{path}: state recording runs on the cpu backend only "
-                             f"(this run uses {engine.name!r}); use --backend cpu")
-        groups = [g for g in getattr(engine, "groups", []) if g.pop.name == population]
+        groups = [g for g in engine.probe_groups() if g.pop.name == population]
         names = [p.name for p in engine.net.populations]
         if not groups:
             if population in names:
@@ -275,7 +275,6 @@ class StateSampler:
         if isinstance(self.sink, ReportFile):
             self.sink.create(self.node_ids, variables, [self.units[v] for v in variables], self.start,
                              self.interval)
-        self._sample_idle = compiled(_kernel_module(g.pop.model)).sample_idle
         g.sampler = self
 
     def _k_lim(self, t):
@@ -301,12 +300,10 @@ class StateSampler:
 
     def collect(self):
         """Complete every frame before the engine's time and hand them to the sink."""
-        eng, g = self.engine, self.group
+        eng = self.engine
         k_lim = self._k_lim(eng.t)
         self._rows(k_lim)
-        self._sample_idle(eng.t, g.i0, g.n, g.state, g.params, eng.t_state, eng.ref_end, eng.i_stim,
-                          self.rec_col, self.rec_next, self.rec_var, self.data, self.start,
-                          self.interval, k_lim, self.row0)
+        eng.sample_idle(self, k_lim)
         n = k_lim - self.row0
         if n > 0:
             self.sink.append(self.data[:n].copy())
@@ -321,11 +318,6 @@ class StateSampler:
         times = self.start + np.arange(n) * self.interval
         values = {v: frames[:, j::nv].copy() for j, v in enumerate(self.variables)}
         return StateSamples(times, self.node_ids.copy(), values, dict(self.units))
-
-
-def _kernel_module(model_name):
-    from eventsim.models import neuron_model
-    return neuron_model(model_name).kernel_module
 
 
 def record_scenario_state(sim, writer, probes, frames=None):

@@ -213,21 +213,38 @@ def test_gather_orders_each_neurons_events_by_time_then_queue_order(block_size):
         assert np.all(np.diff(ev_t[a:b]) >= 0)
 
 
-def test_state_recording_is_refused_on_cuda_with_a_clear_message(tmp_path):
-    """Regression: a state probe on the cuda engine said "no state to record"."""
+def test_state_recording_on_cuda_equals_the_cpus(tmp_path):
+    """Regression: state sampling existed in the CPU's copy of the per-neuron loop only (a
+    probe on cuda was refused). The loop is one source now: the samples of neurons with
+    events (written by the loop) and without (the sample kernel), the frame buffer growing
+    on the device between collects, equal the cpu's to 1e-12 mV; and the CLI writes them."""
     from eventsim import api
-    from eventsim.errors import InputError
-    net = eventsim.build_network(eventsim.load(scenario([pop("a", 3)])))
-    sim = eventsim.Simulation(net, backend="cuda", seed=1)
-    with pytest.raises(InputError, match="cpu backend only"):
-        sim.record_state("a", ["v"])
-    sc = eventsim.load({"simulation": {"duration": 5.0, "backend": "cuda"},
-                        "population": [{"name": "a", "size": 3, "model": "lif"}],
-                        "record": {"state": [{"population": "a", "variables": ["v"], "interval": 1.0}]}})
-    out = tmp_path / "o.h5"
-    with pytest.raises(InputError, match="record.state: state recording runs on the cpu backend only"):
-        api.run_scenario(sc, out)
-    assert not out.exists() and not (tmp_path / "o.h5.partial").exists()
+    sc = scenario([pop("a", 5, i_e=300.0, init={"v": {"uniform": [0.0, 19.0]}}), pop("quiet", 3)],
+                  [dict(source="a", target="quiet", rule="all_to_all", weight=4.0, delay=1.0)],
+                  [dict(name="drive", kind="poisson", target="a", rate=2000.0, weight=0.8, delay=0.5, ids=[1, 3])],
+                  duration=12.0)
+    net = eventsim.build_network(eventsim.load(sc))
+    out = {}
+    for backend in ("cpu", "cuda"):
+        sim = eventsim.Simulation(net, backend=backend, seed=2)
+        sim.record_state("a", ["v", "i_syn"], [0, 1, 4], 0.25, start=0.5)
+        sim.record_state("quiet", ["v"], "all", 0.1, stop=9.0)
+        sim.run(4.0)
+        sim.run(12.0)
+        out[backend] = (sim.state_samples("a"), sim.state_samples("quiet"), sim.spikes("a")[0].size)
+    for j in range(2):
+        a, b = out["cpu"][j], out["cuda"][j]
+        assert np.array_equal(a.times, b.times) and a.times.size > 30
+        for v in a.values:
+            assert np.max(np.abs(a.values[v] - b.values[v])) < 1e-12, v
+    assert out["cpu"][2] >= 3   # the recorded population spikes: resets are sampled too
+    sc = eventsim.load(dict(sc, simulation=dict(duration=6.0, seed=5, backend="cuda"),
+                            record={"state": [{"population": "a", "variables": ["v"], "interval": 1.0}]}))
+    path = tmp_path / "o.h5"
+    api.run_scenario(sc, path)
+    from eventsim.output.report import read_report
+    times, ids, values, units = read_report(path, "a")
+    assert times.size == 6 and values["v"].shape == (6, 5) and units["v"] == "mV"
 
 
 @pytest.mark.parametrize("block_size", [1, 4, 32])
