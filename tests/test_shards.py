@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import eventsim
 from test_threads import MIXED, _assert_same_output, _datasets
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,3 +111,105 @@ def test_a_checkpoint_moves_between_shard_counts(tmp_path, saved, restored, t_sa
     verdict, n = r.stdout.split()[0], int(r.stdout.split()[-1])
     assert verdict == "SAME", r.stdout
     assert n > 100
+
+
+TWO_LIF = """
+[simulation]
+duration = 50.0
+seed = 11
+
+[[population]]
+name = "exc"
+size = 300
+model = "lif"
+[population.params]
+tau_m = 10.0
+v_th = -55.0
+v_rest = -70.0
+v_reset = -70.0
+t_ref = 2.0
+synapse = "exp"
+[population.init]
+v = {uniform = [-70.0, -56.0]}
+
+[[population]]
+name = "inh"
+size = 200
+model = "lif"
+[population.params]
+tau_m = 8.0
+v_th = -52.0
+v_rest = -70.0
+v_reset = -65.0
+t_ref = 1.0
+synapse = "exp"
+
+[[projection]]
+source = "exc"
+target = "inh"
+rule = "fixed_indegree"
+indegree = 40
+weight = 150.0
+delay = {uniform = [0.5, 2.0], min = 0.5}
+
+[[projection]]
+source = "inh"
+target = "exc"
+rule = "fixed_indegree"
+indegree = 20
+weight = -80.0
+delay = 0.8
+
+[[stimulus]]
+name = "noise"
+kind = "poisson"
+rate = 6000.0
+target = "exc"
+weight = 40.0
+delay = 0.1
+
+[[stimulus]]
+name = "noise_inh"
+kind = "poisson"
+rate = 5000.0
+target = "inh"
+weight = 40.0
+delay = 0.1
+
+[record]
+spikes = "all"
+
+[[record.state]]
+population = "exc"
+variables = ["v", "i_syn"]
+ids = [0, 140, 299]
+interval = 0.3
+
+[[record.state]]
+population = "inh"
+variables = ["v"]
+interval = 0.7
+start = 5.0
+"""
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_populations_of_one_model_in_one_launch_with_probes(tmp_path, threads):
+    """Populations of one model and record layout are advanced by one launch of the
+    shards (typed lists of their records and probes): with a probe on each, every
+    dataset equals one thread's."""
+    path = tmp_path / "two.toml"
+    path.write_text(TWO_LIF)
+    a, b = _run(tmp_path, path, 1, "two"), _run(tmp_path, path, threads, "two")
+    _assert_same_output(a, b)
+    d = _datasets(a)
+    assert d["report/inh/data"].shape[1] == 200 and d["report/exc/data"].shape[1] == 6
+    assert all(d[f"spikes/{p}/timestamps"].size > 50 for p in ("exc", "inh"))
+
+
+def test_one_launch_is_taken_when_populations_share_a_model():
+    from eventsim.engine.cpu import CpuEngine
+    net = eventsim.build_network(eventsim.load(TWO_LIF))
+    assert CpuEngine(net, 1)._together
+    mixed = eventsim.build_network(eventsim.load(textwrap.dedent(MIXED)))
+    assert not CpuEngine(mixed, 1)._together    # lif and alif: one launch per population

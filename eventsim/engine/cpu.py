@@ -72,9 +72,7 @@ class CpuEngine(WindowLoop):
         # queue: per shard, a ring of B buckets of the arrivals at its neurons
         self.cap = 1024
         self._alloc_buckets(self.cap)
-        # (rows padded to whole 128-byte lines: shards updating fill counts on shared
-        # cache lines made the parallel fan-out slower than one thread)
-        self.b_count = np.zeros((self.S, (self.B + 15) // 16 * 16 + 16), dtype=np.int64)
+        self.b_count = self._per_shard(self.B, np.int64)
         # crossing checks, per shard: every neuron is checked at t = 0 (its initial v may
         # be above threshold); growable buffers are one-element typed lists of arrays
         idx = np.flatnonzero(self.integrating)
@@ -86,17 +84,16 @@ class CpuEngine(WindowLoop):
         # straddle populations), and the scratch one block is sorted into
         self.spk_t2, self.spk_id2 = self._lists(np.float64), self._lists(np.int64)
         self.n_spk2 = np.zeros(self.S, dtype=np.int64)
-        self.part2 = np.zeros((self.S, 1024), dtype=K.PART_DTYPE)
-        self.blk_ptr2 = np.zeros((self.S, self.n_blk + 1), dtype=np.int64)
+        self.part2 = self._per_shard(1024, K.PART_DTYPE)
+        self.blk_ptr2 = self._per_shard(self.n_blk + 1, np.int64)
         self.largest = np.zeros(self.S, dtype=np.int64)
         self._alloc_scratch(1024)
-        self.ev_ptr2 = np.zeros((self.S, BLOCK + 1), dtype=np.int64)
-        self.ev_fill2 = np.zeros((self.S, BLOCK), dtype=np.int64)
+        self.ev_ptr2 = self._per_shard(BLOCK + 1, np.int64)
+        self.ev_fill2 = self._per_shard(BLOCK, np.int64)
         # the spike and Poisson sources' spikes of a window
         self.src_t = typed.List([np.zeros(256)])
         self.src_id = typed.List([np.zeros(256, dtype=np.int64)])
-        self.pbuf_t2 = np.zeros((self.S, 256))
-        self.pbuf_w2 = np.zeros((self.S, 256))
+        self.pbuf_t2, self.pbuf_w2 = self._per_shard(256, np.float64), self._per_shard(256, np.float64)
         self.stdp = StdpState(network)
 
     # ---- between runs (trials) ----
@@ -206,8 +203,15 @@ class CpuEngine(WindowLoop):
 
     def _alloc_scratch(self, cap):
         """Per shard: room for one block's sorted events."""
-        self.ev_t2, self.ev_w2 = np.zeros((self.S, cap)), np.zeros((self.S, cap))
-        self.ev_kind2 = np.zeros((self.S, cap), dtype=np.int32)
+        self.ev_t2, self.ev_w2 = self._per_shard(cap, np.float64), self._per_shard(cap, np.float64)
+        self.ev_kind2 = self._per_shard(cap, np.int32)
+
+    def _per_shard(self, n, dtype):
+        """A row of at least n elements per shard, rows apart by whole 128-byte lines and
+        at least one line: shards writing on one cache line (the buckets' fill counts)
+        made the parallel fan-out slower than one thread."""
+        per_line = max(1, 128 // np.dtype(dtype).itemsize)
+        return np.zeros((self.S, (n + per_line - 1) // per_line * per_line + per_line), dtype=dtype)
 
     def _lists(self, dtype):
         """Per shard, a growable buffer (a one-element typed list holding an array)."""
@@ -243,6 +247,14 @@ class CpuEngine(WindowLoop):
             for sh in range(S):
                 self.blk_shard[g.chunk_kb[sh]:g.chunk_kb[sh + 1]] = sh
         self.shard_of = self.blk_shard[self.blk_of] if self.N else np.zeros(0, dtype=np.int32)
+        # one launch for every population when they share a model and record layouts
+        g0 = self.groups[0] if self.groups else None
+        self._together = len(self.groups) > 1 and all(
+            g.kernels is g0.kernels and g.state.dtype == g0.state.dtype and g.params.dtype == g0.params.dtype
+            for g in self.groups)
+        self._shard_kb = np.array([g.chunk_kb for g in self.groups], dtype=np.int64).reshape(len(self.groups), S + 1)
+        self._group_i0 = np.array([g.i0 for g in self.groups], dtype=np.int64)
+        self._lists_of = self._probes_of = self._no_probes = None
         # each shard's synapses, by source: runs of the CSR rows (the fan-out's rows),
         # and the room a spike needs in each shard's buckets
         net = self.net
@@ -265,17 +277,11 @@ class CpuEngine(WindowLoop):
         c_end = max(self.cur_pos, int(np.searchsorted(self.cur_t, t1, side="left")))
         need = int((self.b_count[:, b] + self.n_far).max()) + (c_end - self.cur_pos)
         if need > self.part2.shape[1]:
-            self.part2 = np.zeros((self.S, max(need, 2 * self.part2.shape[1])), dtype=K.PART_DTYPE)
-        args = (self.version, self.cur_t, self.cur_id, self.cur_di, self.cur_pos, c_end, self.blk_of,
-                self.blk_shard, self.n_blk)
-        if self.S == 1:
-            self.n_far[0], self.largest[0] = K.partition_shard(
-                0, t1, self.buckets[0, b], self.b_count[0, b], self.far_t2[0][0], self.far_id2[0][0],
-                self.far_ver2[0][0], self.n_far[0], *args, self.blk_ptr2[0], self.part2[0])
-        else:
-            numba.set_num_threads(self.S)
-            K.partition_shards(t1, b, self.buckets, self.b_count, self.far_t2, self.far_id2, self.far_ver2,
-                               self.n_far, *args, self.blk_ptr2, self.part2, self.largest)
+            self.part2 = self._per_shard(max(need, 2 * self.part2.shape[1]), K.PART_DTYPE)
+        self._parallel(K.partition_shards, K.partition_shards_serial)(
+            t1, b, self.buckets, self.b_count, self.far_t2, self.far_id2, self.far_ver2, self.n_far, self.version,
+            self.cur_t, self.cur_id, self.cur_di, self.cur_pos, c_end, self.blk_of, self.blk_shard, self.n_blk,
+            self.blk_ptr2, self.part2, self.largest)
         self.cur_pos = c_end
         largest = int(self.largest.max())
         if largest > self.ev_t2.shape[1]:
@@ -283,27 +289,50 @@ class CpuEngine(WindowLoop):
 
     def advance(self, t1):
         """Every shard's neurons through the window, population by population; spikes and
-        new checks go to the shard's buffers."""
+        new checks go to the shard's buffers. Populations of one model with the same
+        record layouts (typically all of them) go in one launch of the shards."""
         self.n_spk2[:] = 0
+        shared = (self.t_state, self.ref_end, self.i_stim, self.version, self.updates,
+                  self.blk_ptr2, self.blk_start, self.part2, self.ev_ptr2, self.ev_fill2, self.ev_t2, self.ev_w2,
+                  self.ev_kind2, self.ps_ptr, self.ps_next, self.ps_k, self.ps_key, self.ps_mean, self.ps_w,
+                  self.ps_events, self.pbuf_t2, self.pbuf_w2, self.spk_t2, self.spk_id2, self.n_spk2,
+                  self.far_t2, self.far_id2, self.far_ver2, self.n_far)
+        if self._together:
+            k = self.groups[0].kernels
+            self._parallel(k.update_groups, k.update_groups_serial)(
+                self._shard_kb, self._group_i0, *self._group_lists(t1), t1, *shared, *self._probe_lists(t1))
+            return
         for g in self.groups:
             samples = K.NO_SAMPLES if g.sampler is None else g.sampler.window(t1)
-            common = (g.i0, t1, g.state, g.params, self.t_state, self.ref_end, self.i_stim, self.version,
-                      self.updates)
-            streams = (self.ps_ptr, self.ps_next, self.ps_k, self.ps_key, self.ps_mean, self.ps_w, self.ps_events)
-            if self.S == 1:
-                self.n_spk2[0], self.n_far[0] = g.kernels.update_blocks(
-                    g.kb0, g.kb1, *common, self.blk_ptr2[0], self.blk_start, self.part2[0],
-                    self.ev_ptr2[0], self.ev_fill2[0], self.ev_t2[0], self.ev_w2[0], self.ev_kind2[0],
-                    *streams, self.pbuf_t2[0], self.pbuf_w2[0],
-                    self.spk_t2[0], self.spk_id2[0], self.n_spk2[0],
-                    self.far_t2[0], self.far_id2[0], self.far_ver2[0], self.n_far[0], *samples)
-            else:
-                numba.set_num_threads(self.S)
-                g.kernels.update_parallel(
-                    g.chunk_kb, *common, self.blk_ptr2, self.blk_start, self.part2,
-                    self.ev_ptr2, self.ev_fill2, self.ev_t2, self.ev_w2, self.ev_kind2,
-                    *streams, self.pbuf_t2, self.pbuf_w2, self.spk_t2, self.spk_id2, self.n_spk2,
-                    self.far_t2, self.far_id2, self.far_ver2, self.n_far, *samples)
+            self._parallel(g.kernels.update_parallel, g.kernels.update_parallel_serial)(
+                g.chunk_kb, g.i0, t1, g.state, g.params, *shared, *samples)
+
+    def _group_lists(self, t1):
+        """The populations' records as typed lists (rebuilt only when an array changed:
+        a reset or a restore replaces them)."""
+        arrays = [g.state for g in self.groups] + [g.params for g in self.groups]
+        if self._lists_of is None or any(a is not b for a, b in zip(arrays, self._lists_of)):
+            self._lists_of = arrays
+            G = len(self.groups)
+            self._records = (typed.List(arrays[:G]), typed.List(arrays[G:]))
+        return self._records
+
+    def _probe_lists(self, t1):
+        """The state probes' arguments per population, as typed lists and arrays (the
+        typed lists rebuilt only when an array changed; all of it cached without probes)."""
+        if all(g.sampler is None for g in self.groups):
+            if self._no_probes is None:
+                self._no_probes = tuple(typed.List([x] * len(self.groups)) for x in K.NO_SAMPLES[:4]) + tuple(
+                    np.full(len(self.groups), x, dtype=np.asarray(x).dtype) for x in K.NO_SAMPLES[4:])
+            return self._no_probes
+        per = [K.NO_SAMPLES if g.sampler is None else g.sampler.window(t1) for g in self.groups]
+        arrays = [x for p in per for x in p[:4]]
+        if self._probes_of is None or any(a is not b for a, b in zip(arrays, self._probes_of)):
+            self._probes_of = arrays
+            self._probes = tuple(typed.List([p[j] for p in per]) for j in range(4))
+        return self._probes + (np.array([p[4] for p in per]), np.array([p[5] for p in per]),
+                               np.array([p[6] for p in per], dtype=np.int64),
+                               np.array([p[7] for p in per], dtype=np.int64))
 
     def exchange(self, t1):
         """The sources' spikes, and every shard's, as one list in the documented order."""
@@ -326,18 +355,20 @@ class CpuEngine(WindowLoop):
                 self.use_table, self.W, self.B)
         if self.stdp.active:   # (on one thread: a source's plastic synapses share its traces)
             self.stdp.fanout(self, st, si)
-        elif self.S == 1:
-            K.fanout_shard(st, si, si.size, self.run_ptr2[0], self.run_a, self.run_b, *args, self.buckets[0],
-                           self.b_count[0])
         else:
-            numba.set_num_threads(self.S)
-            K.fanout_shards(st, si, si.size, self.run_ptr2, self.run_a, self.run_b, *args, self.buckets,
-                            self.b_count)
+            self._parallel(K.fanout_shards, K.fanout_shards_serial)(
+                st, si, si.size, self.run_ptr2, self.run_a, self.run_b, *args, self.buckets, self.b_count)
+
+    def _parallel(self, parallel, serial):
+        """The compilation of a shard loop to run: on numba's threads for several shards;
+        for one, the serial one (no thread pool starts: the process may still fork)."""
+        if self.S == 1:
+            return serial
+        numba.set_num_threads(self.S)
+        return parallel
 
     def consume(self, b, t_cut):
-        for s in range(self.S):
-            nb = int(self.b_count[s, b])
-            self.b_count[s, b] = K.retain_after(t_cut, self.buckets[s, b], nb) if t_cut is not None and nb else 0
+        K.consume_shards(b, t_cut is not None, 0.0 if t_cut is None else t_cut, self.buckets, self.b_count)
 
     def record_post(self, st, si):
         if self.stdp.active:

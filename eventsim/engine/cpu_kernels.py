@@ -23,7 +23,7 @@ from .kernels import push_check, push_spike, sort_block
 
 # the loop's output functions (compiled inline into it)
 FUNCTIONS = ("emit_spike", "schedule_check")
-DRIVERS = ("update_blocks", "update_parallel")
+DRIVERS = ("update_blocks", "update_parallel", "update_groups")
 
 advance = sample_idle = None   # bound to the model's compiled loop by ``compiled``
 
@@ -79,12 +79,39 @@ def update_parallel(chunk_kb, i0, t1, state, params, t_state, ref_end, i_stim, v
             rec_col, rec_next, rec_var, rec_data, smp_t0, smp_dt, k_lim, row0)
 
 
+def update_groups(shard_kb, group_i0, states, params, t1, t_state, ref_end, i_stim, version, updates,
+                  blk_ptr2, blk_start, part2, ev_ptr2, ev_fill2, ev_t2, ev_w2, ev_kind2,
+                  ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, pbuf_t2, pbuf_w2,
+                  spk_t2, spk_id2, n_spk2, chk_t2, chk_id2, chk_ver2, n_chk2,
+                  rec_cols, rec_nexts, rec_vars, rec_datas, smp_t0, smp_dt, k_lim, row0):
+    """``update_parallel`` for several populations of one model (same record layouts) in
+    one go: shard s advances, population by population, blocks shard_kb[g, s] ..
+    shard_kb[g, s+1]-1 of population g (first id group_i0[g], records states[g] and
+    params[g], state probe rec_*[g]: typed lists). One launch of the shards per window
+    instead of one per population: fewer waits for the slower shard, and a shard's
+    share is balanced over all populations together."""
+    for s_ in prange(shard_kb.shape[1] - 1):
+        s = np.int64(s_)   # prange's index is unsigned; typed lists want a signed one
+        n_spk = n_spk2[s]
+        n_chk = n_chk2[s]
+        for g in range(group_i0.shape[0]):
+            n_spk, n_chk = update_blocks(
+                shard_kb[g, s], shard_kb[g, s + 1], group_i0[g], t1, states[g], params[g], t_state, ref_end,
+                i_stim, version, updates, blk_ptr2[s], blk_start, part2[s], ev_ptr2[s], ev_fill2[s], ev_t2[s],
+                ev_w2[s], ev_kind2[s], ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, pbuf_t2[s],
+                pbuf_w2[s], spk_t2[s], spk_id2[s], n_spk, chk_t2[s], chk_id2[s], chk_ver2[s], n_chk,
+                rec_cols[g], rec_nexts[g], rec_vars[g], rec_datas[g], smp_t0[g], smp_dt[g], k_lim[g], row0[g])
+        n_spk2[s] = n_spk
+        n_chk2[s] = n_chk
+
+
 _compiled: dict = {}
 
 
 def compiled(kernel_module: str):
     """The cpu loop of a neuron model with its drivers: a namespace with ``advance``,
-    ``sample_idle``, ``update_blocks``, ``update_parallel`` and ``model``."""
+    ``sample_idle``, ``update_blocks``, ``update_parallel``, ``update_groups`` (each
+    parallel one also as ``*_serial``) and ``model``."""
     if kernel_module in _compiled:
         return _compiled[kernel_module]
     import sys
@@ -94,7 +121,7 @@ def compiled(kernel_module: str):
     ns["advance"] = loop.advance
     ns["sample_idle"] = loop.sample_idle
     ns["__name__"] = f"{__name__}.{kernel_module.rsplit('.', 1)[-1]}"
-    drivers = compile_functions(ns, DRIVERS, "cpu", parallel=("update_parallel",), tag=loop.tag)
+    drivers = compile_functions(ns, DRIVERS, "cpu", parallel=("update_parallel", "update_groups"), tag=loop.tag)
     out = type(loop)(**vars(loop), **vars(drivers))
     _compiled[kernel_module] = out
     return out

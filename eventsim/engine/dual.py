@@ -24,7 +24,9 @@ def compile_functions(module_globals: dict, names, target: str = "cpu", inline=(
     that itself calls others multiplies compile time (the whole lot at once took
     minutes) and adds reference counting of array arguments.
     ``nrt_free`` (cpu): compiled without reference counting of array arguments;
-    ``parallel`` (cpu): compiled with numba's parallel=True (prange).
+    ``parallel`` (cpu): compiled with numba's parallel=True (prange), and also without, as
+    ``<name>_serial`` (one source, the target an argument of compilation: a prange loop
+    is a plain loop there, and no thread pool starts).
     ``tag``: part of each function's cache name; a caller that binds functions of other
     modules into ``module_globals`` passes a hash of their sources (numba checks a cached
     function against its own source file only).
@@ -46,6 +48,7 @@ def compile_functions(module_globals: dict, names, target: str = "cpu", inline=(
         if target == "cpu":
             opts = {"_nrt": False} if name in nrt_free else {}
             if name in parallel:
+                out[name + "_serial"] = serial_twin(g)
                 opts["parallel"] = True
             compiled = njit(cache=True, inline="always" if name in inline else "never", **opts)(g)
         elif target == "cuda":
@@ -61,3 +64,13 @@ def compile_functions(module_globals: dict, names, target: str = "cpu", inline=(
         ns[name] = compiled
         out[name] = compiled
     return types.SimpleNamespace(**out)
+
+
+def serial_twin(f):
+    """``f`` (a plain function with prange loops) compiled without parallel=True, under a
+    cache name of its own (numba's cache index does not tell the two apart)."""
+    g = types.FunctionType(f.__code__, f.__globals__, f.__name__, f.__defaults__, f.__closure__)
+    g.__module__ = f.__module__
+    g.__qualname__ = f.__qualname__ + "__serial"
+    g.__doc__ = f.__doc__
+    return njit(cache=True)(g)

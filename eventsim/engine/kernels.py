@@ -20,6 +20,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from .dual import serial_twin
+
 KIND_SYN = 0
 KIND_CURRENT = 1
 KIND_CHECK = 2
@@ -178,7 +180,6 @@ def partition_shard(s, t1, bucket, nb, far_t, far_id, far_ver, n_far, version,
     return keep, largest
 
 
-@njit(cache=True, parallel=True)
 def partition_shards(t1, b, buckets, b_count, far_t2, far_id2, far_ver2, n_far, version,
                      cur_t, cur_id, cur_di, cur_pos, cur_end, blk_of, blk_shard, n_blk, blk_ptr2, part2, largest):
     """``partition_shard`` for every shard at once (shard s: row s of the *2 arrays, its
@@ -234,14 +235,18 @@ def sort_block(part, a, b, j0, nj, ev_ptr, fill, ev_t, ev_w, ev_kind):
 
 
 @njit(cache=True)
-def retain_after(t1, bucket, nb):
-    """Keep the records with t >= t1 (a window cut short by run(until)); returns the new count."""
-    keep = 0
-    for j in range(nb):
-        if bucket[j].t >= t1:
-            bucket[keep] = bucket[j]
-            keep += 1
-    return keep
+def consume_shards(b, cut, t_cut, buckets, b_count):
+    """Every shard's bucket b emptied; with ``cut`` (a window cut short by run(until)) the
+    records with t >= t_cut are kept."""
+    for s in range(buckets.shape[0]):
+        bucket = buckets[s, b]
+        keep = 0
+        if cut:
+            for j in range(b_count[s, b]):
+                if bucket[j].t >= t_cut:
+                    bucket[keep] = bucket[j]
+                    keep += 1
+        b_count[s, b] = keep
 
 
 @njit(cache=True)
@@ -330,7 +335,11 @@ def fanout_shard(spk_t, spk_id, n_spk, run_ptr, run_a, run_b, target, weight,
         b = 0
         for r in range(run_ptr[src], run_ptr[src + 1]):
             for syn in range(run_a[r], run_b[r]):
-                d = synapse_delay(syn, delay_index, delay_table, delay_values, use_table)
+                # (written out: through synapse_delay, even inlined, this loop took 1.7x as long)
+                if use_table:
+                    d = delay_table[delay_index[syn]]
+                else:
+                    d = delay_values[syn]
                 if d != last_d:
                     last_d = d
                     ta = ts + d
@@ -343,7 +352,6 @@ def fanout_shard(spk_t, spk_id, n_spk, run_ptr, run_a, run_b, target, weight,
                 b_count[b] = pos + 1
 
 
-@njit(cache=True, parallel=True)
 def fanout_shards(spk_t, spk_id, n_spk, run_ptr2, run_a, run_b, target, weight,
                   delay_index, delay_table, delay_values, use_table, W, B, buckets, b_count):
     """``fanout_shard`` for every shard at once: each writes only its own rows."""
@@ -424,3 +432,10 @@ def first_draws(seed, stream, idents, rate_per_ms, offset, nxt, keys, mean):
         else:
             mean[j] = np.inf
             nxt[j] = np.inf
+
+
+# the shard loops for several threads, and for one (no thread pool)
+partition_shards_serial = serial_twin(partition_shards)
+partition_shards = njit(cache=True, parallel=True)(partition_shards)
+fanout_shards_serial = serial_twin(fanout_shards)
+fanout_shards = njit(cache=True, parallel=True)(fanout_shards)

@@ -37,7 +37,7 @@ import numpy as np
 from numba import njit
 
 from .dual import compile_functions
-from .kernels import push_spike, synapse_delay, window_of
+from .kernels import push_spike, window_of
 
 STDP, NN_SYMM, NN_PRE_CENTERED, NN_RESTR, TRIPLET = 0, 1, 2, 3, 4
 # parameter columns of pp (one row per projection)
@@ -239,7 +239,10 @@ def fanout_plastic(spk_t, spk_id, n_spk, indptr, target, weight, proj,
         ta = 0.0
         b = 0
         for s in range(indptr[src], indptr[src + 1]):
-            d = synapse_delay(s, delay_index, delay_table, delay_values, use_table)
+            if use_table:   # (written out, as in kernels.fanout_shard: faster than synapse_delay)
+                d = delay_table[delay_index[s]]
+            else:
+                d = delay_values[s]
             if d != last_d:
                 last_d = d
                 ta = ts + d

@@ -101,10 +101,9 @@ class Simulation:
 
     def _run(self, until, progress):
         eng = self.engine
-        # eng.t_stop stays infinite: a crossing check beyond this run's end must still be
-        # scheduled, or a neuron without input (driven by its own current) would never be
-        # looked at again when the run is continued (regression: run(10); run(100) lost
-        # every spike of a current-driven neuron after 10 ms)
+        # (crossing checks are scheduled whatever this run's end: a neuron without input,
+        # driven by its own current, must be looked at again when the run is continued;
+        # regression: run(10); run(100) lost every spike of such a neuron after 10 ms)
         n = 0
         last_commit = time.perf_counter()
         every = self.commit_every

@@ -15,10 +15,21 @@ class SpikeRecorder:
         self.index_of = {p.name: j for j, p in enumerate(network.populations)}
         self._t = {p.name: [] for p in self.pops}
         self._i = {p.name: [] for p in self.pops}
+        self._raw_t, self._raw_i = [], []
 
     def append(self, t, gid):
-        if t.size == 0:
+        """A window's spikes (times, global ids): kept as they come; split by population
+        when read (per window, the split cost more than the rest of the bookkeeping)."""
+        if t.size:
+            self._raw_t.append(t)
+            self._raw_i.append(gid)
+
+    def _split(self):
+        if not self._raw_t:
             return
+        t, gid = np.concatenate(self._raw_t), np.concatenate(self._raw_i)
+        self._raw_t.clear()
+        self._raw_i.clear()
         pi = np.searchsorted(self.offsets, gid, side="right") - 1
         for p in self.pops:
             sel = pi == self.index_of[p.name]
@@ -31,6 +42,7 @@ class SpikeRecorder:
 
     def spikes(self, population):
         """(times ms float64, population-local ids int64), sorted by time."""
+        self._split()
         ts = self._t[population]
         if not ts:
             return np.zeros(0), np.zeros(0, dtype=np.int64)
