@@ -207,9 +207,11 @@ def test_populations_of_one_model_in_one_launch_with_probes(tmp_path, threads):
     assert all(d[f"spikes/{p}/timestamps"].size > 50 for p in ("exc", "inh"))
 
 
-def test_one_launch_is_taken_when_populations_share_a_model():
+def test_one_launch_is_taken_when_populations_share_a_model(tmp_path):
     from eventsim.engine.cpu import CpuEngine
-    net = eventsim.build_network(eventsim.load(TWO_LIF))
-    assert CpuEngine(net, 1)._together
-    mixed = eventsim.build_network(eventsim.load(textwrap.dedent(MIXED)))
-    assert not CpuEngine(mixed, 1)._together    # lif and alif: one launch per population
+    nets = []
+    for name, text in (("two", TWO_LIF), ("mixed", textwrap.dedent(MIXED))):
+        (tmp_path / f"{name}.toml").write_text(text)
+        nets.append(eventsim.build_network(eventsim.load(str(tmp_path / f"{name}.toml"))))
+    assert CpuEngine(nets[0], 1)._together
+    assert not CpuEngine(nets[1], 1)._together    # lif and alif: one launch per population
