@@ -261,20 +261,20 @@ def test_a_long_probe_is_committed_before_its_buffer_outgrows_the_estimate(monke
 def test_the_kernel_cache_must_be_private(tmp_path, monkeypatch):
     """Defect: the cache fell back to a shared temporary folder (whoever writes the
     source-hash stamp there decides which compiled code is deleted)."""
-    from eventsim import _jitcache as codegen
+    from eventsim import _jitcache
     shared = tmp_path / "shared"
     shared.mkdir()
     shared.chmod(0o777)
     monkeypatch.setenv("EVENTSIM_CACHE_DIR", str(shared))
     with pytest.raises(RuntimeError, match="writable by others"):
-        codegen.cache_dir()
+        _jitcache.cache_dir()
     if os.getuid() == 0:           # root can hand a folder to another user
         other = tmp_path / "other"
         other.mkdir(mode=0o700)
         os.chown(other, 65534, 65534)
         monkeypatch.setenv("EVENTSIM_CACHE_DIR", str(other))
         with pytest.raises(RuntimeError, match="belongs to another user"):
-            codegen.cache_dir()
+            _jitcache.cache_dir()
     # no usable home: a per-user folder in the temp folder, created private
     monkeypatch.delenv("EVENTSIM_CACHE_DIR")
     home_file = tmp_path / "home-is-a-file"
@@ -282,8 +282,8 @@ def test_the_kernel_cache_must_be_private(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(home_file))
     monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
-    monkeypatch.setattr(codegen.tempfile, "tempdir", None)
-    got = codegen.cache_dir()
+    monkeypatch.setattr(_jitcache.tempfile, "tempdir", None)
+    got = _jitcache.cache_dir()
     assert got == tmp_path / "tmp" / f"eventsim-cache-{os.getuid()}" / "kernels"
     assert stat.S_IMODE(got.parent.stat().st_mode) == 0o700
     # planted by someone else before us: refused, not used
@@ -292,7 +292,7 @@ def test_the_kernel_cache_must_be_private(tmp_path, monkeypatch):
     planted.mkdir(mode=0o777)
     planted.chmod(0o777)
     with pytest.raises(RuntimeError, match="no private cache folder"):
-        codegen.cache_dir()
+        _jitcache.cache_dir()
 
 
 def test_a_models_loop_is_compiled_without_writing_source_files(tmp_path, monkeypatch):

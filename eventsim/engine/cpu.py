@@ -273,11 +273,17 @@ class CpuEngine(WindowLoop):
     # ---- the window loop's steps (see eventsim.engine.window_loop) ----
     def gather(self, b, t1):
         """Each shard's events of the window (its bucket b, due checks, current steps),
-        partitioned by block into part2[s]."""
+        partitioned by block into part2[s]; with one launch for all populations, done
+        there (``advance``)."""
         c_end = max(self.cur_pos, int(np.searchsorted(self.cur_t, t1, side="left")))
         need = int((self.b_count[:, b] + self.n_far).max()) + (c_end - self.cur_pos)
         if need > self.part2.shape[1]:
             self.part2 = self._per_shard(max(need, 2 * self.part2.shape[1]), K.PART_DTYPE)
+        self._window = (b, c_end)
+        if self._together:
+            if self.part2.shape[1] > self.ev_t2.shape[1]:   # no block can hold more than its shard
+                self._alloc_scratch(self.part2.shape[1])
+            return
         self._parallel(K.partition_shards, K.partition_shards_serial)(
             t1, b, self.buckets, self.b_count, self.far_t2, self.far_id2, self.far_ver2, self.n_far, self.version,
             self.cur_t, self.cur_id, self.cur_di, self.cur_pos, c_end, self.blk_of, self.blk_shard, self.n_blk,
@@ -290,7 +296,8 @@ class CpuEngine(WindowLoop):
     def advance(self, t1):
         """Every shard's neurons through the window, population by population; spikes and
         new checks go to the shard's buffers. Populations of one model with the same
-        record layouts (typically all of them) go in one launch of the shards."""
+        record layouts (typically all of them) go in one launch of the shards, with the
+        partition of step 1."""
         self.n_spk2[:] = 0
         shared = (self.t_state, self.ref_end, self.i_stim, self.version, self.updates,
                   self.blk_ptr2, self.blk_start, self.part2, self.ev_ptr2, self.ev_fill2, self.ev_t2, self.ev_w2,
@@ -298,9 +305,13 @@ class CpuEngine(WindowLoop):
                   self.ps_events, self.pbuf_t2, self.pbuf_w2, self.spk_t2, self.spk_id2, self.n_spk2,
                   self.far_t2, self.far_id2, self.far_ver2, self.n_far)
         if self._together:
+            b, c_end = self._window
             k = self.groups[0].kernels
-            self._parallel(k.update_groups, k.update_groups_serial)(
-                self._shard_kb, self._group_i0, *self._group_lists(t1), t1, *shared, *self._probe_lists(t1))
+            self._parallel(k.gather_advance, k.gather_advance_serial)(
+                t1, b, self.buckets, self.b_count, self.cur_t, self.cur_id, self.cur_di, self.cur_pos, c_end,
+                self.blk_of, self.blk_shard, self.n_blk, self._shard_kb, self._group_i0, *self._group_lists(t1),
+                *shared, *self._probe_lists(t1))
+            self.cur_pos = c_end
             return
         for g in self.groups:
             samples = K.NO_SAMPLES if g.sampler is None else g.sampler.window(t1)

@@ -9,7 +9,8 @@ reference counting out of the event loop).
 blk_start[kb] .. blk_start[kb+1]-1, its events part[blk_ptr[kb]:blk_ptr[kb+1]], see
 kernels.partition_window): each block's events are sorted per neuron into the scratch
 ev_* just before its neurons are advanced, so that they are still in cache when read.
-``update_parallel`` runs it for every shard (thread) at once.
+``update_parallel`` runs it for every shard (thread) at once; ``gather_advance`` runs
+the partition and every population of one model in one launch of the shards.
 
 ``compiled(kernel_module)`` compiles the loop and the drivers for one neuron model.
 """
@@ -19,11 +20,11 @@ import numpy as np
 from numba import prange
 
 from .dual import compile_functions
-from .kernels import push_check, push_spike, sort_block
+from .kernels import partition_shard, push_check, push_spike, sort_block
 
 # the loop's output functions (compiled inline into it)
 FUNCTIONS = ("emit_spike", "schedule_check")
-DRIVERS = ("update_blocks", "update_parallel", "update_groups")
+DRIVERS = ("update_blocks", "update_parallel", "gather_advance")
 
 advance = sample_idle = None   # bound to the model's compiled loop by ``compiled``
 
@@ -79,21 +80,27 @@ def update_parallel(chunk_kb, i0, t1, state, params, t_state, ref_end, i_stim, v
             rec_col, rec_next, rec_var, rec_data, smp_t0, smp_dt, k_lim, row0)
 
 
-def update_groups(shard_kb, group_i0, states, params, t1, t_state, ref_end, i_stim, version, updates,
-                  blk_ptr2, blk_start, part2, ev_ptr2, ev_fill2, ev_t2, ev_w2, ev_kind2,
-                  ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, pbuf_t2, pbuf_w2,
-                  spk_t2, spk_id2, n_spk2, chk_t2, chk_id2, chk_ver2, n_chk2,
-                  rec_cols, rec_nexts, rec_vars, rec_datas, smp_t0, smp_dt, k_lim, row0):
-    """``update_parallel`` for several populations of one model (same record layouts) in
-    one go: shard s advances, population by population, blocks shard_kb[g, s] ..
+def gather_advance(t1, b, buckets, b_count, cur_t, cur_id, cur_di, cur_pos, cur_end, blk_of, blk_shard, n_blk,
+                   shard_kb, group_i0, states, params, t_state, ref_end, i_stim, version, updates,
+                   blk_ptr2, blk_start, part2, ev_ptr2, ev_fill2, ev_t2, ev_w2, ev_kind2,
+                   ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, pbuf_t2, pbuf_w2,
+                   spk_t2, spk_id2, n_spk2, chk_t2, chk_id2, chk_ver2, n_chk2,
+                   rec_cols, rec_nexts, rec_vars, rec_datas, smp_t0, smp_dt, k_lim, row0):
+    """Steps 1 and 2 of the window loop for several populations of one model (same record
+    layouts) in one launch of the shards: shard s partitions its events of the window
+    (kernels.partition_shard: bucket b, its checks, the current steps cur_pos ..
+    cur_end-1), then advances, population by population, blocks shard_kb[g, s] ..
     shard_kb[g, s+1]-1 of population g (first id group_i0[g], records states[g] and
-    params[g], state probe rec_*[g]: typed lists). One launch of the shards per window
-    instead of one per population: fewer waits for the slower shard, and a shard's
-    share is balanced over all populations together."""
+    params[g], state probe rec_*[g]: typed lists). One launch per window instead of one
+    per step and population: fewer waits for the slower shard, a shard's share balanced
+    over all populations together, and its events still in cache. The caller makes the
+    scratch ev_*2[s] as long as part2[s]."""
     for s_ in prange(shard_kb.shape[1] - 1):
         s = np.int64(s_)   # prange's index is unsigned; typed lists want a signed one
+        n_chk = partition_shard(s, t1, buckets[s, b], b_count[s, b], chk_t2[s][0], chk_id2[s][0], chk_ver2[s][0],
+                                n_chk2[s], version, cur_t, cur_id, cur_di, cur_pos, cur_end, blk_of, blk_shard,
+                                n_blk, blk_ptr2[s], part2[s])[0]
         n_spk = n_spk2[s]
-        n_chk = n_chk2[s]
         for g in range(group_i0.shape[0]):
             n_spk, n_chk = update_blocks(
                 shard_kb[g, s], shard_kb[g, s + 1], group_i0[g], t1, states[g], params[g], t_state, ref_end,
@@ -110,7 +117,7 @@ _compiled: dict = {}
 
 def compiled(kernel_module: str):
     """The cpu loop of a neuron model with its drivers: a namespace with ``advance``,
-    ``sample_idle``, ``update_blocks``, ``update_parallel``, ``update_groups`` (each
+    ``sample_idle``, ``update_blocks``, ``update_parallel``, ``gather_advance`` (each
     parallel one also as ``*_serial``) and ``model``."""
     if kernel_module in _compiled:
         return _compiled[kernel_module]
@@ -121,7 +128,7 @@ def compiled(kernel_module: str):
     ns["advance"] = loop.advance
     ns["sample_idle"] = loop.sample_idle
     ns["__name__"] = f"{__name__}.{kernel_module.rsplit('.', 1)[-1]}"
-    drivers = compile_functions(ns, DRIVERS, "cpu", parallel=("update_parallel", "update_groups"), tag=loop.tag)
+    drivers = compile_functions(ns, DRIVERS, "cpu", parallel=("update_parallel", "gather_advance"), tag=loop.tag)
     out = type(loop)(**vars(loop), **vars(drivers))
     _compiled[kernel_module] = out
     return out

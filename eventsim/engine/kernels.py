@@ -1,19 +1,28 @@
-"""Model-independent numba kernels of the window loop: gather/sort, fan-out, sources.
+"""Model-independent numba kernels of the window loop's steps, on the cpu.
 
-Every kernel works on plain arrays; eventsim.engine.simulation allocates and calls them.
+What is here, by step (eventsim.engine.window_loop): growable buffers (push_spike,
+push_check, refill); gather (window_of, partition_shard(s), sort_block); exchange
+(exchange: the window's spikes in the documented order); consume (consume_shards);
+deliver (shard_runs: each shard's view of the synapse table; fanout_shard(s));
+sources (emit_spike_sources, emit_poisson_sources, first_draws); counters
+(count_emitted, count_pending). Every kernel works on plain arrays; the cpu engine
+(eventsim.engine.cpu) allocates them and calls the kernels, the ``*_shards`` ones for
+every shard at once (``*_shards_serial``: the same source compiled for one thread).
+The per-neuron loop is not here: it is eventsim.engine.neuron_loop, per model.
 
-Queue layout: a ring of B buckets, bucket k % B holding the synaptic arrivals of
-window k = [k W, (k + 1) W), W = the network's minimum delay. The buckets are the
-rows of one 2-D array of ARRIVAL records (time, weight, synapse index, target),
-each with a fill count.
+Queue layout: per shard, a ring of B buckets, bucket k % B holding the synaptic
+arrivals at the shard's neurons of window k = [k W, (k + 1) W), W = the network's
+minimum delay. The buckets are rows of one 3-D array (shard, bucket, record) of
+ARRIVAL records (time, weight, target), each with a fill count.
 
 Deterministic order (the documented tie-break): a neuron's events in a window are
 applied in order of time, and at equal times in queue order: by emission window,
-then spike time, then source neuron id, then synapse index (the order in which
-fan-out appends them; the per-neuron sort is stable). Current steps and crossing
-checks follow the synaptic arrivals of the same instant. Inputs at the same instant
-are all applied before the one threshold test, so the order only fixes the
-floating-point summation order.
+then spike time, then the source's population rank (integrating populations, then
+spike_source, then poisson_source populations; neurons by id: window_loop.spike_rank),
+then synapse index (the order in which fan-out appends them, whatever the shards; the
+per-neuron sort is stable). Current steps and crossing checks follow the synaptic
+arrivals of the same instant. Inputs at the same instant are all applied before the
+one threshold test, so the order only fixes the floating-point summation order.
 """
 import math
 
