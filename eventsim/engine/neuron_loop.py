@@ -249,8 +249,8 @@ def advance(i_begin, i_end, base, i0, t1, state, params,
         e_end = ev_ptr[i - base + 1]
         q0 = ps_ptr[i]
         q1 = ps_ptr[i + 1]
-        if e == e_end and q0 == q1:
-            continue  # nothing arrives: the neuron is not touched
+        if e == e_end and next_arrival(q0, q1, ps_next) >= t1:
+            continue  # nothing arrives in this window: the neuron is not touched (nor read)
         np_ = 0
         pp = 0
         if q1 > q0:
