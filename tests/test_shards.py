@@ -215,3 +215,23 @@ def test_one_launch_is_taken_when_populations_share_a_model(tmp_path):
         nets.append(eventsim.build_network(eventsim.load(str(tmp_path / f"{name}.toml"))))
     assert CpuEngine(nets[0], 1)._together
     assert not CpuEngine(nets[1], 1)._together    # lif and alif: one launch per population
+
+
+def test_one_shared_parameter_record_gives_the_same_run(tmp_path, monkeypatch):
+    """A population whose neurons share their parameters keeps one record (less memory
+    to go through every window); the run must be the same bytes as with one record per
+    neuron, and a population with drawn parameters keeps one per neuron."""
+    from eventsim.engine import cpu
+    (tmp_path / "two.toml").write_text(TWO_LIF.replace('tau_m = 8.0', 'tau_m = {uniform = [6.0, 10.0]}'))
+    net = eventsim.build_network(eventsim.load(str(tmp_path / "two.toml")))
+    runs = []
+    for shared in (True, False):
+        if not shared:
+            monkeypatch.setattr(cpu, "population_params", lambda km, pop: km.pack_params(pop))
+        sim = eventsim.Simulation(net, seed=3)
+        sizes = [g.params.shape[0] for g in sim.engine.groups]
+        sim.run(30.0)
+        runs.append((sizes, [b"".join(a.tobytes() for a in sim.spikes(p)) for p in ("exc", "inh")],
+                     sim.spikes("inh")[0].size))
+    assert runs[0][0] == [1, 200] and runs[1][0] == [300, 200]   # exc shares; inh's tau_m is drawn
+    assert runs[0][1] == runs[1][1] and runs[0][2] > 50

@@ -12,7 +12,7 @@ from eventsim.models import neuron_model
 from . import kernels as K
 from . import cpu_kernels
 from .stdp import StdpState
-from .window_loop import WindowLoop
+from .window_loop import WindowLoop, population_params
 
 # neurons per block: a block's sorted events are advanced while still in cache
 # (Brunel: 128 neurons x ~100 events x 24 bytes, well inside a 1 MiB L2)
@@ -28,7 +28,7 @@ class _NeuronGroup:
         self.pop = pop
         self.i0 = pop.offset
         self.n = pop.size
-        self.params = km.pack_params(pop)   # structured arrays: one record per neuron
+        self.params = population_params(km, pop)   # structured arrays: per neuron, or one shared
         self.state = km.init_state(pop)
         self.kernel_module = km
         self.kernels = cpu_kernels.compiled(model.kernel_module)

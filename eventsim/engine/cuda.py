@@ -33,7 +33,7 @@ from . import cuda_kernels as CK
 from . import kernels as K
 from . import plasticity as P
 from .stdp import StdpState
-from .window_loop import WindowLoop
+from .window_loop import WindowLoop, population_params
 
 
 def _grid(n, block):
@@ -53,7 +53,7 @@ class _DeviceGroup:
         self.pop = pop
         self.i0 = pop.offset
         self.n = pop.size
-        self.params_h = self.km.pack_params(pop)
+        self.params_h = population_params(self.km, pop)
         self.state = cuda.to_device(self.km.init_state(pop))
         self.params = cuda.to_device(self.params_h)
         self.sampler = None   # an eventsim.output.report.StateSampler while its state is recorded

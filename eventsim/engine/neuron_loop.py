@@ -208,7 +208,7 @@ def sample_idle(t_end, li_begin, li_end, i0, state, params, t_state, ref_end, i_
             continue
         i = i0 + li
         s = load(state[li])
-        p = params[li]
+        p = params[li if params.shape[0] > 1 else 0]   # one record: shared by the population
         t = t_state[i]
         rend = ref_end[i]
         if t < rend:
@@ -231,7 +231,8 @@ def advance(i_begin, i_end, base, i0, t1, state, params,
     """Advance neurons i_begin .. i_end-1 (global ids) through the window ending at t1.
 
     state/params hold the records of the population starting at global id i0 (local
-    index i - i0); the other per-neuron arrays are global. Neuron i's events, sorted by
+    index i - i0; params may hold one record, shared by every neuron); the other
+    per-neuron arrays are global. Neuron i's events, sorted by
     time (queue order at equal times), are ev_*[ev_ptr[i - base]:ev_ptr[i - base + 1]]
     (a check's ev_w is the version it was scheduled under). ps_* are the neurons'
     Poisson stimulus streams (ps_ptr), drawn in batches into the scratch pbuf.
@@ -257,7 +258,7 @@ def advance(i_begin, i_end, base, i0, t1, state, params,
             np_ = fill_poisson(q0, q1, t1, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, pbuf_t, pbuf_w)
         st = state[li]
         s = load(st)
-        p = params[li]
+        p = params[li if params.shape[0] > 1 else 0]   # one record: shared by the population
         t = t_state[i]
         tref = refractory_period(p)
         ver = version[i]

@@ -41,6 +41,16 @@ def poisson_draws(seed, stream, idents, rate_per_ms, offset):
     return mean, nxt, keys
 
 
+def population_params(km, pop):
+    """A population's parameter records (``km.pack_params``): one record when every neuron
+    has the same parameters (the per-neuron loop then reads one record for all: less
+    memory to go through in every window), else one per neuron."""
+    p = km.pack_params(pop)
+    if p.shape[0] > 1 and bool(np.all(p == p[0])):
+        return p[:1].copy()
+    return p
+
+
 def spike_rank(net):
     """Each neuron's place in the documented order of a window's spikes at equal times:
     integrating populations first, then spike_source, then poisson_source populations,
