@@ -171,8 +171,8 @@ class CpuEngine(WindowLoop):
         self._set_checks(np.asarray(d["far_t"]), np.asarray(d["far_id"]), np.asarray(d["far_ver"]))
         q = np.asarray(d["queue"], dtype=K.ARRIVAL_DTYPE)
         bounds = np.concatenate([[0], np.cumsum(np.asarray(d["b_count"], dtype=np.int64))])
-        per = [[q[bounds[b]:bounds[b + 1]][self.shard_of[q[bounds[b]:bounds[b + 1]]["tgt"]] == s]
-                for b in range(self.B)] for s in range(self.S)]
+        segs = [q[bounds[b]:bounds[b + 1]] for b in range(self.B)]
+        per = [[seg[self.shard_of[seg["tgt"]] == s] for seg in segs] for s in range(self.S)]
         need = max([x.size for row in per for x in row] + [1])
         if need > self.cap:
             self.buckets = None
@@ -357,18 +357,18 @@ class CpuEngine(WindowLoop):
     def deliver(self, st, si):
         """Fan the window's spikes out: each shard queues the arrivals at its own neurons."""
         need = self.outdeg2[si].sum(axis=0)
-        if int((self.b_count.max(axis=1) + need).max()) > self.cap:
-            self._alloc_buckets(max(2 * self.cap, int((self.b_count.max(axis=1) + need).max())))
+        room = int((self.b_count.max(axis=1) + need).max())
+        if room > self.cap:
+            self._alloc_buckets(max(2 * self.cap, room))
         if not need.any():
             return
-        net = self.net
-        args = (net.target, net.weight, self.delay_index, self.delay_table, self.delay_values,
-                self.use_table, self.W, self.B)
         if self.stdp.active:   # (on one thread: a source's plastic synapses share its traces)
             self.stdp.fanout(self, st, si)
-        else:
-            self._parallel(K.fanout_shards, K.fanout_shards_serial)(
-                st, si, si.size, self.run_ptr2, self.run_a, self.run_b, *args, self.buckets, self.b_count)
+            return
+        net = self.net
+        self._parallel(K.fanout_shards, K.fanout_shards_serial)(
+            st, si, si.size, self.run_ptr2, self.run_a, self.run_b, net.target, net.weight, self.delay_index,
+            self.delay_table, self.delay_values, self.use_table, self.W, self.B, self.buckets, self.b_count)
 
     def _parallel(self, parallel, serial):
         """The compilation of a shard loop to run: on numba's threads for several shards;

@@ -288,9 +288,9 @@ class CudaEngine(WindowLoop):
         self.d_indptr = cuda.to_device(net.indptr)
         self.d_target = cuda.to_device(net.target)
         self.d_weight = cuda.to_device(net.weight)
-        self.d_no_pair_w = cuda.to_device(np.zeros(1))
+        self.d_no_pair_w = cuda.to_device(np.zeros(1))   # the fan-out's STDP arguments, unused without
         # the loop's state-sampling arguments: nothing recorded (see StateSampler)
-        self.d_no_samples = tuple(cuda.to_device(a) if isinstance(a, np.ndarray) else a for a in K.NO_SAMPLES)   # the fan-out's STDP arguments, unused without
+        self.d_no_samples = tuple(cuda.to_device(a) if isinstance(a, np.ndarray) else a for a in K.NO_SAMPLES)
         self.d_delay_index = cuda.to_device(self.delay_index if self.delay_index.size else np.zeros(1, np.uint16))
         self.d_delay_table = cuda.to_device(self.delay_table if self.delay_table.size else np.zeros(1))
         self.d_delay_values = cuda.to_device(self.delay_values if self.delay_values.size else np.zeros(1))
@@ -541,22 +541,13 @@ class CudaEngine(WindowLoop):
         """The window's spikes are compacted and put in order on the device; the host
         gets the ordered list (the run's output) and adds nothing but spike_source trains,
         which live on the host."""
-        bs = self.block
-        for (i0, n, mean, nxt, kk, keys) in self.d_poisson_sources:
-            if n:
-                CK.emit_poisson_sources[_grid(n, bs)](i0, n, t1, mean, nxt, kk, keys,
-                                                      self.d_spk_t, self.d_spk_n, self.d_flags)
-        flags = self.d_flags.copy_to_host()
+        flags = self._emit_poisson_sources(t1)
         if flags[0]:
             raise RuntimeError("cuda engine: a neuron's spike slots overflowed (internal error)")
         n_win = self._collect(0)
         while flags[1]:   # a poisson source had more spikes than slots: continue where it stopped
             self.d_flags.copy_to_device(np.zeros(2, dtype=np.int64))
-            for (i0, n, mean, nxt, kk, keys) in self.d_poisson_sources:
-                if n:
-                    CK.emit_poisson_sources[_grid(n, bs)](i0, n, t1, mean, nxt, kk, keys,
-                                                          self.d_spk_t, self.d_spk_n, self.d_flags)
-            flags = self.d_flags.copy_to_host()
+            flags = self._emit_poisson_sources(t1)
             n_win = self._collect(n_win)
         n_host = 0
         for (i0, n, flat, ptr, pos) in self.spike_sources:
@@ -568,8 +559,17 @@ class CudaEngine(WindowLoop):
             n_win += n_host
         if not n_win:
             return np.zeros(0), np.zeros(0, dtype=np.int64)
-        CK.order_spikes[_grid(n_win, bs)](n_win, self.d_win_t, self.d_win_id, self.d_rank, self.d_st, self.d_si)
+        CK.order_spikes[_grid(n_win, self.block)](n_win, self.d_win_t, self.d_win_id, self.d_rank, self.d_st, self.d_si)
         return self.d_st[:n_win].copy_to_host(), self.d_si[:n_win].copy_to_host()
+
+    def _emit_poisson_sources(self, t1):
+        """poisson_source spikes before t1 into the neurons' slots; returns the flags
+        (flags[1]: a source had more spikes than slots, launch again after collecting)."""
+        for (i0, n, mean, nxt, kk, keys) in self.d_poisson_sources:
+            if n:
+                CK.emit_poisson_sources[_grid(n, self.block)](i0, n, t1, mean, nxt, kk, keys,
+                                                              self.d_spk_t, self.d_spk_n, self.d_flags)
+        return self.d_flags.copy_to_host()
 
     def consume(self, b, t_cut):
         nb = int(self.b_count[b])

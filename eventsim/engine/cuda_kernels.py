@@ -32,8 +32,7 @@ KIND_CHECK = K.KIND_CHECK
 INF = math.inf
 PBUF = 32   # a thread's Poisson arrival buffer (refilled when exhausted; any size gives the same draws)
 
-RNG = compile_functions(vars(_rng), _rng._FUNCTIONS, "cuda")
-_exp_draw = RNG.exp_draw
+_exp_draw = _rng.functions("cuda").exp_draw
 _window_of = cuda.jit(device=True, inline=True)(K.window_of.py_func)
 
 

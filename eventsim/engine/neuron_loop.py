@@ -433,11 +433,8 @@ def compile_loop(kernel_module: str, target: str, outputs) -> types.SimpleNamesp
         return _compiled[key]
     km = importlib.import_module(kernel_module)
     from . import rng
-    if target == "cpu":
-        model, draws = km.CPU, rng.CPU
-    else:
-        model = compile_functions(vars(km), km.FUNCTIONS, target)
-        draws = compile_functions(vars(rng), rng._FUNCTIONS, target)
+    model = km.CPU if target == "cpu" else compile_functions(vars(km), km.FUNCTIONS, target)
+    draws = rng.functions(target)
     tag = source_tag(sys.modules[__name__], km, outputs)
     out_ns = compile_functions(vars(outputs), outputs.FUNCTIONS, target, inline=outputs.FUNCTIONS, tag=tag)
     ns = dict(globals())

@@ -69,3 +69,11 @@ def exp_interval(seed, stream, ident, k, rate_per_ms):
 
 _FUNCTIONS = ("mix64", "stream_key", "uniform_key", "uniform_open0", "exp_draw", "exp_interval")
 CPU = compile_functions(globals(), _FUNCTIONS, "cpu", inline=("mix64", "uniform_key", "exp_draw"))
+_targets = {"cpu": CPU}
+
+
+def functions(target):
+    """The stream functions compiled for ``target`` ("cpu", "cuda"), once per process."""
+    if target not in _targets:
+        _targets[target] = compile_functions(globals(), _FUNCTIONS, target)
+    return _targets[target]
