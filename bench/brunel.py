@@ -77,6 +77,7 @@ def main():
         bytes_per_synapse=round((rss1 - rss0) / max(net.n_synapses, 1), 2),
         layout_bytes_per_synapse=round(net.synapse_bytes() / max(net.n_synapses, 1), 2),
         numba_cache="warm" if warm else "cold",
+        compile_s=round(sim.compile_s, 3), loop_s=round(sim.wall_s, 3),
         realtime_factor=round(simulate_s / sec, 3),
     )
     print(json.dumps(res))

@@ -5,7 +5,10 @@ scenarios/potjans2014_microcircuit.toml at a given scale, print one JSON line.
                                  [--indegree-scale K] [--scenario PATH] [--threads N]
 
 Figures: neurons, synapses, build_s, simulate_s (spikes kept in memory, no output
-file), realtime_factor (simulate_s per simulated second), recurrent synaptic events
+file), realtime_factor (simulate_s per simulated second), compile_s (numba compiling
+during the run: kernels not yet in the disk cache, and typed lists of new element
+types, compiled in every process), loop_s and loop_realtime_factor (simulate_s less
+compile_s: the window loop alone), recurrent synaptic events
 (delivered spikes x synapses) and stimulus (Poisson background) events, both per
 second of simulate_s, peak RSS (getrusage), threads (--threads, default 1), and,
 after the transient: population mean rates (Hz, over all neurons) and the mean CV of
@@ -83,6 +86,8 @@ def main():
         transient_ms=args.transient, threads=sim.engine.threads, numba_threads=numba.get_num_threads(),
         import_s=round(t_import, 3), build_s=round(build_s, 3), simulate_s=round(simulate_s, 3),
         realtime_factor=round(simulate_s / sec, 3),
+        compile_s=round(sim.compile_s, 3), loop_s=round(sim.wall_s, 3),
+        loop_realtime_factor=round(sim.wall_s / sec, 3),
         recurrent_synaptic_events=recurrent, stimulus_events=stim,
         synaptic_events_per_s=round(recurrent / simulate_s),
         all_events_per_s=round((recurrent + stim) / simulate_s),

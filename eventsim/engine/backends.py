@@ -31,12 +31,15 @@ def make_engine(name, network, seed, **options):
     return _REGISTRY[name][0](network, seed, **options)
 
 
-def _cpu_factory(network, seed, threads=None):
+def _cpu_factory(network, seed, threads=None, comm=None):
     from .cpu import CpuEngine
-    return CpuEngine(network, seed, threads=threads)
+    return CpuEngine(network, seed, threads=threads, comm=comm)
 
 
-def _cuda_factory(network, seed):
+def _cuda_factory(network, seed, comm=None):
+    if comm is not None and comm.size > 1:
+        raise BackendUnavailableError(f"mpi: the cuda backend runs in one process, not on {comm.size} ranks; "
+                                      "use --backend cpu under mpiexec")
     from .cuda import CudaEngine
     return CudaEngine(network, seed)
 

@@ -11,6 +11,7 @@ from eventsim.models import neuron_model
 
 from . import kernels as K
 from . import cpu_kernels
+from .comm import LOCAL
 from .stdp import StdpState
 from .window_loop import WindowLoop, population_params
 
@@ -55,9 +56,11 @@ class CpuEngine(WindowLoop):
 
     name = "cpu"
 
-    def __init__(self, network, seed: int, threads=None):
+    def __init__(self, network, seed: int, threads=None, comm=None):
         self.threads = max(1, min(int(1 if threads is None else threads), numba.config.NUMBA_NUM_THREADS))
-        self.S = self.threads   # shards: one per thread
+        self.S = self.threads   # this process's shards: one per thread
+        # ranks (eventsim.engine.comm): rank r owns shards r*S .. r*S+S-1 of comm.size*S
+        self.comm = LOCAL if comm is None else comm
         self.groups = [_NeuronGroup(p) for p in network.populations
                        if p.model not in ("spike_source", "poisson_source")]
         super().__init__(network, seed)
@@ -95,6 +98,8 @@ class CpuEngine(WindowLoop):
         self.src_id = typed.List([np.zeros(256, dtype=np.int64)])
         self.pbuf_t2, self.pbuf_w2 = self._per_shard(256, np.float64), self._per_shard(256, np.float64)
         self.stdp = StdpState(network)
+        if self.comm.size > 1:
+            self._refuse_under_mpi()
 
     # ---- between runs (trials) ----
     def reset_state(self):
@@ -232,20 +237,24 @@ class CpuEngine(WindowLoop):
         over every shard, so each shard has a share of every population's work).
         The blocks of spike and Poisson sources (which receive nothing) are shard 0's."""
         S = self.S
+        R, r = self.comm.size, self.comm.rank
+        G = R * S   # shards of all ranks; this rank's are r*S .. r*S+S-1 (local 0 .. S-1)
         starts = []
         for pop in self.net.populations:
             starts.extend(range(pop.offset, pop.offset + pop.size, BLOCK))
         self.blk_start = np.array(starts + [self.N], dtype=np.int64)
         self.n_blk = len(starts)
         self.blk_of = np.repeat(np.arange(self.n_blk, dtype=np.int32), np.diff(self.blk_start))
-        self.blk_shard = np.zeros(self.n_blk, dtype=np.int32)
+        # (-1: a block of another rank's shard, whose events never reach this rank's queue)
+        self.blk_shard = np.full(self.n_blk, 0 if r == 0 else -1, dtype=np.int32)
         for g in self.groups:
             g.kb0 = int(np.searchsorted(self.blk_start, g.i0))
             g.kb1 = int(np.searchsorted(self.blk_start, g.i0 + g.n))
             nb = g.kb1 - g.kb0
-            g.chunk_kb = (g.kb0 + (np.arange(S + 1) * nb) // S).astype(np.int64)
-            for sh in range(S):
-                self.blk_shard[g.chunk_kb[sh]:g.chunk_kb[sh + 1]] = sh
+            chunk = (g.kb0 + (np.arange(G + 1) * nb) // G).astype(np.int64)
+            for sh in range(G):
+                self.blk_shard[chunk[sh]:chunk[sh + 1]] = sh - r * S if r * S <= sh < (r + 1) * S else -1
+            g.chunk_kb = chunk[r * S:(r + 1) * S + 1].copy()
         self.shard_of = self.blk_shard[self.blk_of] if self.N else np.zeros(0, dtype=np.int32)
         # one launch for every population when they share a model and record layouts
         g0 = self.groups[0] if self.groups else None
@@ -258,7 +267,7 @@ class CpuEngine(WindowLoop):
         # each shard's synapses, by source: runs of the CSR rows (the fan-out's rows),
         # and the room a spike needs in each shard's buckets
         net = self.net
-        if S == 1:
+        if G == 1:
             self.run_ptr2 = np.arange(self.N + 1, dtype=np.int64)[None, :]
             self.run_a, self.run_b = net.indptr[:-1], net.indptr[1:]
         else:
@@ -352,7 +361,16 @@ class CpuEngine(WindowLoop):
             n_src = K.emit_spike_sources(i0, n, t1, flat, ptr, pos, self.src_t, self.src_id, n_src)
         for (i0, n, mean, nxt, kk, keys) in self.poisson_sources:
             n_src = K.emit_poisson_sources(i0, n, t1, mean, nxt, kk, keys, self.src_t, self.src_id, n_src)
-        return K.exchange(self.spk_t2, self.spk_id2, self.n_spk2, self.src_t, self.src_id, n_src, self.rank)
+        if self.comm.size == 1:
+            return K.exchange(self.spk_t2, self.spk_id2, self.n_spk2, self.src_t, self.src_id, n_src, self.rank)
+        # every rank emits the sources alike; its shards' spikes go to every rank, and the
+        # whole list is put in the documented order (time, then rank) on each
+        t, gid = K.exchange(self.spk_t2, self.spk_id2, self.n_spk2, self.src_t, self.src_id, 0, self.rank)
+        t, gid = self.comm.allgather(t, gid)
+        t = np.concatenate([t, self.src_t[0][:n_src]])
+        gid = np.concatenate([gid, self.src_id[0][:n_src]])
+        o = np.lexsort((self.rank[gid], t))
+        return t[o], gid[o]
 
     def deliver(self, st, si):
         """Fan the window's spikes out: each shard queues the arrivals at its own neurons."""
@@ -386,7 +404,18 @@ class CpuEngine(WindowLoop):
             self.stdp.record_post(st, si)
 
     def stream_events(self):
-        return self.ps_events
+        return self.comm.sum(self.ps_events)
+
+    def neuron_updates(self):
+        return self.comm.sum(self.updates)
+
+    def _refuse_under_mpi(self):
+        """What does not run on several ranks yet, refused before anything runs."""
+        from eventsim.errors import BackendUnavailableError
+        if self.stdp.active:
+            raise BackendUnavailableError(
+                f"mpi: STDP does not run on several ranks yet ({self.comm.size} ranks); run it in one "
+                "process (threads: --threads N)")
 
     # ---- state probes (eventsim.output.report.StateSampler) ----
     def probe_groups(self):

@@ -35,10 +35,15 @@ class Simulation:
         Commit instead whenever simulated time passes a multiple of this many ms (at the
         end of the window that passes it): commits then fall at the same simulated times
         on any machine, which the crash-safety tests rely on.
+    comm : optional
+        The ranks this simulation runs on (eventsim.engine.comm). Default: this
+        process's, i.e. MPI_COMM_WORLD when started by ``mpiexec -n R`` (R > 1), else
+        one process. Every rank sees every spike (``sim.spikes``); counters are summed
+        over the ranks. The output does not depend on the number of ranks.
     """
 
     def __init__(self, network, *, backend="cpu", seed=None, sink=None, commit_s=1.0,
-                 commit_every=None, threads=None):
+                 commit_every=None, threads=None, comm=None):
         from eventsim.errors import ArgumentError, check_positive_int
         self.network = network
         self.backend = backend
@@ -47,7 +52,11 @@ class Simulation:
         self.seed = int(network.seed if seed is None else seed)
         if threads is not None:
             threads = check_positive_int(threads, "threads")
+        from .comm import world
+        self.comm = world() if comm is None else comm
         options = {} if threads is None else {"threads": threads}
+        if self.comm.size > 1:
+            options["comm"] = self.comm
         self.engine = make_engine(backend, network, self.seed, **options)
         self.sink = sink if sink is not None else SpikeRecorder(network)
         if not (isinstance(commit_s, (int, float)) and commit_s > 0):
@@ -166,6 +175,7 @@ class Simulation:
         from eventsim.errors import BackendUnavailableError
         from eventsim.output import checkpoint as C
         eng = self.engine
+        self._refuse_ranks("checkpoints")
         if not hasattr(eng, "get_state"):
             raise BackendUnavailableError(f"checkpoints: the {self.backend} backend cannot save checkpoints "
                                           f"yet; use --backend cpu")
@@ -194,6 +204,7 @@ class Simulation:
         saved run: its probes, weight samples and weight log are not carried over (attach
         new probes after restoring; they may start no earlier than the checkpoint)."""
         from eventsim.output import checkpoint as C
+        self._refuse_ranks("checkpoints")
         ck = checkpoint if isinstance(checkpoint, C.Checkpoint) else C.Checkpoint(checkpoint)
         if self.engine.t != 0.0:
             raise C.CheckpointError(f"checkpoint: restore into a new Simulation (this one is at "
@@ -243,6 +254,13 @@ class Simulation:
         from eventsim.output.report import PROBE_BUFFER_VALUES
         return any(s.held_values() > PROBE_BUFFER_VALUES for s in self.samplers.values())
 
+    def _refuse_ranks(self, what):
+        """BackendUnavailableError for a feature that does not run on several ranks yet."""
+        if self.comm.size > 1:
+            from eventsim.errors import BackendUnavailableError
+            raise BackendUnavailableError(f"mpi: {what} do not run on several ranks yet ({self.comm.size} "
+                                          "ranks); run in one process (threads: --threads N)")
+
     def _commit(self, t):
         for sampler in self.samplers.values():   # state frames first: t_committed covers them
             sampler.collect()
@@ -260,6 +278,7 @@ class Simulation:
         state). Variables per model: ``eventsim.output.report.recordable_variables``.
         InputError for bad settings (messages start with ``path``)."""
         from eventsim.output.report import StateSampler
+        self._refuse_ranks("state probes")
         self.samplers[population] = StateSampler(self.engine, population, variables, ids, interval,
                                                  start=start, stop=stop, sink=sink, path=path)
 
@@ -339,10 +358,11 @@ class Simulation:
         delivered = eng.emitted_synaptic_events() - eng.pending_synaptic_events()
         delivered -= getattr(eng, "discarded", 0)
         pops = {}
+        updates = eng.neuron_updates()
         for p in net.populations:
             sl = slice(p.offset, p.offset + p.size)
             pops[p.name] = dict(spike_count=eng.spike_count[sl].astype(np.uint64),
-                                neuron_updates=eng.updates[sl].astype(np.uint64),
+                                neuron_updates=updates[sl].astype(np.uint64),
                                 model=p.model, size=p.size, hidden=p.hidden)
         projs = {pr.name: dict(synaptic_events=np.uint64(delivered[pr.index]),
                                plasticity_updates=np.uint64(self._plasticity_updates(pr.index)),

@@ -148,6 +148,10 @@ class WindowLoop:
         """Poisson stimulus events delivered so far, per stream."""
         raise NotImplementedError
 
+    def neuron_updates(self):
+        """Per neuron: the times it received input (one per distinct arrival time)."""
+        return self.updates
+
     @property
     def stim_events(self):
         """Poisson stimulus events delivered so far, per stimulus."""
