@@ -1,6 +1,10 @@
 """Brunel (2000) benchmark: build and simulate scenarios/brunel2000_ai.toml, print one JSON line.
 
-    python bench/brunel.py [--duration MS] [--scenario PATH] [--keep OUT.h5] [--threads N]
+    python bench/brunel.py [--duration MS] [--scenario PATH] [--keep OUT.h5] [--threads N] [--ranks R]
+
+--ranks R (R > 1) starts itself again under the MPICH wheel's mpiexec with R ranks (each
+with --threads threads): rank 0 writes the file and prints the JSON line, with peak RSS
+per rank (peak_rss_bytes: the largest; peak_rss_bytes_per_rank: each).
 
 Figures: neurons, synapses, build_s, simulate_s (the window loop, output writing
 included), spikes, recurrent synaptic events (delivered spikes x synapses, Poisson
@@ -34,7 +38,18 @@ def main():
     ap.add_argument("--scenario", default=str(ROOT / "scenarios" / "brunel2000_ai.toml"))
     ap.add_argument("--duration", type=float, default=None, help="ms (default: the scenario's)")
     ap.add_argument("--keep", default=None, help="keep the output file here")
+    ap.add_argument("--ranks", type=int, default=1, help="MPI ranks (default 1: one process)")
     args = ap.parse_args()
+    from eventsim.engine.comm import launched_size
+    if args.ranks > 1 and launched_size() == 1:
+        import shutil
+        argv = [a for a in sys.argv[1:]]
+        i = argv.index("--ranks")
+        del argv[i:i + 2]
+        mpiexec = shutil.which("mpiexec")
+        if mpiexec is None:
+            sys.exit("bench/brunel.py: --ranks needs mpiexec (pip install 'eventsim[mpi]')")
+        os.execv(mpiexec, [mpiexec, "-n", str(args.ranks), sys.executable, __file__, *argv])
 
     t0 = time.perf_counter()
     import numpy as np
@@ -50,10 +65,14 @@ def main():
     build_s = time.perf_counter() - t0
     rss1 = rss_bytes()
 
-    out = Path(args.keep) if args.keep else Path(tempfile.mkdtemp()) / "brunel.h5"
+    from eventsim.api import _RankSink
+    from eventsim.engine.comm import world
+    comm = world()
+    out = (Path(args.keep) if args.keep else Path(tempfile.mkdtemp()) / "brunel.h5") if comm.rank == 0 else None
     writer = SonataWriter(out, net, scenario_text=scenario.text, seed=scenario.seed,
-                          duration=scenario.duration, force=True)
-    sim = eventsim.Simulation(net, backend="cpu", seed=scenario.seed, sink=writer, threads=args.threads)
+                          duration=scenario.duration, force=True) if comm.rank == 0 else _RankSink()
+    sim = eventsim.Simulation(net, backend="cpu", seed=scenario.seed, sink=writer, threads=args.threads,
+                              comm=comm)
     t0 = time.perf_counter()
     sim.run(scenario.duration)
     simulate_s = time.perf_counter() - t0
@@ -65,15 +84,19 @@ def main():
     sec = scenario.duration / 1000.0
     sizes = {p.name: p.size for p in net.populations}
     warm = sim.compile_s < 1.0   # numba compiling during the run: a cold cache
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peaks = comm.sum(np.eye(comm.size, dtype=np.int64)[comm.rank] * peak)   # every rank's
+    if comm.rank > 0:
+        return 0
     res = dict(
         benchmark="brunel2000_ai", neurons=net.n_neurons, synapses=net.n_synapses,
-        duration_ms=scenario.duration, threads=sim.engine.threads,
+        duration_ms=scenario.duration, threads=sim.engine.threads, ranks=comm.size,
         import_s=round(t_import, 3), build_s=round(build_s, 3), simulate_s=round(simulate_s, 3),
         spikes=sum(spikes.values()),
         rate_hz={k: round(v / sizes[k] / sec, 3) for k, v in spikes.items()},
         recurrent_synaptic_events=recurrent, stimulus_events=stim,
         events_per_s=round(recurrent / simulate_s), all_events_per_s=round((recurrent + stim) / simulate_s),
-        peak_rss_bytes=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        peak_rss_bytes=int(peaks.max()), peak_rss_bytes_per_rank=[int(x) for x in peaks],
         bytes_per_synapse=round((rss1 - rss0) / max(net.n_synapses, 1), 2),
         layout_bytes_per_synapse=round(net.synapse_bytes() / max(net.n_synapses, 1), 2),
         numba_cache="warm" if warm else "cold",

@@ -58,10 +58,12 @@ def run_scenario(scenario, output=None, *, network=None, progress=False, stop_fl
     (SIGTERM/SIGINT); the file is then left as ``OUT.h5.partial`` with complete = False
     (and, with checkpoints, a checkpoint at the time it stopped).
     """
+    from .engine.comm import world
     from .output.paths import OutputClaim
     t_start = time.perf_counter()
+    comm = world()
     every = _checkpoint_interval(scenario, checkpoint_every)
-    _check_runnable(scenario, every)
+    _check_runnable(scenario, every, comm, from_checkpoint=from_checkpoint)
     out = Path(output) if output is not None else default_output_path(scenario)
     branch = None
     if from_checkpoint is not None:
@@ -74,12 +76,24 @@ def run_scenario(scenario, output=None, *, network=None, progress=False, stop_fl
         est = check_fits(scenario)
         check_disk(est, out.parent if out.parent.exists() else Path.cwd())
     inputs = ([scenario.path] if scenario.path else []) + ([branch.path] if branch is not None else [])
-    claim = OutputClaim(out, force=force, inputs=inputs, checkpoint=every is not None)
+    # the output file is rank 0's: it claims it, and every rank learns whether it could
+    claim = refusal = None
+    if comm.rank == 0:
+        try:
+            claim = OutputClaim(out, force=force, inputs=inputs, checkpoint=every is not None)
+        except InputError as exc:
+            refusal = exc
+    refusal = comm.broadcast(refusal)
+    if refusal is not None:
+        if claim is not None:
+            claim.release()
+        raise refusal
     try:
         return _run_claimed(scenario, out, claim, network, progress, stop_flag, threads, t_start, every,
                             branch=branch)
     finally:
-        claim.release()
+        if claim is not None:
+            claim.release()
 
 
 def _branch_checkpoint(scenario, path, out):
@@ -124,7 +138,8 @@ def resume(path, *, progress=False, stop_flag=None, threads=None):
                               f"with eventsim run SCENARIO --from-checkpoint {ckpt}")
     scenario = scenario_from_meta(ck.meta["scenario"])
     every = ck.meta.get("checkpoint_every")
-    _check_runnable(scenario, every)
+    from .engine.comm import world
+    _check_runnable(scenario, every, world())
     claim = OutputClaim(out, resume=True)
     try:
         return _run_claimed(scenario, out, claim, None, progress, stop_flag, threads, t_start, every,
@@ -162,9 +177,24 @@ def _checkpoint_interval(scenario, checkpoint_every):
     return every
 
 
-def _check_runnable(scenario, every):
+def _check_runnable(scenario, every, comm=None, from_checkpoint=None):
     """Everything that can be refused, before building and before any file exists."""
     from .engine.backends import require_backend
+    from .errors import BackendUnavailableError
+    if comm is not None and comm.size > 1:
+        rec = scenario.record or {}
+        refused = [what for what, used in (
+            ("checkpoints (checkpoint_every)", every is not None),
+            ("--from-checkpoint", from_checkpoint is not None),
+            ("trials", scenario.trials is not None),
+            ("state probes ([[record.state]])", bool(rec.get("state"))),
+            ("weight recording (weights_interval, weight_events)",
+             bool(rec.get("weights_interval") or rec.get("weight_events"))),
+            (f"the {scenario.simulation['backend']} backend", scenario.simulation["backend"] != "cpu"))
+            if used]
+        if refused:
+            raise BackendUnavailableError(f"mpi: {', '.join(refused)}: not yet on several ranks ({comm.size} "
+                                          f"ranks); run in one process (threads: --threads N)")
     if every is not None and scenario.simulation["backend"] != "cpu":
         raise InputError(f"checkpoint_every: checkpoints are saved on the cpu backend only (this scenario "
                          f"uses {scenario.simulation['backend']!r}); use --backend cpu")
@@ -198,7 +228,9 @@ def _run_claimed(scenario, out, claim, network, progress, stop_flag, threads, t_
             sim.engine.reseed_streams(scenario.seed)
         options.update(t_start=branch.t, source=str(branch.path),
                        seed_after_start=scenario.seed if scenario.seed != branch.seed else None)
-    if restore is None:
+    if sim.comm.rank > 0:
+        writer = _RankSink()          # every rank sees every spike; rank 0 writes them
+    elif restore is None:
         writer = SonataWriter(out, net, **options)
     else:
         restore.check_network(net, seed, scenario.simulation["backend"])   # before the file is cut
@@ -239,7 +271,7 @@ def _run_claimed(scenario, out, claim, network, progress, stop_flag, threads, t_
         if runner is not None:
             trial_resume = (restore.meta["trials"], restore.extra)
         restore.drop_state()
-    bar = _ProgressBar(scenario.duration, sim.t) if progress else None
+    bar = _ProgressBar(scenario.duration, sim.t) if progress and sim.comm.rank == 0 else None
     if stop_flag is not None:
         sim.should_stop = stop_flag
     w_samples = {}
@@ -275,6 +307,24 @@ def _run_claimed(scenario, out, claim, network, progress, stop_flag, threads, t_
                         build_s=t_built - t_start, wall_s=time.perf_counter() - t_start)
     summary["checkpoint"] = str(ckpt) if every is not None else None
     return summary
+
+
+class _RankSink:
+    """The sink of ranks other than 0: the spikes go to rank 0's file (the exchange gives
+    every rank every spike); counts kept for the summary's bookkeeping only."""
+
+    n_written = 0
+    t_committed = 0.0
+    partial = None
+
+    def append(self, t, gid):
+        self.n_written += int(t.size)
+
+    def commit(self, t):
+        self.t_committed = t
+
+    def finish(self, *args, **kwargs):
+        pass
 
 
 class _ProgressBar:
@@ -350,6 +400,6 @@ def summarize(net, sim, counters, path, complete, build_s, wall_s):
     return dict(path=str(path), complete=complete, t=sim.t, populations=pops,
                 spikes=sum(d["spikes"] for d in pops.values()), synaptic_events=syn,
                 build_s=build_s, compile_s=sim.compile_s, simulate_s=sim.wall_s, wall_s=wall_s,
-                threads=getattr(sim.engine, "threads", 1),
+                threads=getattr(sim.engine, "threads", 1), ranks=sim.comm.size,
                 events_per_s=syn / sim.wall_s if sim.wall_s > 0 else 0.0,
                 neurons=net.n_neurons, synapses=net.n_synapses)

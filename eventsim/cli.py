@@ -77,6 +77,18 @@ def _all_cores():
     return numba.config.NUMBA_NUM_THREADS
 
 
+def _default_threads():
+    """Every core; under mpiexec, this machine's cores shared among its ranks."""
+    from .engine.comm import ranks_on_this_node
+    return max(1, _all_cores() // ranks_on_this_node())
+
+
+def _rank0():
+    """Messages and summaries come from rank 0 only under mpiexec (one, not one per rank)."""
+    from .engine.comm import launched_rank
+    return launched_rank() == 0
+
+
 def _positive_int(text):
     from .errors import check_positive_int
     try:
@@ -104,7 +116,7 @@ def _run_with_signals(args, start) -> int:
     """Run ``start(stop_flag, threads, progress)`` with SIGTERM/SIGINT stopping it at the
     next window; print the summary; 1 if it was stopped."""
     stop = {"sig": None}
-    if args.threads is not None and args.threads > _all_cores():
+    if args.threads is not None and args.threads > _all_cores() and _rank0():
         print(f"eventsim: warning: --threads {args.threads} is more than the {_all_cores()} cores numba "
               f"can use here; running on {_all_cores()}", file=sys.stderr)
 
@@ -114,11 +126,13 @@ def _run_with_signals(args, start) -> int:
     old = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         summary = start(lambda: stop["sig"] is not None,
-                        args.threads if args.threads is not None else _all_cores(),
+                        args.threads if args.threads is not None else _default_threads(),
                         not args.quiet and not args.json)
     finally:
         for s, h in old.items():
             signal.signal(s, h)
+    if not _rank0():
+        return 0 if summary["complete"] else 1
     if args.json:
         print(json.dumps(summary))
     elif not args.quiet:
@@ -143,7 +157,8 @@ def _print_summary(s):
     compiled = (f"compile {compile_s:.2f} s (first run only: kernels are cached), " if compile_s >= 1.0
                 else f"compile {compile_s:.2f} s, " if compile_s >= 0.01 else "")
     print(f"wall {s['wall_s']:.2f} s (build {s['build_s']:.2f} s, {compiled}simulate {s['simulate_s']:.2f} s, "
-          f"{s.get('threads', 1)} thread{'s' if s.get('threads', 1) > 1 else ''}); "
+          + (f"{s['ranks']} ranks x " if s.get("ranks", 1) > 1 else "")
+          + f"{s.get('threads', 1)} thread{'s' if s.get('threads', 1) > 1 else ''}); "
           f"{s['synaptic_events']} synaptic events, {s['events_per_s']:.3g} events/s")
 
 
@@ -199,11 +214,13 @@ def main(argv=None) -> int:
         return {"run": _cmd_run, "resume": _cmd_resume, "validate": _cmd_validate, "analyze": _cmd_analyze,
                 "energy": _cmd_energy}[args.command](args)
     except InputError as exc:
-        for line in exc.problems:
-            print(f"error: {line}", file=sys.stderr)
+        if _rank0():
+            for line in exc.problems:
+                print(f"error: {line}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("eventsim: interrupted", file=sys.stderr)
+        if _rank0():
+            print("eventsim: interrupted", file=sys.stderr)
         return 1
 
 

@@ -123,3 +123,47 @@ def test_plain_run_does_not_import_mpi4py():
         env={k: v for k, v in os.environ.items() if k not in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_SIZE")})
     assert r.returncode == 0, r.stderr[-2000:]
     assert r.stdout.strip() == "False"
+
+
+def _cli(*args, ranks=2):
+    return subprocess.run([MPIEXEC, "-n", str(ranks), sys.executable, "-m", "eventsim.cli", *args],
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_bad_input_under_mpiexec_one_message_exit_2(tmp_path):
+    """A bad scenario (every rank finds it) and an existing output (rank 0 finds it, and
+    tells the others): exit 2, one message, nothing written, no hang (timeout)."""
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[simulation]\nduration = -5\n")
+    r = _cli("run", str(bad), "-o", str(tmp_path / "x.h5"), ranks=3)
+    assert r.returncode == 2, r.stderr[-2000:]
+    errors = [x for x in r.stderr.splitlines() if x.startswith("error:")]
+    # one report (rank 0's), each problem once: not one per rank
+    assert sum("duration" in x for x in errors) == 1 and len(errors) == len(set(errors)), r.stderr
+    assert not list(tmp_path.glob("x.h5*"))
+    good = _scenario(tmp_path)
+    taken = tmp_path / "taken.h5"
+    taken.write_bytes(b"keep me")
+    r = _cli("run", str(good), "-o", str(taken))
+    assert r.returncode == 2, r.stderr[-2000:]
+    errors = [x for x in r.stderr.splitlines() if x.startswith("error:")]
+    assert len(errors) == 1 and "exists" in errors[0], r.stderr
+    assert taken.read_bytes() == b"keep me"
+
+
+def test_rank_killed_mid_run_leaves_committed_spikes(tmp_path):
+    """Rank 1 dies (SIGKILL) right after its 4th commit (40 ms of simulated time): mpiexec
+    takes the run down (no hang: timeout), and rank 0's OUT.h5.partial holds exactly the
+    one-process run's spikes up to its t_committed."""
+    from test_crash_safety import SCENARIO as LONG, _check_partial, _read_spikes
+    ref = tmp_path / "ref.h5"
+    r = subprocess.run([sys.executable, "-m", "eventsim.cli", "run", str(LONG), "-o", str(ref), "--quiet",
+                        "--threads", "1"], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    out = tmp_path / "out.h5"
+    r = subprocess.run([MPIEXEC, "-n", "2", sys.executable, str(ROOT / "tests" / "mpi_kill.py"), "10", "1", "4",
+                        "--", "run", str(LONG), "-o", str(out), "--quiet", "--threads", "1"],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode != 0
+    t_c = _check_partial(out.with_name("out.h5.partial"), _read_spikes(ref))
+    assert t_c >= 30.0    # rank 0 committed before rank 1 died (they go window by window together)

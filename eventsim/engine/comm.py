@@ -10,7 +10,8 @@ a communicator for exactly that:
 - ``allgather(t, gid)``: the (time, global id) spike arrays of every rank, concatenated
   in rank order (MPI Allgatherv);
 - ``sum(a)``: the element-wise sum of an integer array over the ranks (Allreduce);
-- ``broadcast(obj)``: rank 0's ``obj`` on every rank.
+- ``broadcast(obj)``: rank 0's ``obj`` on every rank;
+- ``any(flag)``: True on every rank when it is True on one (a stop request).
 
 ``world()`` gives the communicator of this process: ``LocalComm`` (one process; mpi4py
 is not imported) unless the process was started by an MPI launcher with more than one
@@ -24,6 +25,8 @@ import numpy as np
 
 # what MPI launchers put in each rank's environment (MPICH/Hydra and Slurm's PMI, Open MPI)
 _SIZE_VARS = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_SIZE")
+_RANK_VARS = ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK")
+_LOCAL_SIZE_VARS = ("MPI_LOCALNRANKS", "OMPI_COMM_WORLD_LOCAL_SIZE", "SLURM_NTASKS_PER_NODE")
 
 
 class LocalComm:
@@ -40,6 +43,9 @@ class LocalComm:
 
     def broadcast(self, obj):
         return obj
+
+    def any(self, flag):
+        return bool(flag)
 
 
 class MpiComm:
@@ -71,17 +77,35 @@ class MpiComm:
     def broadcast(self, obj):
         return self.comm.bcast(obj, root=0)
 
+    def any(self, flag):
+        return bool(self.sum(np.array([1 if flag else 0], dtype=np.int64))[0])
+
 
 LOCAL = LocalComm()
 
 
+def _env_int(names, default):
+    for name in names:
+        v = os.environ.get(name, "")
+        if v.isdigit():
+            return int(v)
+    return default
+
+
 def launched_size() -> int:
     """The number of ranks an MPI launcher started this process among (1 without one)."""
-    for name in _SIZE_VARS:
-        v = os.environ.get(name)
-        if v and v.isdigit():
-            return int(v)
-    return 1
+    return _env_int(_SIZE_VARS, 1)
+
+
+def launched_rank() -> int:
+    """This process's rank as the launcher set it (0 without one), known without MPI: who
+    prints messages and the summary (rank 0 only)."""
+    return _env_int(_RANK_VARS, 0)
+
+
+def ranks_on_this_node() -> int:
+    """How many ranks the launcher started on this machine (they share its cores)."""
+    return _env_int(_LOCAL_SIZE_VARS, launched_size())
 
 
 def world():

@@ -119,7 +119,10 @@ class Simulation:
         last_k = np.floor(eng.t / every) if every is not None else 0.0
         ck_every = self.checkpoint_every if self.checkpoint_path is not None else None
         last_ck = np.floor(eng.t / ck_every) if ck_every is not None else 0.0
-        while eng.t < until and not self.should_stop():
+        # on several ranks every rank must stop at the same window: a stop asked on one
+        # (a signal) is agreed on before each window
+        stop = self.should_stop if self.comm.size == 1 else (lambda: self.comm.any(self.should_stop()))
+        while eng.t < until and not stop():
             t_before = eng.t
             st, si = eng.step_window(until)
             n += st.size
