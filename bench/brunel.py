@@ -58,16 +58,17 @@ def main():
     from eventsim.output.sonata import SonataWriter
     t_import = time.perf_counter() - t0
 
-    scenario = eventsim.load(args.scenario, duration=args.duration)
-    rss0 = rss_bytes()
-    t0 = time.perf_counter()
-    net = eventsim.build_network(scenario)
-    build_s = time.perf_counter() - t0
-    rss1 = rss_bytes()
-
     from eventsim.api import _RankSink
     from eventsim.engine.comm import world
     comm = world()
+    scenario = eventsim.load(args.scenario, duration=args.duration)
+    rss0 = rss_bytes()
+    t0 = time.perf_counter()
+    # on several ranks, each builds the synapses onto its own neurons only
+    net = eventsim.build_network(scenario, part=(comm.rank, comm.size) if comm.size > 1 else None)
+    build_s = time.perf_counter() - t0
+    rss1 = rss_bytes()
+
     out = (Path(args.keep) if args.keep else Path(tempfile.mkdtemp()) / "brunel.h5") if comm.rank == 0 else None
     writer = SonataWriter(out, net, scenario_text=scenario.text, seed=scenario.seed,
                           duration=scenario.duration, force=True) if comm.rank == 0 else _RankSink()
@@ -89,7 +90,7 @@ def main():
     if comm.rank > 0:
         return 0
     res = dict(
-        benchmark="brunel2000_ai", neurons=net.n_neurons, synapses=net.n_synapses,
+        benchmark="brunel2000_ai", neurons=net.n_neurons, synapses=net.total_synapses,
         duration_ms=scenario.duration, threads=sim.engine.threads, ranks=comm.size,
         import_s=round(t_import, 3), build_s=round(build_s, 3), simulate_s=round(simulate_s, 3),
         spikes=sum(spikes.values()),

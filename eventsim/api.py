@@ -19,10 +19,11 @@ def load(source, **overrides):
     return load_scenario(source, overrides=ov or None)
 
 
-def build(scenario, graph=None):
-    """Build the Network of a validated scenario (refusing networks that would not fit in memory)."""
+def build(scenario, graph=None, part=None):
+    """Build the Network of a validated scenario (refusing networks that would not fit in
+    memory); ``part=(r, R)``: rank r's part of it on R MPI ranks."""
     from .network.build import build_network
-    return build_network(scenario, graph=graph)
+    return build_network(scenario, graph=graph, part=part)
 
 
 def default_output_path(scenario) -> Path:
@@ -188,8 +189,8 @@ def _check_runnable(scenario, every, comm=None, from_checkpoint=None):
             ("--from-checkpoint", from_checkpoint is not None),
             ("trials", scenario.trials is not None),
             ("state probes ([[record.state]])", bool(rec.get("state"))),
-            ("weight recording (weights_interval, weight_events)",
-             bool(rec.get("weights_interval") or rec.get("weight_events"))),
+            ("weight recording (weights, weights_interval, weight_events)",
+             bool(rec.get("weights") or rec.get("weights_interval") or rec.get("weight_events"))),
             (f"the {scenario.simulation['backend']} backend", scenario.simulation["backend"] != "cpu"))
             if used]
         if refused:
@@ -212,8 +213,11 @@ def _run_claimed(scenario, out, claim, network, progress, stop_flag, threads, t_
     from_t = branch.t if branch is not None else (started["t"] if started else None)
     seed = scenario.seed if started is None else (branch.seed if branch is not None else started["seed"])
     if network is None:
+        from .engine.comm import world
+        comm = world()   # on several ranks, each builds only the synapses onto its own neurons
         network = build(scenario if seed == scenario.seed else
-                        dataclasses.replace(scenario, simulation=dict(scenario.simulation, seed=seed)))
+                        dataclasses.replace(scenario, simulation=dict(scenario.simulation, seed=seed)),
+                        part=(comm.rank, comm.size) if comm.size > 1 else None)
     net = network
     t_built = time.perf_counter()
     sim = Simulation(net, backend=scenario.simulation["backend"], seed=seed,
@@ -402,4 +406,4 @@ def summarize(net, sim, counters, path, complete, build_s, wall_s):
                 build_s=build_s, compile_s=sim.compile_s, simulate_s=sim.wall_s, wall_s=wall_s,
                 threads=getattr(sim.engine, "threads", 1), ranks=sim.comm.size,
                 events_per_s=syn / sim.wall_s if sim.wall_s > 0 else 0.0,
-                neurons=net.n_neurons, synapses=net.n_synapses)
+                neurons=net.n_neurons, synapses=net.total_synapses)

@@ -2,7 +2,10 @@
 under mpiexec, or plainly for one process) and, on rank 0, save every population's
 spikes and the counters to an npz file.
 
-    [mpiexec -n R] python tests/mpi_worker.py SCENARIO OUT.npz THREADS
+    [mpiexec -n R] python tests/mpi_worker.py SCENARIO OUT.npz THREADS [replicated]
+
+Each rank builds only the synapses onto its own neurons (build_network(part=...)),
+unless "replicated" is given (then every rank holds the whole network).
 """
 import sys
 
@@ -12,14 +15,16 @@ import eventsim
 from eventsim.engine.comm import world
 
 
-def main(scenario, out, threads):
+def main(scenario, out, threads, replicated=""):
     sc = eventsim.load(scenario)
-    net = eventsim.build_network(sc)
+    comm = world()
+    part = (comm.rank, comm.size) if comm.size > 1 and replicated != "replicated" else None
+    net = eventsim.build_network(sc, part=part)
     sim = eventsim.Simulation(net, seed=sc.seed, threads=int(threads))
-    comm = sim.comm
     sim.run(sc.duration / 2)
     sim.run(sc.duration)          # continued: the same as one run
-    arrays = {"ranks": np.array(comm.size), "threads": np.array(sim.engine.threads)}
+    arrays = {"ranks": np.array(comm.size), "threads": np.array(sim.engine.threads),
+              "synapses_here": np.array(net.n_synapses), "synapses": np.array(net.total_synapses)}
     for p in net.populations:
         t, i = sim.spikes(p.name)
         arrays[f"spikes/{p.name}/t"], arrays[f"spikes/{p.name}/i"] = t, i
@@ -36,5 +41,4 @@ def main(scenario, out, threads):
 
 
 if __name__ == "__main__":
-    assert world() is not None
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:])

@@ -277,7 +277,7 @@ def test_layout_equals_lexsort_reference():
     net = build_network(sc)
     pops = [build_population(p, i, off, sc.seed) for i, (p, off) in enumerate(zip(sc.populations, (0, 1200)))]
     _, hidden, stim_specs = build_stimuli(sc, pops, 1500)
-    _, parts = build_synapses(scenario_specs(sc) + stim_specs, pops + hidden, sc, sc.seed)
+    _, parts, _ = build_synapses(scenario_specs(sc) + stim_specs, pops + hidden, sc, sc.seed)
     src, tgt, w, d, pr = [], [], [], [], []
     for index, e, weight, delay in parts:
         src.append(e.sources())

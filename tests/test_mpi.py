@@ -51,9 +51,9 @@ def _scenario(tmp_path):
     return path
 
 
-def _run(tmp_path, scenario, ranks, threads):
+def _run(tmp_path, scenario, ranks, threads, *extra):
     out = tmp_path / f"out_{ranks}x{threads}.npz"
-    cmd = [sys.executable, str(WORKER), str(scenario), str(out), str(threads)]
+    cmd = [sys.executable, str(WORKER), str(scenario), str(out), str(threads), *extra]
     if ranks > 1:
         cmd = [MPIEXEC, "-n", str(ranks)] + cmd
     # a timeout, not a guess of speed: a hung exchange must fail the test, never hang CI
@@ -70,13 +70,22 @@ def one_process(tmp_path_factory):
     return path, _run(tmp, path, 1, 1)
 
 
-@pytest.mark.parametrize("ranks,threads", [(2, 1), (3, 1), (4, 1), (2, 2)])
-def test_ranks_give_the_same_bytes_as_one_process(tmp_path, one_process, ranks, threads):
+META = ("ranks", "threads", "synapses_here")
+
+
+@pytest.mark.parametrize("ranks,threads,layout", [(2, 1, "part"), (3, 1, "part"), (4, 1, "part"), (2, 2, "part"),
+                                                  (2, 1, "replicated")])
+def test_ranks_give_the_same_bytes_as_one_process(tmp_path, one_process, ranks, threads, layout):
+    """Each rank with the synapses onto its own neurons (or, "replicated", all of them)."""
     path, ref = one_process
-    got = _run(tmp_path, path, ranks, threads)
+    got = _run(tmp_path, path, ranks, threads, layout)
     assert int(got["ranks"]) == ranks and int(got["threads"]) == threads
-    keys = sorted(k for k in ref if k not in ("ranks", "threads"))
-    assert keys == sorted(k for k in got if k not in ("ranks", "threads"))
+    if layout == "part":    # rank 0's share of the table: about 1/ranks of it
+        assert int(got["synapses_here"]) < int(ref["synapses"]) * 0.75 / (ranks / 2)
+    else:
+        assert int(got["synapses_here"]) == int(ref["synapses"])
+    keys = sorted(k for k in ref if k not in META)
+    assert keys == sorted(k for k in got if k not in META)
     for k in keys:
         assert ref[k].dtype == got[k].dtype and ref[k].tobytes() == got[k].tobytes(), k
     # the network did something in every part: the comparison is not of empty arrays
@@ -167,3 +176,31 @@ def test_rank_killed_mid_run_leaves_committed_spikes(tmp_path):
     assert r.returncode != 0
     t_c = _check_partial(out.with_name("out.h5.partial"), _read_spikes(ref))
     assert t_c >= 30.0    # rank 0 committed before rank 1 died (they go window by window together)
+
+
+def test_parts_of_the_network_cover_it_once(tmp_path):
+    """build_network(part=(r, R)): rank r's table holds exactly the synapses of the whole
+    table onto rank r's neurons (eventsim.network.partition), in the same order per
+    source, with the same weights and delays; together the parts hold every synapse
+    once. The whole network's delay range is known to every part."""
+    import eventsim
+    from eventsim.network.partition import owner_rank
+    sc = eventsim.load(str(_scenario(tmp_path)))
+    full = eventsim.build_network(sc)
+    src = full.sources()
+    for R in (2, 3, 4):
+        owner = owner_rank(full.populations, full.n_neurons, R)
+        assert set(np.unique(owner[full.target])) == set(range(R))   # every rank receives something
+        total = 0
+        for r in range(R):
+            part = eventsim.build_network(sc, part=(r, R))
+            sel = owner[full.target] == r
+            assert np.array_equal(part.sources(), src[sel])
+            assert np.array_equal(part.target, full.target[sel])
+            assert np.array_equal(part.weight, full.weight[sel])
+            assert np.array_equal(part.delays(), full.delays()[sel])
+            assert np.array_equal(part.proj, full.proj[sel])
+            assert (part.min_delay(), part.max_delay()) == (full.min_delay(), full.max_delay())
+            assert part.total_synapses == full.n_synapses
+            total += part.n_synapses
+        assert total == full.n_synapses

@@ -40,6 +40,8 @@ def _cuda_factory(network, seed, comm=None):
     if comm is not None and comm.size > 1:
         raise BackendUnavailableError(f"mpi: the cuda backend runs in one process, not on {comm.size} ranks; "
                                       "use --backend cpu under mpiexec")
+    if getattr(network, "part", None) is not None:
+        raise BackendUnavailableError("mpi: the cuda backend simulates a whole network, not a rank's part")
     from .cuda import CudaEngine
     return CudaEngine(network, seed)
 

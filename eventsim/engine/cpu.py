@@ -8,6 +8,7 @@ import numba
 from numba import typed
 
 from eventsim.models import neuron_model
+from eventsim.network.partition import BLOCK, block_starts, runs
 
 from . import kernels as K
 from . import cpu_kernels
@@ -15,9 +16,6 @@ from .comm import LOCAL
 from .stdp import StdpState
 from .window_loop import WindowLoop, population_params
 
-# neurons per block: a block's sorted events are advanced while still in cache
-# (Brunel: 128 neurons x ~100 events x 24 bytes, well inside a 1 MiB L2)
-BLOCK = 128
 
 
 class _NeuronGroup:
@@ -61,6 +59,10 @@ class CpuEngine(WindowLoop):
         self.S = self.threads   # this process's shards: one per thread
         # ranks (eventsim.engine.comm): rank r owns shards r*S .. r*S+S-1 of comm.size*S
         self.comm = LOCAL if comm is None else comm
+        part = getattr(network, "part", None)
+        if part is not None and tuple(part) != (self.comm.rank, self.comm.size):
+            raise ValueError(f"network: built as rank {part[0]}'s part of {part[1]} ranks, but this is rank "
+                             f"{self.comm.rank} of {self.comm.size}")
         self.groups = [_NeuronGroup(p) for p in network.populations
                        if p.model not in ("spike_source", "poisson_source")]
         super().__init__(network, seed)
@@ -239,19 +241,15 @@ class CpuEngine(WindowLoop):
         S = self.S
         R, r = self.comm.size, self.comm.rank
         G = R * S   # shards of all ranks; this rank's are r*S .. r*S+S-1 (local 0 .. S-1)
-        starts = []
-        for pop in self.net.populations:
-            starts.extend(range(pop.offset, pop.offset + pop.size, BLOCK))
-        self.blk_start = np.array(starts + [self.N], dtype=np.int64)
-        self.n_blk = len(starts)
+        self.blk_start = block_starts(self.net.populations, self.N)
+        self.n_blk = self.blk_start.shape[0] - 1
         self.blk_of = np.repeat(np.arange(self.n_blk, dtype=np.int32), np.diff(self.blk_start))
         # (-1: a block of another rank's shard, whose events never reach this rank's queue)
         self.blk_shard = np.full(self.n_blk, 0 if r == 0 else -1, dtype=np.int32)
         for g in self.groups:
             g.kb0 = int(np.searchsorted(self.blk_start, g.i0))
             g.kb1 = int(np.searchsorted(self.blk_start, g.i0 + g.n))
-            nb = g.kb1 - g.kb0
-            chunk = (g.kb0 + (np.arange(G + 1) * nb) // G).astype(np.int64)
+            chunk = runs(g.kb0, g.kb1, G)   # (eventsim.network.partition: rank r's are r*S .. r*S+S)
             for sh in range(G):
                 self.blk_shard[chunk[sh]:chunk[sh + 1]] = sh - r * S if r * S <= sh < (r + 1) * S else -1
             g.chunk_kb = chunk[r * S:(r + 1) * S + 1].copy()

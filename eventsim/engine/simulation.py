@@ -296,6 +296,10 @@ class Simulation:
         projection (by name, in the order of ``network.synapse_table(name)``). For STDP
         synapses this includes the potentiation by post spikes seen since their last pre
         spike (the engine applies it lazily at the next pre spike, as NEST does)."""
+        if self.network.part is not None:
+            from eventsim.errors import BackendUnavailableError
+            raise BackendUnavailableError("mpi: weights of a network spread over ranks are not gathered yet "
+                                          "(each rank holds the synapses onto its own neurons)")
         eng = self.engine
         stdp = getattr(eng, "stdp", None)
         w = stdp.weights(eng, eng.t) if stdp is not None and stdp.active else self.network.weight.copy()

@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import kernels as K
+from .comm import LOCAL
 from .rng import STREAM_POISSON_SOURCE, STREAM_POISSON_STIMULUS
 
 
@@ -68,6 +69,7 @@ class WindowLoop:
     """The window loop and the state every backend shares (see the module docstring)."""
 
     name = None
+    comm = LOCAL     # the ranks (eventsim.engine.comm): one process unless a backend says so
 
     def __init__(self, network, seed: int):
         self.net = net = network
@@ -266,7 +268,7 @@ class WindowLoop:
         source's spike count; counted at the end rather than per synapse in fan-out)."""
         out = np.zeros(self.n_proj, dtype=np.int64)
         K.count_emitted(self.net.indptr, self.net.proj, self.spike_count, out)
-        return out
+        return self._over_parts(out)
 
     def pending_synaptic_events(self):
         """Per projection: arrivals still in the queue (emitted, not yet delivered).
@@ -278,4 +280,9 @@ class WindowLoop:
         if self.recent_t.size:
             K.count_pending(self.recent_t, self.recent_id, self.t, self.net.indptr, self.net.proj,
                             self.delay_index, self.delay_table, self.delay_values, self.use_table, out)
-        return out
+        return self._over_parts(out)
+
+    def _over_parts(self, counts):
+        """Counts over the synapse table, for the whole network: summed over the ranks
+        when each holds its part of the table (build_network(part=...))."""
+        return self.comm.sum(counts) if self.net.part is not None else counts

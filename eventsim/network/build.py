@@ -18,11 +18,12 @@ from .. import models
 from ..models.plasticity import plasticity_rule
 from ..distributions import Dist
 from ..errors import InputError
-from .connect import Rule, connect, synapse_values
+from .connect import Edges, Rule, connect, synapse_values
 from .core import Network, Population, Projection, Stimulus
 from .csr import assemble
 from .graph import graph_projections, read_graph
 from .memory import check_fits, estimate_memory  # noqa: F401  (re-exported)
+from .partition import owner_rank
 from .rng import blocks, stream
 
 MAX_PROJECTIONS = 65536  # Network.proj is uint16
@@ -199,14 +200,30 @@ def _synapses(spec, s, t, seed, index):
     return edges, values[0], values[1]
 
 
-def build_synapses(specs, pops, scenario, seed, regenerate=False):
+def _onto(mine, edges, weight, delay):
+    """The synapses of a projection onto the neurons where ``mine`` (a rank's share)."""
+    keep = mine[edges.targets()]
+    if keep.all():
+        return edges, weight, delay
+    idx = np.flatnonzero(keep)
+    src, tgt = edges.sources()[idx], edges.targets()[idx]
+    sub = Edges(int(idx.size), src, tgt, np.array([0, idx.size], dtype=np.int64))
+    return sub, (weight[idx] if weight.shape[0] > 1 else weight), (delay[idx] if delay.shape[0] > 1 else delay)
+
+
+def build_synapses(specs, pops, scenario, seed, regenerate=False, mine=None):
     """(Projection list, parts for :func:`assemble`) for projection specs in index order.
 
     parts[k] is (index, Edges, weights, delays); with ``regenerate`` it is
     (index, make), make() drawing them again, and the projections are not held:
-    peak memory while assembling is then the table plus one projection."""
+    peak memory while assembling is then the table plus one projection.
+    ``mine`` (bool per neuron): keep only the synapses onto these neurons (a rank's);
+    each projection is drawn whole (the same draws as in one process) and cut, so
+    peak memory is this rank's table plus one projection. Also returns the delay
+    range of the whole network, (smallest, largest)."""
     by_name = {p.name: p for p in pops}
     projections, parts = [], []
+    d_range = (np.inf, 0.0)
     for index, spec in enumerate(specs):
         key = spec["key"]
         for side in ("source", "target"):
@@ -224,12 +241,16 @@ def build_synapses(specs, pops, scenario, seed, regenerate=False):
         _check_values(spec, weight, delay, event_rule)
         projections.append(Projection(name=spec["name"], index=index, source=s.name, target=t.name,
                                       plasticity=plasticity, n_synapses=edges.n))
-        if regenerate:
+        if edges.n:
+            d_range = (min(d_range[0], float(delay.min())), max(d_range[1], float(delay.max())))
+        if mine is not None:
+            parts.append((index, *_onto(mine, edges, weight, delay)))
+        elif regenerate:
             parts.append((index, functools.partial(_synapses, spec, s, t, seed, index)))
         else:
             parts.append((index, edges, weight, delay))
         del edges, weight, delay
-    return projections, parts
+    return projections, parts, d_range
 
 
 def scenario_specs(scenario):
@@ -237,12 +258,16 @@ def scenario_specs(scenario):
     return [dict(p, key=f"projection[{i}]") for i, p in enumerate(scenario.projections)]
 
 
-def build_network(scenario, *, graph=None, check_memory=True) -> Network:
+def build_network(scenario, *, graph=None, check_memory=True, part=None) -> Network:
     """The network of ``scenario``; ``graph`` (a networkx DiGraph or a GraphML path)
     overrides scenario.network["graph"]. Raises InputError on content that the
     scenario checks cannot see (sizes, degrees larger than the population, ...) and,
     with ``check_memory``, CapacityError before building a network that would not
-    fit in the available memory."""
+    fit in the available memory.
+
+    ``part=(r, R)``: rank r's part of a network spread over R MPI ranks: every
+    population, stimulus and projection, but only the synapses onto rank r's neurons
+    (eventsim.network.partition); simulated by a Simulation on those ranks."""
     seed = scenario.seed
     graph = graph if graph is not None else (scenario.network or {}).get("graph")
     if graph is not None and not isinstance(graph, nx.Graph):
@@ -263,7 +288,18 @@ def build_network(scenario, *, graph=None, check_memory=True) -> Network:
         raise InputError(f"projection: at most {MAX_PROJECTIONS} projections are supported, got {len(specs)}")
     if offset >= 2 ** 31:
         raise InputError(f"population: at most {2 ** 31 - 1} neurons are supported, got {offset}")
-    projections, parts = build_synapses(specs, pops, scenario, seed, regenerate=est["regenerate"])
+    mine = None
+    if part is not None:
+        rank, ranks = (int(x) for x in part)
+        if not 0 <= rank < ranks:
+            raise ValueError(f"part: rank {rank} of {ranks} ranks")
+        mine = owner_rank(pops, offset, ranks) == rank
+    projections, parts, d_range = build_synapses(specs, pops, scenario, seed, regenerate=est["regenerate"],
+                                                 mine=mine)
     csr = assemble(offset, parts)
-    return Network(populations=pops, projections=projections, stimuli=stimuli, seed=seed,
-                   plasticity={k: dict(v) for k, v in scenario.plasticity.items()}, **csr)
+    net = Network(populations=pops, projections=projections, stimuli=stimuli, seed=seed,
+                  plasticity={k: dict(v) for k, v in scenario.plasticity.items()}, **csr)
+    if part is not None:
+        net.part = (rank, ranks)
+        net.delay_range = d_range
+    return net

@@ -75,6 +75,11 @@ class Network:
     seed: int = 0
     plastic_state: dict = field(default_factory=dict)  # projection name -> per-synapse arrays
     plasticity: dict = field(default_factory=dict)     # label -> {"rule": name, key: value, ...}
+    # a rank's part of a network spread over MPI ranks (build_network(part=(r, R))): the
+    # synapse table holds the synapses onto rank r's neurons only; delay_range is the
+    # whole network's (smallest, largest) delay (the window length must agree)
+    part: tuple | None = None
+    delay_range: tuple | None = None
 
     @property
     def n_neurons(self) -> int:
@@ -104,7 +109,14 @@ class Network:
             return self.delay_values
         return self.delay_table[self.delay_index]
 
+    @property
+    def total_synapses(self) -> int:
+        """Synapses of the whole network (on every rank, for a rank's part)."""
+        return int(sum(p.n_synapses for p in self.projections))
+
     def min_delay(self) -> float:
+        if self.delay_range is not None:
+            return self.delay_range[0]
         if self.n_synapses == 0:
             return np.inf
         if self.delay_table is not None:
@@ -112,6 +124,8 @@ class Network:
         return float(self.delay_values.min())
 
     def max_delay(self) -> float:
+        if self.delay_range is not None:
+            return self.delay_range[1]
         if self.n_synapses == 0:
             return 0.0
         if self.delay_table is not None:

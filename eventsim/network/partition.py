@@ -1,0 +1,46 @@
+"""Which rank owns which neuron, when a network is spread over MPI ranks.
+
+Neurons come in blocks of ``BLOCK`` ids aligned to population boundaries (the cpu
+engine advances a block at a time). With R ranks of S shards each, shard g of the R*S
+owns the g-th of R*S equal runs of every population's blocks (eventsim.engine.cpu), so
+rank r owns the r-th of R equal runs: the same neurons for any S. The network builder
+keeps only the synapses onto a rank's neurons (``build_network(..., part=(r, R))``):
+the synapse table, the largest part of a network's memory, is divided among the ranks.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+# neurons per block: a block's sorted events are advanced while still in cache
+# (Brunel: 128 neurons x ~100 events x 24 bytes, well inside a 1 MiB L2)
+BLOCK = 128
+
+
+def block_starts(populations, n_neurons):
+    """First id of every block (blocks of at most BLOCK neurons, aligned to populations),
+    then n_neurons."""
+    starts = []
+    for pop in populations:
+        starts.extend(range(pop.offset, pop.offset + pop.size, BLOCK))
+    return np.array(starts + [n_neurons], dtype=np.int64)
+
+
+def runs(kb0, kb1, n_runs):
+    """Boundaries (n_runs + 1,) of n_runs equal runs of blocks kb0 .. kb1-1."""
+    return (kb0 + (np.arange(n_runs + 1) * (kb1 - kb0)) // n_runs).astype(np.int64)
+
+
+def owner_rank(populations, n_neurons, n_ranks):
+    """int32 (n_neurons,): the rank that owns each neuron. Neurons that receive nothing
+    (spike and Poisson sources) are rank 0's."""
+    starts = block_starts(populations, n_neurons)
+    owner = np.zeros(n_neurons, dtype=np.int32)
+    for pop in populations:
+        if pop.model in ("spike_source", "poisson_source"):
+            continue
+        kb0 = int(np.searchsorted(starts, pop.offset))
+        kb1 = int(np.searchsorted(starts, pop.offset + pop.size))
+        bounds = runs(kb0, kb1, n_ranks)
+        for r in range(n_ranks):
+            owner[starts[bounds[r]]:starts[bounds[r + 1]]] = r
+    return owner
