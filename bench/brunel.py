@@ -40,16 +40,11 @@ def main():
     ap.add_argument("--keep", default=None, help="keep the output file here")
     ap.add_argument("--ranks", type=int, default=1, help="MPI ranks (default 1: one process)")
     args = ap.parse_args()
-    from eventsim.engine.comm import launched_size
+    from eventsim.engine.comm import launched_size, relaunch
     if args.ranks > 1 and launched_size() == 1:
-        import shutil
-        argv = [a for a in sys.argv[1:]]
+        argv = sys.argv[1:]
         i = argv.index("--ranks")
-        del argv[i:i + 2]
-        mpiexec = shutil.which("mpiexec")
-        if mpiexec is None:
-            sys.exit("bench/brunel.py: --ranks needs mpiexec (pip install 'eventsim[mpi]')")
-        os.execv(mpiexec, [mpiexec, "-n", str(args.ranks), sys.executable, __file__, *argv])
+        relaunch(args.ranks, [__file__, *argv[:i], *argv[i + 2:]])
 
     t0 = time.perf_counter()
     import numpy as np

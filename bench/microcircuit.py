@@ -2,7 +2,11 @@
 scenarios/potjans2014_microcircuit.toml at a given scale, print one JSON line.
 
     python bench/microcircuit.py [--scale 0.1] [--t-sim MS] [--transient MS] [--seed N]
-                                 [--indegree-scale K] [--scenario PATH] [--threads N]
+                                 [--indegree-scale K] [--scenario PATH] [--threads N] [--ranks R]
+
+--ranks R (R > 1) starts itself again under mpiexec with R ranks of --threads threads
+each; every rank builds the synapses onto its own neurons; rank 0 prints the JSON line
+(peak RSS: the largest rank's, and each rank's).
 
 Figures: neurons, synapses, build_s, simulate_s (spikes kept in memory, no output
 file), realtime_factor (simulate_s per simulated second), compile_s (numba compiling
@@ -37,7 +41,14 @@ def main():
     ap.add_argument("--t-sim", type=float, default=1000.0, help="ms measured after the transient")
     ap.add_argument("--transient", type=float, default=500.0, help="ms simulated first, not analysed")
     ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--ranks", type=int, default=1, help="MPI ranks (default 1: one process)")
     args = ap.parse_args()
+    from eventsim.engine.comm import launched_size, relaunch, world
+    if args.ranks > 1 and launched_size() == 1:
+        argv = sys.argv[1:]
+        i = argv.index("--ranks")
+        relaunch(args.ranks, [__file__, *argv[:i], *argv[i + 2:]])
+    comm = world()
 
     t0 = time.perf_counter()
     import numba
@@ -54,10 +65,10 @@ def main():
         "network.scale": args.scale, "network.indegree_scale": args.indegree_scale,
         "simulation.duration": duration, "simulation.seed": args.seed})
     t0 = time.perf_counter()
-    net = build_network(scenario)
+    net = build_network(scenario, part=(comm.rank, comm.size) if comm.size > 1 else None)
     build_s = time.perf_counter() - t0
 
-    sim = Simulation(net, backend="cpu", seed=scenario.seed, threads=args.threads)
+    sim = Simulation(net, backend="cpu", seed=scenario.seed, threads=args.threads, comm=comm)
     t0 = time.perf_counter()
     sim.run(duration)
     simulate_s = time.perf_counter() - t0
@@ -79,11 +90,15 @@ def main():
         all_cv.append(cv)
     all_cv = np.concatenate(all_cv) if all_cv else np.zeros(0)
     sec = duration / 1000.0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peaks = comm.sum(np.eye(comm.size, dtype=np.int64)[comm.rank] * peak)   # every rank's
+    if comm.rank > 0:
+        return 0
     res = dict(
         benchmark="potjans2014_microcircuit", scale=args.scale,
         indegree_scale=scenario.scaling["indegree_scale"], seed=scenario.seed,
-        neurons=net.n_neurons, synapses=net.n_synapses, duration_ms=duration,
-        transient_ms=args.transient, threads=sim.engine.threads, numba_threads=numba.get_num_threads(),
+        neurons=net.n_neurons, synapses=net.total_synapses, duration_ms=duration,
+        transient_ms=args.transient, threads=sim.engine.threads, ranks=comm.size, numba_threads=numba.get_num_threads(),
         import_s=round(t_import, 3), build_s=round(build_s, 3), simulate_s=round(simulate_s, 3),
         realtime_factor=round(simulate_s / sec, 3),
         compile_s=round(sim.compile_s, 3), loop_s=round(sim.wall_s, 3),
@@ -91,7 +106,7 @@ def main():
         recurrent_synaptic_events=recurrent, stimulus_events=stim,
         synaptic_events_per_s=round(recurrent / simulate_s),
         all_events_per_s=round((recurrent + stim) / simulate_s),
-        peak_rss_bytes=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        peak_rss_bytes=int(peaks.max()), peak_rss_bytes_per_rank=[int(x) for x in peaks],
         rate_hz=rates,
         rate_vs_nest=({k: round(rates[k] / v, 3) for k, v in NEST_RATES.items() if k in rates}),
         cv_isi=cvs, cv_isi_mean=round(float(all_cv.mean()), 3) if all_cv.size else None,

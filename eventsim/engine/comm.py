@@ -120,3 +120,15 @@ def world():
         raise BackendUnavailableError(
             f"mpi: started by an MPI launcher with {launched_size()} ranks, but mpi4py is not installed "
             f"({exc}); install it with: pip install 'eventsim[mpi]'") from None
+
+
+def relaunch(ranks, argv):
+    """Start this Python program again under the mpiexec on PATH (the MPICH wheel's)
+    with ``ranks`` ranks and arguments ``argv`` (a benchmark's ``--ranks R``); does not
+    return. SystemExit with a message when there is no mpiexec."""
+    import shutil
+    import sys
+    mpiexec = shutil.which("mpiexec")
+    if mpiexec is None:
+        raise SystemExit("--ranks needs mpiexec: pip install 'eventsim[mpi]'")
+    os.execv(mpiexec, [mpiexec, "-n", str(int(ranks)), sys.executable, *argv])
