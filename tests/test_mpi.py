@@ -204,3 +204,20 @@ def test_parts_of_the_network_cover_it_once(tmp_path):
             assert part.total_synapses == full.n_synapses
             total += part.n_synapses
         assert total == full.n_synapses
+
+
+def test_parts_drawn_twice_for_large_networks_are_the_same(tmp_path, monkeypatch):
+    """A network too large to hold its projections while assembling draws each one twice
+    (memory estimate: regenerate); a rank's part is then cut at each draw: the same part."""
+    import eventsim
+    import eventsim.network.build as B
+    sc = eventsim.load(str(_scenario(tmp_path)))
+    held = [eventsim.build_network(sc, part=(r, 2)) for r in range(2)]
+    estimate = B.estimate_memory
+    monkeypatch.setattr(B, "estimate_memory", lambda *a, **k: dict(estimate(*a, **k), regenerate=True))
+    for r in range(2):
+        redrawn = B.build_network(sc, part=(r, 2), check_memory=False)
+        for k in ("indptr", "target", "weight", "proj"):
+            assert np.array_equal(getattr(redrawn, k), getattr(held[r], k)), k
+        assert np.array_equal(redrawn.delays(), held[r].delays())
+        assert redrawn.delay_range == held[r].delay_range

@@ -211,6 +211,10 @@ def _onto(mine, edges, weight, delay):
     return sub, (weight[idx] if weight.shape[0] > 1 else weight), (delay[idx] if delay.shape[0] > 1 else delay)
 
 
+def _cut(mine, make):
+    return _onto(mine, *make())
+
+
 def build_synapses(specs, pops, scenario, seed, regenerate=False, mine=None):
     """(Projection list, parts for :func:`assemble`) for projection specs in index order.
 
@@ -218,9 +222,9 @@ def build_synapses(specs, pops, scenario, seed, regenerate=False, mine=None):
     (index, make), make() drawing them again, and the projections are not held:
     peak memory while assembling is then the table plus one projection.
     ``mine`` (bool per neuron): keep only the synapses onto these neurons (a rank's);
-    each projection is drawn whole (the same draws as in one process) and cut, so
-    peak memory is this rank's table plus one projection. Also returns the delay
-    range of the whole network, (smallest, largest)."""
+    each projection is drawn whole (the same draws as in one process) and cut (with
+    ``regenerate``, at each draw). Also returns the delay range of the whole network,
+    (smallest, largest)."""
     by_name = {p.name: p for p in pops}
     projections, parts = [], []
     d_range = (np.inf, 0.0)
@@ -243,10 +247,11 @@ def build_synapses(specs, pops, scenario, seed, regenerate=False, mine=None):
                                       plasticity=plasticity, n_synapses=edges.n))
         if edges.n:
             d_range = (min(d_range[0], float(delay.min())), max(d_range[1], float(delay.max())))
-        if mine is not None:
+        if regenerate:
+            make = functools.partial(_synapses, spec, s, t, seed, index)
+            parts.append((index, make if mine is None else functools.partial(_cut, mine, make)))
+        elif mine is not None:
             parts.append((index, *_onto(mine, edges, weight, delay)))
-        elif regenerate:
-            parts.append((index, functools.partial(_synapses, spec, s, t, seed, index)))
         else:
             parts.append((index, edges, weight, delay))
         del edges, weight, delay
