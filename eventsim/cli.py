@@ -54,6 +54,8 @@ def _parser():
     v = sub.add_parser("validate", help="check a scenario and report what it would build")
     v.add_argument("scenario")
     v.add_argument("--scale", type=float, help="[network] scale: neuron numbers and in-degrees x SCALE")
+    v.add_argument("--ranks", type=_ranks, metavar="R", default=1,
+                   help="also estimate the memory of each of R MPI ranks (docs/mpi.md)")
     v.add_argument("--json", action="store_true")
     a = sub.add_parser("analyze", help="statistics and plots of a spike file")
     a.add_argument("file")
@@ -87,6 +89,14 @@ def _rank0():
     """Messages and summaries come from rank 0 only under mpiexec (one, not one per rank)."""
     from .engine.comm import launched_rank
     return launched_rank() == 0
+
+
+def _ranks(text):
+    from .errors import check_positive_int
+    try:
+        return check_positive_int(text, "ranks", from_text=True)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc).split(": ", 1)[-1]) from None
 
 
 def _positive_int(text):
@@ -166,7 +176,7 @@ def _cmd_validate(args) -> int:
     from . import api
     from .network.build import check_fits, estimate_memory
     scenario = api.load(args.scenario, scale=args.scale)
-    est = estimate_memory(scenario)
+    est = estimate_memory(scenario, ranks=args.ranks)
     check_fits(scenario)
     if args.json:
         print(json.dumps(est, default=float))
@@ -181,6 +191,12 @@ def _cmd_validate(args) -> int:
                 print(f"    {key}: {mem / 2**20:,.1f} MiB in memory, {disk / 2**20:,.1f} MiB in the output file")
         elif k == "output_bytes":
             print(f"  output file (recording beyond spikes): {v / 2**20:,.1f} MiB")
+        elif k == "per_rank":
+            print(f"  on {len(v)} MPI ranks, each building the synapses onto its own neurons:")
+            for r, d in enumerate(v):
+                print(f"    rank {r}: {d['synapses']} synapses, peak memory {d['peak_bytes'] / 2**20:,.1f} MiB "
+                      f"(synapse table {d['synapse_bytes'] / 2**20:,.1f}, queue {d['queue_bytes'] / 2**20:,.1f}, "
+                      f"neurons {d['neuron_bytes'] / 2**20:,.1f})")
         elif k.endswith("_bytes"):
             print(f"  {k[:-6].replace('_', ' ')} memory: {v / 2**20:,.1f} MiB")
         else:

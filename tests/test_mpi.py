@@ -221,3 +221,26 @@ def test_parts_drawn_twice_for_large_networks_are_the_same(tmp_path, monkeypatch
             assert np.array_equal(getattr(redrawn, k), getattr(held[r], k)), k
         assert np.array_equal(redrawn.delays(), held[r].delays())
         assert redrawn.delay_range == held[r].delay_range
+
+
+def test_validate_estimates_each_ranks_part(tmp_path):
+    """`eventsim validate --ranks R`: each rank's synapses as its built part has them
+    (fixed in-degrees: exact), its table about 1/R of the whole; --ranks 0 is exit 2."""
+    import json
+
+    import eventsim
+    path = _scenario(tmp_path)
+    sc = eventsim.load(str(path))
+    for R in (2, 3):
+        r = subprocess.run([sys.executable, "-m", "eventsim.cli", "validate", str(path), "--ranks", str(R), "--json"],
+                           capture_output=True, text=True, timeout=600)
+        assert r.returncode == 0, r.stderr
+        est = json.loads(r.stdout)
+        assert len(est["per_rank"]) == R
+        for rank, d in enumerate(est["per_rank"]):
+            assert d["synapses"] == eventsim.build_network(sc, part=(rank, R)).n_synapses
+            assert d["synapse_bytes"] < est["synapse_bytes"] * 1.5 / R
+            assert d["peak_bytes"] < est["peak_bytes"]
+    r = subprocess.run([sys.executable, "-m", "eventsim.cli", "validate", str(path), "--ranks", "0"],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 2 and "ranks" in r.stderr and "Traceback" not in r.stderr

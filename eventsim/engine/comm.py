@@ -7,11 +7,12 @@ list to its own neurons) and at the end they sum their counters. The window loop
 a communicator for exactly that:
 
 - ``rank``, ``size``: this process's place and how many there are;
-- ``allgather(t, gid)``: the (time, global id) spike arrays of every rank, concatenated
-  in rank order (MPI Allgatherv);
+- ``allgather(t, gid, flag)``: the (time, global id) spike arrays of every rank,
+  concatenated in rank order, and whether ``flag`` was True on any rank (a stop
+  request travels with the window's spikes): two collectives per window, an Allgather
+  of the counts and flags and an Allgatherv of the spikes;
 - ``sum(a)``: the element-wise sum of an integer array over the ranks (Allreduce);
-- ``broadcast(obj)``: rank 0's ``obj`` on every rank;
-- ``any(flag)``: True on every rank when it is True on one (a stop request).
+- ``broadcast(obj)``: rank 0's ``obj`` on every rank.
 
 ``world()`` gives the communicator of this process: ``LocalComm`` (one process; mpi4py
 is not imported) unless the process was started by an MPI launcher with more than one
@@ -35,17 +36,14 @@ class LocalComm:
     rank = 0
     size = 1
 
-    def allgather(self, t, gid):
-        return t, gid
+    def allgather(self, t, gid, flag=False):
+        return t, gid, bool(flag)
 
     def sum(self, a):
         return np.asarray(a)
 
     def broadcast(self, obj):
         return obj
-
-    def any(self, flag):
-        return bool(flag)
 
 
 class MpiComm:
@@ -58,15 +56,18 @@ class MpiComm:
         self.rank = self.comm.Get_rank()
         self.size = self.comm.Get_size()
 
-    def allgather(self, t, gid):
+    def allgather(self, t, gid, flag=False):
         MPI = self._MPI
-        counts = np.array(self.comm.allgather(int(t.size)), dtype=np.int64)
+        mine = np.array([t.size, 1 if flag else 0], dtype=np.int64)
+        every = np.empty((self.size, 2), dtype=np.int64)
+        self.comm.Allgather(mine, every)
+        counts = every[:, 0] * _SPIKE.itemsize       # bytes
         displ = np.concatenate([[0], np.cumsum(counts)[:-1]])
-        t_all = np.empty(int(counts.sum()))
-        id_all = np.empty(int(counts.sum()), dtype=np.int64)
-        self.comm.Allgatherv(np.ascontiguousarray(t, dtype=np.float64), [t_all, counts, displ, MPI.DOUBLE])
-        self.comm.Allgatherv(np.ascontiguousarray(gid, dtype=np.int64), [id_all, counts, displ, MPI.INT64_T])
-        return t_all, id_all
+        out = np.empty(int(every[:, 0].sum()), dtype=_SPIKE)
+        send = np.empty(t.size, dtype=_SPIKE)
+        send["t"], send["gid"] = t, gid
+        self.comm.Allgatherv([send.view(np.uint8), MPI.BYTE], [out.view(np.uint8), counts, displ, MPI.BYTE])
+        return out["t"].copy(), out["gid"].copy(), bool(every[:, 1].any())
 
     def sum(self, a):
         a = np.ascontiguousarray(a)
@@ -77,11 +78,9 @@ class MpiComm:
     def broadcast(self, obj):
         return self.comm.bcast(obj, root=0)
 
-    def any(self, flag):
-        return bool(self.sum(np.array([1 if flag else 0], dtype=np.int64))[0])
-
 
 LOCAL = LocalComm()
+_SPIKE = np.dtype([("t", np.float64), ("gid", np.int64)])   # one spike on the wire: 16 bytes
 
 
 def _env_int(names, default):

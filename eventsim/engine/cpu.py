@@ -364,7 +364,7 @@ class CpuEngine(WindowLoop):
         # every rank emits the sources alike; its shards' spikes go to every rank, and the
         # whole list is put in the documented order (time, then rank) on each
         t, gid = K.exchange(self.spk_t2, self.spk_id2, self.n_spk2, self.src_t, self.src_id, 0, self.rank)
-        t, gid = self.comm.allgather(t, gid)
+        t, gid, self.stop_agreed = self.comm.allgather(t, gid, self.stop_asked)
         t = np.concatenate([t, self.src_t[0][:n_src]])
         gid = np.concatenate([gid, self.src_id[0][:n_src]])
         o = np.lexsort((self.rank[gid], t))

@@ -119,11 +119,14 @@ class Simulation:
         last_k = np.floor(eng.t / every) if every is not None else 0.0
         ck_every = self.checkpoint_every if self.checkpoint_path is not None else None
         last_ck = np.floor(eng.t / ck_every) if ck_every is not None else 0.0
-        # on several ranks every rank must stop at the same window: a stop asked on one
-        # (a signal) is agreed on before each window
-        stop = self.should_stop if self.comm.size == 1 else (lambda: self.comm.any(self.should_stop()))
-        while eng.t < until and not stop():
+        # on several ranks every rank must stop after the same window: a stop asked on
+        # one (a signal) goes to every rank with the window's spikes (engine.stop_agreed)
+        ranks = self.comm.size > 1
+        eng.stop_agreed = False
+        while eng.t < until and not (eng.stop_agreed if ranks else self.should_stop()):
             t_before = eng.t
+            if ranks:
+                eng.stop_asked = bool(self.should_stop())
             st, si = eng.step_window(until)
             n += st.size
             self.sink.append(st, si)

@@ -70,6 +70,10 @@ class WindowLoop:
 
     name = None
     comm = LOCAL     # the ranks (eventsim.engine.comm): one process unless a backend says so
+    # on several ranks, a stop asked on one rank (a signal) travels with the window's
+    # spikes: every rank learns it at the same exchange (stop_agreed) and stops there
+    stop_asked = False
+    stop_agreed = False
 
     def __init__(self, network, seed: int):
         self.net = net = network

@@ -89,7 +89,7 @@ def _build_bytes(spec):
     return b
 
 
-def estimate_memory(scenario, graph=None) -> dict:
+def estimate_memory(scenario, graph=None, ranks=1) -> dict:
     """Bytes a scenario's network and run need, estimated from the scenario alone.
 
     Returns a dict: neurons, synapses (counts), synapse_bytes (the CSR table),
@@ -102,7 +102,13 @@ def estimate_memory(scenario, graph=None) -> dict:
     samples and weight events held in memory, see :func:`_recording_bytes`),
     output_bytes (what they add to the output file), total_bytes (synapses + neurons +
     queue + recording) and peak_bytes (the larger of total and build peak).
+
+    ``ranks`` > 1 adds ``per_rank``: for each of that many MPI ranks (docs/mpi.md), the
+    synapses onto its neurons, its synapse table, queue, the per-neuron arrays (every
+    rank has them for all neurons) and its peak (its part plus, while building, the
+    cut parts or, drawing twice, the largest projection drawn whole).
     """
+    from .partition import owned_counts
     from .build import scenario_specs
     pops = {p["name"]: p for p in scenario.populations}
     sizes = {name: int(p["size"]) for name, p in pops.items()}
@@ -130,11 +136,17 @@ def estimate_memory(scenario, graph=None) -> dict:
     n_syn = build = events = 0
     build_largest = 0
     n_dist_delay = 0
+    # per rank: synapses, their build bytes and queued events (a share of each target's)
+    share = {name: owned_counts(n, ranks) / max(n, 1) for name, n in sizes.items()}
+    syn_r, build_r, events_r = np.zeros(ranks), np.zeros(ranks), np.zeros(ranks)
     for spec in specs:
         k = count_synapses(spec, sizes.get(spec["source"], 0), sizes.get(spec["target"], 0))
         n_syn += k
         build += k * _build_bytes(spec)
         build_largest = max(build_largest, k * _build_bytes(spec))
+        frac = share.get(spec["target"], np.full(ranks, 1.0 / ranks))
+        syn_r += k * frac
+        build_r += k * _build_bytes(spec) * frac
         delay = spec["delay"]
         if isinstance(delay, (Dist, np.ndarray)):
             n_dist_delay += k
@@ -143,16 +155,22 @@ def estimate_memory(scenario, graph=None) -> dict:
         else:
             d_max = _upper(delay)
         events += k * rates.get(spec["source"], ASSUMED_RATE_HZ) * 1e-3 * d_max
+        events_r += k * rates.get(spec["source"], ASSUMED_RATE_HZ) * 1e-3 * d_max * frac
     regenerate = build > REGENERATE_ABOVE
     if regenerate:
         build = build_largest
     n_syn += graph_edges
     build += graph_edges * GRAPH_BUILD_BYTES
     events += graph_edges * ASSUMED_RATE_HZ * 1e-3 * graph_delay
+    syn_r += graph_edges / ranks
+    build_r += graph_edges * GRAPH_BUILD_BYTES / ranks
+    events_r += graph_edges * ASSUMED_RATE_HZ * 1e-3 * graph_delay / ranks
     for st in scenario.stimuli:
         if st["kind"] == "poisson":
             n_ids = sizes.get(st["target"], 0) if st.get("ids") is None else len(st["ids"])
             events += n_ids * _upper(st["rate"]) * 1e-3 * _upper(st["delay"])
+            events_r += n_ids * _upper(st["rate"]) * 1e-3 * _upper(st["delay"]) * \
+                share.get(st["target"], np.full(ranks, 1.0 / ranks))
     n_neurons = sum(sizes.values())
     per_syn = 16 if n_dist_delay <= MAX_DELAY_TABLE else 22
     synapse_bytes = per_syn * n_syn + 8 * (n_neurons + 1)
@@ -169,12 +187,23 @@ def estimate_memory(scenario, graph=None) -> dict:
     record_bytes = sum(m for _, m, _ in record_items)
     output_bytes = sum(o for _, _, o in record_items)
     total = synapse_bytes + neuron_bytes + queue_bytes + record_bytes
-    return dict(neurons=int(n_neurons), synapses=int(n_syn), synapse_bytes=int(synapse_bytes),
+    per_rank = None
+    if ranks > 1:
+        table_r = per_syn * syn_r + 8 * (n_neurons + 1)
+        queue_r = events_r * BYTES_PER_QUEUED_EVENT
+        peak_r = np.maximum(table_r + neuron_bytes + queue_r,
+                            table_r + neuron_bytes + np.maximum(build_largest, 0 if regenerate else build_r))
+        per_rank = [dict(synapses=int(a), synapse_bytes=int(b), queue_bytes=int(c), neuron_bytes=int(neuron_bytes),
+                         peak_bytes=int(d)) for a, b, c, d in zip(syn_r, table_r, queue_r, peak_r)]
+    out = dict(neurons=int(n_neurons), synapses=int(n_syn), synapse_bytes=int(synapse_bytes),
                 neuron_bytes=int(neuron_bytes), build_bytes=int(build), regenerate=bool(regenerate),
                 queue_bytes=queue_bytes, record_bytes=int(record_bytes), output_bytes=int(output_bytes),
                 record_items={k: [int(m), int(o)] for k, m, o in record_items},
                 total_bytes=int(total),
                 peak_bytes=int(max(total, synapse_bytes + neuron_bytes + build)))
+    if per_rank is not None:
+        out["per_rank"] = per_rank
+    return out
 
 
 def _lower(value):

@@ -44,3 +44,12 @@ def owner_rank(populations, n_neurons, n_ranks):
         for r in range(n_ranks):
             owner[starts[bounds[r]]:starts[bounds[r + 1]]] = r
     return owner
+
+
+def owned_counts(size, n_ranks):
+    """int64 (n_ranks,): how many neurons of an integrating population of ``size`` each
+    rank owns (its blocks split in n_ranks equal runs, as ``owner_rank``)."""
+    nb = -(-int(size) // BLOCK)
+    bounds = runs(0, nb, n_ranks)
+    ends = np.minimum(bounds * BLOCK, size)
+    return np.diff(ends).astype(np.int64)
