@@ -21,6 +21,9 @@ def main(scenario, out, threads, replicated=""):
     part = (comm.rank, comm.size) if comm.size > 1 and replicated != "replicated" else None
     net = eventsim.build_network(sc, part=part)
     sim = eventsim.Simulation(net, seed=sc.seed, threads=int(threads))
+    # state probes across the ranks' neurons (every rank attaches them; rank 0 gets the samples)
+    sim.record_state("exc", ["v", "i_syn"], [0, 129, 300, 399], interval=0.25)
+    sim.record_state("adapt", ["v", "a"], "all", interval=1.0, start=3.0)
     sim.run(sc.duration / 2)
     sim.run(sc.duration)          # continued: the same as one run
     arrays = {"ranks": np.array(comm.size), "threads": np.array(sim.engine.threads),
@@ -28,6 +31,12 @@ def main(scenario, out, threads, replicated=""):
     for p in net.populations:
         t, i = sim.spikes(p.name)
         arrays[f"spikes/{p.name}/t"], arrays[f"spikes/{p.name}/i"] = t, i
+    for pop in ("exc", "adapt"):
+        smp = sim.state_samples(pop)
+        if comm.rank == 0:
+            arrays[f"state/{pop}/times"] = smp.times
+            for v, x in smp.values.items():
+                arrays[f"state/{pop}/{v}"] = x
     c = sim.counters()          # collective: every rank takes part
     for name, d in c["populations"].items():
         arrays[f"counters/{name}/spike_count"] = d["spike_count"]

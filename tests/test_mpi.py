@@ -91,10 +91,12 @@ def test_ranks_give_the_same_bytes_as_one_process(tmp_path, one_process, ranks, 
     # the network did something in every part: the comparison is not of empty arrays
     for pop in ("exc", "adapt", "drive", "cue"):
         assert ref[f"spikes/{pop}/t"].size > 0, pop
+    assert ref["state/exc/v"].shape == (240, 4) and ref["state/adapt/a"].shape == (57, 300)
+    assert np.all(ref["state/exc/v"] != 0.0) and np.any(ref["state/adapt/a"] != 0.0)
     assert int(ref["counters/noise/events"]) > 0 and ref["counters/exc/neuron_updates"].sum() > 0
 
 
-def test_stdp_and_probes_are_refused_under_ranks(tmp_path):
+def test_stdp_is_refused_under_ranks(tmp_path):
     """What does not run on several ranks yet says so, on every rank, before running."""
     script = tmp_path / "refuse.py"
     script.write_text(textwrap.dedent(f"""
@@ -107,19 +109,12 @@ def test_stdp_and_probes_are_refused_under_ranks(tmp_path):
             eventsim.Simulation(net, seed=1)
         except BackendUnavailableError as e:
             print("refused:", e)
-        sc = eventsim.load(sys.argv[1])
-        sim = eventsim.Simulation(eventsim.build_network(sc), seed=1)
-        try:
-            sim.record_state("exc", ["v"])
-        except BackendUnavailableError as e:
-            print("refused:", e)
     """))
     r = subprocess.run([MPIEXEC, "-n", "2", sys.executable, str(script), str(_scenario(tmp_path))],
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     lines = r.stdout.splitlines()
     assert sum("STDP does not run on several ranks" in x for x in lines) == 2, r.stdout
-    assert sum("state probes do not run on several ranks" in x for x in lines) == 2, r.stdout
 
 
 def test_plain_run_does_not_import_mpi4py():
@@ -244,3 +239,21 @@ def test_validate_estimates_each_ranks_part(tmp_path):
     r = subprocess.run([sys.executable, "-m", "eventsim.cli", "validate", str(path), "--ranks", "0"],
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 2 and "ranks" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_command_line_with_state_probes_same_file_on_ranks(tmp_path):
+    """`mpiexec -n R eventsim run` with a state probe whose neurons lie on every rank:
+    every dataset of the file (spikes, report, counters) as one process writes it."""
+    from test_threads import _assert_same_output, _datasets
+    path = tmp_path / "probed.toml"
+    path.write_text(textwrap.dedent(SCENARIO + MIXED[MIXED.index("[[record.state]]"):]))
+    one = tmp_path / "one.h5"
+    r = subprocess.run([sys.executable, "-m", "eventsim.cli", "run", str(path), "-o", str(one), "--quiet",
+                        "--threads", "1"], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert any("report" in k for k in _datasets(one)), sorted(_datasets(one))
+    for ranks in (2, 3):
+        out = tmp_path / f"ranks{ranks}.h5"
+        r = _cli("run", str(path), "-o", str(out), "--quiet", "--threads", "1", ranks=ranks)
+        assert r.returncode == 0, r.stderr[-2000:]
+        _assert_same_output(one, out)

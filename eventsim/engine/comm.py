@@ -7,10 +7,11 @@ list to its own neurons) and at the end they sum their counters. The window loop
 a communicator for exactly that:
 
 - ``rank``, ``size``: this process's place and how many there are;
-- ``allgather(t, gid, flag)``: the (time, global id) spike arrays of every rank,
-  concatenated in rank order, and whether ``flag`` was True on any rank (a stop
-  request travels with the window's spikes): two collectives per window, an Allgather
-  of the counts and flags and an Allgatherv of the spikes;
+- ``allgather(t, gid, flags)``: the (time, global id) spike arrays of every rank,
+  concatenated in rank order, and the bitwise or of every rank's ``flags`` (requests
+  that travel with the window's spikes: STOP, COMMIT): two collectives per window, an
+  Allgather of the counts and flags and an Allgatherv of the spikes;
+- ``gather(obj)``: every rank's ``obj`` as a list on rank 0 (None on the others);
 - ``sum(a)``: the element-wise sum of an integer array over the ranks (Allreduce);
 - ``broadcast(obj)``: rank 0's ``obj`` on every rank.
 
@@ -36,8 +37,11 @@ class LocalComm:
     rank = 0
     size = 1
 
-    def allgather(self, t, gid, flag=False):
-        return t, gid, bool(flag)
+    def allgather(self, t, gid, flags=0):
+        return t, gid, int(flags)
+
+    def gather(self, obj):
+        return [obj]
 
     def sum(self, a):
         return np.asarray(a)
@@ -56,9 +60,9 @@ class MpiComm:
         self.rank = self.comm.Get_rank()
         self.size = self.comm.Get_size()
 
-    def allgather(self, t, gid, flag=False):
+    def allgather(self, t, gid, flags=0):
         MPI = self._MPI
-        mine = np.array([t.size, 1 if flag else 0], dtype=np.int64)
+        mine = np.array([t.size, int(flags)], dtype=np.int64)
         every = np.empty((self.size, 2), dtype=np.int64)
         self.comm.Allgather(mine, every)
         counts = every[:, 0] * _SPIKE.itemsize       # bytes
@@ -67,7 +71,10 @@ class MpiComm:
         send = np.empty(t.size, dtype=_SPIKE)
         send["t"], send["gid"] = t, gid
         self.comm.Allgatherv([send.view(np.uint8), MPI.BYTE], [out.view(np.uint8), counts, displ, MPI.BYTE])
-        return out["t"].copy(), out["gid"].copy(), bool(every[:, 1].any())
+        return out["t"].copy(), out["gid"].copy(), int(np.bitwise_or.reduce(every[:, 1]))
+
+    def gather(self, obj):
+        return self.comm.gather(obj, root=0)
 
     def sum(self, a):
         a = np.ascontiguousarray(a)
@@ -78,6 +85,10 @@ class MpiComm:
     def broadcast(self, obj):
         return self.comm.bcast(obj, root=0)
 
+
+# the requests a rank can send with its spikes (allgather's flags)
+STOP = 1       # a signal asked this rank to stop: every rank stops after this window
+COMMIT = 2     # this rank wants a commit (its wall-clock interval, a full state probe)
 
 LOCAL = LocalComm()
 _SPIKE = np.dtype([("t", np.float64), ("gid", np.int64)])   # one spike on the wire: 16 bytes

@@ -364,7 +364,7 @@ class CpuEngine(WindowLoop):
         # every rank emits the sources alike; its shards' spikes go to every rank, and the
         # whole list is put in the documented order (time, then rank) on each
         t, gid = K.exchange(self.spk_t2, self.spk_id2, self.n_spk2, self.src_t, self.src_id, 0, self.rank)
-        t, gid, self.stop_agreed = self.comm.allgather(t, gid, self.stop_asked)
+        t, gid, self.flags_agreed = self.comm.allgather(t, gid, self.flags_asked)
         t = np.concatenate([t, self.src_t[0][:n_src]])
         gid = np.concatenate([gid, self.src_id[0][:n_src]])
         o = np.lexsort((self.rank[gid], t))
@@ -421,5 +421,25 @@ class CpuEngine(WindowLoop):
 
     def sample_idle(self, sp, k_lim):
         g = sp.group
-        g.kernels.sample_idle(self.t, 0, g.n, g.i0, g.state, g.params, self.t_state, self.ref_end, self.i_stim,
+        lo, hi = self._local_range(g)
+        g.kernels.sample_idle(self.t, lo, hi, g.i0, g.state, g.params, self.t_state, self.ref_end, self.i_stim,
                               sp.rec_col, sp.rec_next, sp.rec_var, sp.data, sp.start, sp.interval, k_lim, sp.row0)
+
+    def _local_range(self, g):
+        """The population's neurons this rank advances (local ids lo .. hi-1: its shards'
+        blocks are one run; all of them in one process)."""
+        return (int(self.blk_start[g.chunk_kb[0]]) - g.i0, int(self.blk_start[g.chunk_kb[-1]]) - g.i0)
+
+    def gather_samples(self, sampler, frames):
+        if self.comm.size == 1:
+            return frames
+        lo, hi = self._local_range(sampler.group)
+        nv = len(sampler.variables)
+        mine = np.repeat((sampler.node_ids >= lo) & (sampler.node_ids < hi), nv)
+        parts = self.comm.gather((mine, frames[:, mine]))
+        if parts is None:
+            return None
+        out = np.zeros_like(frames)
+        for cols, values in parts:
+            out[:, cols] = values
+        return out

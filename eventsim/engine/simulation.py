@@ -119,14 +119,18 @@ class Simulation:
         last_k = np.floor(eng.t / every) if every is not None else 0.0
         ck_every = self.checkpoint_every if self.checkpoint_path is not None else None
         last_ck = np.floor(eng.t / ck_every) if ck_every is not None else 0.0
-        # on several ranks every rank must stop after the same window: a stop asked on
-        # one (a signal) goes to every rank with the window's spikes (engine.stop_agreed)
+        # on several ranks every rank must stop, and commit (state probes gather their
+        # samples then), after the same windows: what one rank asks goes to every rank
+        # with the window's spikes (engine.flags_agreed)
+        from .comm import COMMIT, STOP
         ranks = self.comm.size > 1
-        eng.stop_agreed = False
-        while eng.t < until and not (eng.stop_agreed if ranks else self.should_stop()):
+        eng.flags_agreed = 0
+        while eng.t < until and not (eng.flags_agreed & STOP if ranks else self.should_stop()):
             t_before = eng.t
             if ranks:
-                eng.stop_asked = bool(self.should_stop())
+                want = (every is None and time.perf_counter() - last_commit >= self.commit_s) or (
+                    self.samplers and self._probes_full())
+                eng.flags_asked = (STOP if self.should_stop() else 0) | (COMMIT if want else 0)
             st, si = eng.step_window(until)
             n += st.size
             self.sink.append(st, si)
@@ -136,9 +140,14 @@ class Simulation:
                 k = np.floor(eng.t / every)
                 due, last_k = k > last_k, max(k, last_k)
             else:
-                due = time.perf_counter() - last_commit >= self.commit_s
-            # a full state probe commits whatever the interval (the memory estimate counts on it)
-            if due or (self.samplers and self._probes_full()):
+                due = not ranks and time.perf_counter() - last_commit >= self.commit_s
+            # a full state probe commits whatever the interval (the memory estimate counts on
+            # it); on ranks, any rank's wish to commit is every rank's
+            if ranks:
+                due = due or bool(eng.flags_agreed & COMMIT)
+            elif self.samplers and self._probes_full():
+                due = True
+            if due:
                 self._commit(eng.t)
                 last_commit = time.perf_counter()
             if ck_every is not None and np.floor(eng.t / ck_every) > last_ck:
@@ -284,7 +293,6 @@ class Simulation:
         state). Variables per model: ``eventsim.output.report.recordable_variables``.
         InputError for bad settings (messages start with ``path``)."""
         from eventsim.output.report import StateSampler
-        self._refuse_ranks("state probes")
         self.samplers[population] = StateSampler(self.engine, population, variables, ids, interval,
                                                  start=start, stop=stop, sink=sink, path=path)
 

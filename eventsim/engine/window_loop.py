@@ -70,10 +70,10 @@ class WindowLoop:
 
     name = None
     comm = LOCAL     # the ranks (eventsim.engine.comm): one process unless a backend says so
-    # on several ranks, a stop asked on one rank (a signal) travels with the window's
-    # spikes: every rank learns it at the same exchange (stop_agreed) and stops there
-    stop_asked = False
-    stop_agreed = False
+    # on several ranks, what one rank asks (stop, commit: comm.STOP, comm.COMMIT) travels
+    # with the window's spikes: every rank learns it at the same exchange (flags_agreed)
+    flags_asked = 0
+    flags_agreed = 0
 
     def __init__(self, network, seed: int):
         self.net = net = network
@@ -157,6 +157,12 @@ class WindowLoop:
     def neuron_updates(self):
         """Per neuron: the times it received input (one per distinct arrival time)."""
         return self.updates
+
+    def gather_samples(self, sampler, frames):
+        """A state probe's complete frames (rows: sample times; columns: its neurons x
+        variables) for its sink: on several ranks each has its own neurons' columns,
+        assembled on rank 0 (None on the others)."""
+        return frames
 
     @property
     def stim_events(self):

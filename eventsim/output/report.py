@@ -306,7 +306,10 @@ class StateSampler:
         eng.sample_idle(self, k_lim)
         n = k_lim - self.row0
         if n > 0:
-            self.sink.append(self.data[:n].copy())
+            # (on several ranks, each has its own neurons' columns: rank 0's sink gets them all)
+            frames = eng.gather_samples(self, self.data[:n].copy())
+            if frames is not None:
+                self.sink.append(frames)
             self.row0 = k_lim
         self.sink.commit()
 
@@ -325,8 +328,9 @@ def record_scenario_state(sim, writer, probes, frames=None):
     writer's output file. ``frames`` ({population: n}): continue the reports of an
     interrupted run from a checkpoint, keeping their first n frames."""
     for j, pr in enumerate(probes):
-        sink = ReportFile(writer.partial, pr["population"], frames=None if frames is None
-                          else int(frames[pr["population"]]))
+        # (on several ranks, rank 0 writes every rank's samples; the others keep none)
+        sink = None if sim.comm.rank > 0 else ReportFile(writer.partial, pr["population"], frames=None if frames is None
+                                                         else int(frames[pr["population"]]))
         sim.record_state(pr["population"], pr["variables"], pr["ids"], pr["interval"],
                          start=pr.get("start", 0.0), stop=pr.get("stop"),
                          sink=sink, path=f"record.state[{j}]")
