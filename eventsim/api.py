@@ -188,8 +188,7 @@ def _check_runnable(scenario, every, comm=None, from_checkpoint=None):
             ("checkpoints (checkpoint_every)", every is not None),
             ("--from-checkpoint", from_checkpoint is not None),
             ("trials", scenario.trials is not None),
-            ("weight recording (weights, weights_interval, weight_events)",
-             bool(rec.get("weights") or rec.get("weights_interval") or rec.get("weight_events"))),
+            ("weight events ([record] weight_events)", bool(rec.get("weight_events"))),
             (f"the {scenario.simulation['backend']} backend", scenario.simulation["backend"] != "cpu"))
             if used]
         if refused:
@@ -304,8 +303,13 @@ def _run_claimed(scenario, out, claim, network, progress, stop_flag, threads, t_
     if complete:
         from .output.weights import weight_writers
         weights = [w for w in scenario.record.get("weights", [])]
+        if net.part is not None:   # every rank hands its synapses' weights to rank 0
+            tables = {name: sim.projection_weights(name) for name in weights}
+            values = None
+        else:
+            tables, values = None, (sim.weights() if weights else None)
         writer.finish(counters, weights, extras=weight_writers(sim, w_samples, rec.get("weight_events", [])) + extras_trials,
-                      weight_values=sim.weights() if weights else None)
+                      weight_values=values, weight_tables=tables)
     summary = summarize(net, sim, counters, out if complete else writer.partial, complete,
                         build_s=t_built - t_start, wall_s=time.perf_counter() - t_start)
     summary["checkpoint"] = str(ckpt) if every is not None else None

@@ -43,6 +43,7 @@ def main(scenario, out, threads, replicated=""):
         arrays[f"counters/{name}/neuron_updates"] = d["neuron_updates"]
     for name, d in c["projections"].items():
         arrays[f"counters/{name}/synaptic_events"] = np.array(d["synaptic_events"])
+        arrays[f"counters/{name}/plasticity_updates"] = np.array(d["plasticity_updates"])
     for name, d in c["stimuli"].items():
         arrays[f"counters/{name}/events"] = np.array(d["events"])
     if comm.rank == 0:

@@ -42,6 +42,35 @@ delay = {uniform = [0.3, 1.2], min = 0.3}
 
 [[stimulus]]""", 1)
 
+# with STDP on the projection exc -> adapt (drawn weights and delays)
+OLD_EXC_ADAPT = """source = "exc"
+target = "adapt"
+rule = "fixed_indegree"
+indegree = 30
+weight = 0.4
+"""
+assert OLD_EXC_ADAPT in SCENARIO
+# (fixed_outdegree: a source's synapses, in construction order, go to neurons of every
+# rank in turn, so putting the ranks' weights back in order is tested)
+SCENARIO_STDP = SCENARIO.replace(OLD_EXC_ADAPT, """name = "exc_adapt"
+source = "exc"
+target = "adapt"
+rule = "fixed_outdegree"
+outdegree = 22
+weight = {uniform = [0.0, 0.8]}
+plasticity = "stdp"
+""").replace("[record]", """[plasticity.stdp]
+rule = "stdp"
+tau_plus = 20.0
+tau_minus = 20.0
+lambda = 0.05
+alpha = 1.05
+mu_plus = 0.0
+mu_minus = 0.0
+w_max = 0.8
+
+[record]""")
+
 pytestmark = pytest.mark.skipif(MPIEXEC is None, reason="mpiexec not installed (pip install eventsim[mpi])")
 
 
@@ -96,8 +125,9 @@ def test_ranks_give_the_same_bytes_as_one_process(tmp_path, one_process, ranks, 
     assert int(ref["counters/noise/events"]) > 0 and ref["counters/exc/neuron_updates"].sum() > 0
 
 
-def test_stdp_is_refused_under_ranks(tmp_path):
-    """What does not run on several ranks yet says so, on every rank, before running."""
+def test_stdp_on_a_whole_network_is_refused_under_ranks(tmp_path):
+    """STDP on ranks needs each rank's part of the network (its fan-out writes every
+    synapse of its table): a whole network is refused on every rank, before running."""
     script = tmp_path / "refuse.py"
     script.write_text(textwrap.dedent(f"""
         import sys
@@ -114,7 +144,7 @@ def test_stdp_is_refused_under_ranks(tmp_path):
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     lines = r.stdout.splitlines()
-    assert sum("STDP does not run on several ranks" in x for x in lines) == 2, r.stdout
+    assert sum("STDP on 2 ranks needs each rank's part" in x for x in lines) == 2, r.stdout
 
 
 def test_plain_run_does_not_import_mpi4py():
@@ -216,6 +246,21 @@ def test_parts_drawn_twice_for_large_networks_are_the_same(tmp_path, monkeypatch
             assert np.array_equal(getattr(redrawn, k), getattr(held[r], k)), k
         assert np.array_equal(redrawn.delays(), held[r].delays())
         assert redrawn.delay_range == held[r].delay_range
+    # the construction-order keys of a plastic projection, too
+    stdp = tmp_path / "stdp.toml"
+    stdp.write_text(textwrap.dedent(SCENARIO_STDP))
+    sc = eventsim.load(str(stdp))
+    redrawn = B.build_network(sc, part=(1, 2), check_memory=False)
+    monkeypatch.setattr(B, "estimate_memory", estimate)
+    held = B.build_network(sc, part=(1, 2), check_memory=False)
+    assert list(redrawn.part_order) == list(held.part_order) == [sc_index(sc, "exc_adapt")]
+    for k in held.part_order:
+        assert np.array_equal(redrawn.part_order[k], held.part_order[k])
+        assert held.part_order[k].size == int((held.proj == k).sum()) > 0
+
+
+def sc_index(scenario, name):
+    return [p.get("name") for p in scenario.projections].index(name)
 
 
 def test_validate_estimates_each_ranks_part(tmp_path):
@@ -252,6 +297,43 @@ def test_command_line_with_state_probes_same_file_on_ranks(tmp_path):
                         "--threads", "1"], capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
     assert any("report" in k for k in _datasets(one)), sorted(_datasets(one))
+    for ranks in (2, 3):
+        out = tmp_path / f"ranks{ranks}.h5"
+        r = _cli("run", str(path), "-o", str(out), "--quiet", "--threads", "1", ranks=ranks)
+        assert r.returncode == 0, r.stderr[-2000:]
+        _assert_same_output(one, out)
+
+
+@pytest.mark.parametrize("ranks,threads", [(2, 1), (3, 1), (2, 2)])
+def test_stdp_on_ranks_same_bytes(tmp_path, ranks, threads):
+    """A plastic synapse lives with its target: on ranks, each rank's STDP fan-out
+    updates the synapses onto its own neurons. Spikes, counters (plastic updates
+    included) and state samples as in one process."""
+    path = tmp_path / "stdp.toml"
+    path.write_text(textwrap.dedent(SCENARIO_STDP))
+    ref = _run(tmp_path, path, 1, 1)
+    got = _run(tmp_path, path, ranks, threads)
+    keys = sorted(k for k in ref if k not in META)
+    assert keys == sorted(k for k in got if k not in META)
+    for k in keys:
+        assert ref[k].tobytes() == got[k].tobytes(), k
+    assert int(ref["counters/exc_adapt/plasticity_updates"]) > 1000
+
+
+def test_command_line_stdp_weights_same_file_on_ranks(tmp_path):
+    """STDP with the final weights and weight samples recorded: rank 0 gathers every
+    rank's synapses of the projection back into the whole table's order; the file (spikes,
+    counters, weights, samples) as one process writes it, on 2 and 3 ranks."""
+    from test_threads import _assert_same_output, _datasets
+    path = tmp_path / "stdp_weights.toml"
+    path.write_text(textwrap.dedent(SCENARIO_STDP).replace('[record]\nspikes = "all"',
+                    '[record]\nspikes = "all"\nweights = ["exc_adapt"]\nweights_interval = 20.0'))
+    one = tmp_path / "one.h5"
+    r = subprocess.run([sys.executable, "-m", "eventsim.cli", "run", str(path), "-o", str(one), "--quiet",
+                        "--threads", "1"], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    names = sorted(_datasets(one))
+    assert any(k.startswith("weights/exc_adapt/samples") for k in names) and "weights/exc_adapt/weight" in names, names
     for ranks in (2, 3):
         out = tmp_path / f"ranks{ranks}.h5"
         r = _cli("run", str(path), "-o", str(out), "--quiet", "--threads", "1", ranks=ranks)

@@ -408,12 +408,14 @@ class CpuEngine(WindowLoop):
         return self.comm.sum(self.updates)
 
     def _refuse_under_mpi(self):
-        """What does not run on several ranks yet, refused before anything runs."""
+        """What does not run on several ranks, refused before anything runs."""
         from eventsim.errors import BackendUnavailableError
-        if self.stdp.active:
+        if self.stdp.active and self.net.part is None:
+            # (a plastic synapse lives with its target: the STDP fan-out writes every
+            # synapse of its table, so the table must hold this rank's targets only)
             raise BackendUnavailableError(
-                f"mpi: STDP does not run on several ranks yet ({self.comm.size} ranks); run it in one "
-                "process (threads: --threads N)")
+                f"mpi: STDP on {self.comm.size} ranks needs each rank's part of the network "
+                "(build_network(scenario, part=(rank, ranks)); the command line builds parts)")
 
     # ---- state probes (eventsim.output.report.StateSampler) ----
     def probe_groups(self):

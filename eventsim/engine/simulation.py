@@ -306,11 +306,45 @@ class Simulation:
         """Weights now (a new float64 array): of every synapse in storage order, or of one
         projection (by name, in the order of ``network.synapse_table(name)``). For STDP
         synapses this includes the potentiation by post spikes seen since their last pre
-        spike (the engine applies it lazily at the next pre spike, as NEST does)."""
+        spike (the engine applies it lazily at the next pre spike, as NEST does).
+
+        On ranks (a network built in parts), ``projection`` must be given and every rank
+        must call: rank 0 gets the whole projection's weights in the order of the whole
+        table, the others None (see :meth:`projection_weights`)."""
         if self.network.part is not None:
+            if projection is None:
+                from eventsim.errors import BackendUnavailableError
+                raise BackendUnavailableError("mpi: weights of a network built in parts are gathered per "
+                                              "projection: Simulation.weights(projection)")
+            got = self.projection_weights(projection)
+            return None if got is None else got[2]
+        return self._local_weights(projection)
+
+    def projection_weights(self, projection):
+        """(source ids, target ids (population-local, uint64), weights now) of one
+        projection, in the order of ``network.synapse_table``. On ranks every rank must
+        call; rank 0 gets the ranks' synapses put back in the whole table's order (by
+        source, then construction order), the others None."""
+        net = self.network
+        pr = net.projection(projection)
+        w = self._local_weights(projection)
+        src, tgt, _w, _d = net.synapse_table(projection)
+        if net.part is None:
+            return src, tgt, w
+        order = (net.part_order or {}).get(pr.index)
+        if order is None:
             from eventsim.errors import BackendUnavailableError
-            raise BackendUnavailableError("mpi: weights of a network spread over ranks are not gathered yet "
-                                          "(each rank holds the synapses onto its own neurons)")
+            raise BackendUnavailableError(f"mpi: the weights of projection {projection!r} were not kept in "
+                                          "order when the network was built (only plastic projections and "
+                                          "those named in [record] weights / weight_events are)")
+        parts = self.comm.gather((src, tgt, order, w))
+        if parts is None:
+            return None
+        src, tgt, order, w = (np.concatenate([p[k] for p in parts]) for k in range(4))
+        o = np.lexsort((order, src))
+        return src[o], tgt[o], w[o]
+
+    def _local_weights(self, projection):
         eng = self.engine
         stdp = getattr(eng, "stdp", None)
         w = stdp.weights(eng, eng.t) if stdp is not None and stdp.active else self.network.weight.copy()
@@ -340,9 +374,13 @@ class Simulation:
         tgt = net.target[syn].astype(np.int64) - net.population(pr.target).offset
         return t, src, tgt, w
 
-    def _plasticity_updates(self, index):
+    def _updates_per_projection(self):
+        """Plastic weight updates per projection (summed over the ranks' parts)."""
         stdp = getattr(self.engine, "stdp", None)
-        return int(stdp.n_updates[index]) if stdp is not None and stdp.active else 0
+        n = np.zeros(max(len(self.network.projections), 1), dtype=np.int64)
+        if stdp is not None and stdp.active:
+            n = stdp.n_updates.astype(np.int64)
+        return self.comm.sum(n) if self.network.part is not None else n
 
     # ---- between runs (trials: present, read out, adjust, reset, present again) ----
     def set_spike_times(self, population, times):
@@ -382,8 +420,9 @@ class Simulation:
             pops[p.name] = dict(spike_count=eng.spike_count[sl].astype(np.uint64),
                                 neuron_updates=updates[sl].astype(np.uint64),
                                 model=p.model, size=p.size, hidden=p.hidden)
+        plastic = self._updates_per_projection()
         projs = {pr.name: dict(synaptic_events=np.uint64(delivered[pr.index]),
-                               plasticity_updates=np.uint64(self._plasticity_updates(pr.index)),
+                               plasticity_updates=np.uint64(plastic[pr.index]),
                                source=pr.source, target=pr.target, n_synapses=pr.n_synapses)
                  for pr in net.projections}
         stims = {s.name: dict(events=np.uint64(eng.stim_events[j]))

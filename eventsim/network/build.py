@@ -200,19 +200,24 @@ def _synapses(spec, s, t, seed, index):
     return edges, values[0], values[1]
 
 
-def _onto(mine, edges, weight, delay):
-    """The synapses of a projection onto the neurons where ``mine`` (a rank's share)."""
+def _onto(mine, edges, weight, delay, order=None):
+    """The synapses of a projection onto the neurons where ``mine`` (a rank's share).
+    ``order`` (a dict): gets, under "index", each kept synapse's place in the
+    projection's construction order, in the order of the table (by source, then
+    construction): the key that puts the ranks' synapses back in the whole table's order."""
     keep = mine[edges.targets()]
+    idx = np.flatnonzero(keep)
+    src = edges.sources()[idx]
+    if order is not None:
+        order["index"] = idx[np.argsort(src, kind="stable")]
     if keep.all():
         return edges, weight, delay
-    idx = np.flatnonzero(keep)
-    src, tgt = edges.sources()[idx], edges.targets()[idx]
-    sub = Edges(int(idx.size), src, tgt, np.array([0, idx.size], dtype=np.int64))
+    sub = Edges(int(idx.size), src, edges.targets()[idx], np.array([0, idx.size], dtype=np.int64))
     return sub, (weight[idx] if weight.shape[0] > 1 else weight), (delay[idx] if delay.shape[0] > 1 else delay)
 
 
-def _cut(mine, make):
-    return _onto(mine, *make())
+def _cut(mine, order, make):
+    return _onto(mine, *make(), order=order)
 
 
 def build_synapses(specs, pops, scenario, seed, regenerate=False, mine=None):
@@ -228,6 +233,9 @@ def build_synapses(specs, pops, scenario, seed, regenerate=False, mine=None):
     by_name = {p.name: p for p in pops}
     projections, parts = [], []
     d_range = (np.inf, 0.0)
+    rec = scenario.record or {}
+    keep_order = set(rec.get("weights", [])) | set(rec.get("weight_events", []))
+    orders = {}
     for index, spec in enumerate(specs):
         key = spec["key"]
         for side in ("source", "target"):
@@ -247,15 +255,20 @@ def build_synapses(specs, pops, scenario, seed, regenerate=False, mine=None):
                                       plasticity=plasticity, n_synapses=edges.n))
         if edges.n:
             d_range = (min(d_range[0], float(delay.min())), max(d_range[1], float(delay.max())))
+        # a rank keeps, for projections whose weights it may have to hand to rank 0
+        # (plastic or recorded), each synapse's place in construction order
+        order = None
+        if mine is not None and (plasticity is not None or spec["name"] in keep_order):
+            order = orders.setdefault(index, {})
         if regenerate:
             make = functools.partial(_synapses, spec, s, t, seed, index)
-            parts.append((index, make if mine is None else functools.partial(_cut, mine, make)))
+            parts.append((index, make if mine is None else functools.partial(_cut, mine, order, make)))
         elif mine is not None:
-            parts.append((index, *_onto(mine, edges, weight, delay)))
+            parts.append((index, *_onto(mine, edges, weight, delay, order)))
         else:
             parts.append((index, edges, weight, delay))
         del edges, weight, delay
-    return projections, parts, d_range
+    return projections, parts, (d_range, orders)
 
 
 def scenario_specs(scenario):
@@ -299,12 +312,13 @@ def build_network(scenario, *, graph=None, check_memory=True, part=None) -> Netw
         if not 0 <= rank < ranks:
             raise ValueError(f"part: rank {rank} of {ranks} ranks")
         mine = owner_rank(pops, offset, ranks) == rank
-    projections, parts, d_range = build_synapses(specs, pops, scenario, seed, regenerate=est["regenerate"],
-                                                 mine=mine)
+    projections, parts, (d_range, orders) = build_synapses(specs, pops, scenario, seed,
+                                                           regenerate=est["regenerate"], mine=mine)
     csr = assemble(offset, parts)
     net = Network(populations=pops, projections=projections, stimuli=stimuli, seed=seed,
                   plasticity={k: dict(v) for k, v in scenario.plasticity.items()}, **csr)
     if part is not None:
         net.part = (rank, ranks)
         net.delay_range = d_range
+        net.part_order = {index: o["index"] for index, o in orders.items()}
     return net

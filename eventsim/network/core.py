@@ -80,6 +80,9 @@ class Network:
     # whole network's (smallest, largest) delay (the window length must agree)
     part: tuple | None = None
     delay_range: tuple | None = None
+    # of a part: for plastic or recorded projections (by index), each synapse's place in
+    # its projection's construction order, in table order (weights go back in order)
+    part_order: dict | None = None
 
     @property
     def n_neurons(self) -> int:

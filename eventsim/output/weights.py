@@ -44,11 +44,15 @@ def run_sampling_weights(sim, duration, names, interval, progress=None):
         if sim.t < t:   # stopped early (signal)
             break
         for n in names:
-            store[n][0].append(t)
-            store[n][1].append(sim.weights(n))
+            w = sim.weights(n)     # on ranks: collective, None except on rank 0
+            if w is not None:
+                store[n][0].append(t)
+                store[n][1].append(w)
     if sim.t < duration and not sim.should_stop():
         sim.run(duration, progress=progress)
-    return {n: (np.array(store[n][0]), np.array(store[n][1]).reshape(len(store[n][0]), -1)) for n in names}
+    # (on ranks other than 0, no samples: rank 0 holds them)
+    return {n: (np.array(store[n][0]), np.array(store[n][1]).reshape(len(store[n][0]), -1) if store[n][0]
+                else np.zeros((0, 0))) for n in names}
 
 
 def weight_writers(sim, samples, event_names):
