@@ -53,7 +53,7 @@ def main():
     from eventsim.output.sonata import SonataWriter
     t_import = time.perf_counter() - t0
 
-    from eventsim.api import _RankSink
+    from eventsim.output.recorder import RankSink
     from eventsim.engine.comm import world
     comm = world()
     scenario = eventsim.load(args.scenario, duration=args.duration)
@@ -66,7 +66,7 @@ def main():
 
     out = (Path(args.keep) if args.keep else Path(tempfile.mkdtemp()) / "brunel.h5") if comm.rank == 0 else None
     writer = SonataWriter(out, net, scenario_text=scenario.text, seed=scenario.seed,
-                          duration=scenario.duration, force=True) if comm.rank == 0 else _RankSink()
+                          duration=scenario.duration, force=True) if comm.rank == 0 else RankSink()
     sim = eventsim.Simulation(net, backend="cpu", seed=scenario.seed, sink=writer, threads=args.threads,
                               comm=comm)
     t0 = time.perf_counter()

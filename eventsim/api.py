@@ -231,7 +231,8 @@ def _run_claimed(scenario, out, claim, network, progress, stop_flag, threads, t_
         options.update(t_start=branch.t, source=str(branch.path),
                        seed_after_start=scenario.seed if scenario.seed != branch.seed else None)
     if sim.comm.rank > 0:
-        writer = _RankSink()          # every rank sees every spike; rank 0 writes them
+        from .output.recorder import RankSink
+        writer = RankSink()           # every rank sees every spike; rank 0 writes them
     elif restore is None:
         writer = SonataWriter(out, net, **options)
     else:
@@ -314,24 +315,6 @@ def _run_claimed(scenario, out, claim, network, progress, stop_flag, threads, t_
                         build_s=t_built - t_start, wall_s=time.perf_counter() - t_start)
     summary["checkpoint"] = str(ckpt) if every is not None else None
     return summary
-
-
-class _RankSink:
-    """The sink of ranks other than 0: the spikes go to rank 0's file (the exchange gives
-    every rank every spike); counts kept for the summary's bookkeeping only."""
-
-    n_written = 0
-    t_committed = 0.0
-    partial = None
-
-    def append(self, t, gid):
-        self.n_written += int(t.size)
-
-    def commit(self, t):
-        self.t_committed = t
-
-    def finish(self, *args, **kwargs):
-        pass
 
 
 class _ProgressBar:

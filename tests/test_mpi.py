@@ -304,7 +304,7 @@ def test_command_line_with_state_probes_same_file_on_ranks(tmp_path):
         _assert_same_output(one, out)
 
 
-@pytest.mark.parametrize("ranks,threads", [(2, 1), (3, 1), (2, 2)])
+@pytest.mark.parametrize("ranks,threads", [(2, 1), (3, 1), (4, 1), (2, 2)])
 def test_stdp_on_ranks_same_bytes(tmp_path, ranks, threads):
     """A plastic synapse lives with its target: on ranks, each rank's STDP fan-out
     updates the synapses onto its own neurons. Spikes, counters (plastic updates
