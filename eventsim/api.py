@@ -188,7 +188,6 @@ def _check_runnable(scenario, every, comm=None, from_checkpoint=None):
             ("checkpoints (checkpoint_every)", every is not None),
             ("--from-checkpoint", from_checkpoint is not None),
             ("trials", scenario.trials is not None),
-            ("weight events ([record] weight_events)", bool(rec.get("weight_events"))),
             (f"the {scenario.simulation['backend']} backend", scenario.simulation["backend"] != "cpu"))
             if used]
         if refused:

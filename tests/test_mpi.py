@@ -321,19 +321,22 @@ def test_stdp_on_ranks_same_bytes(tmp_path, ranks, threads):
 
 
 def test_command_line_stdp_weights_same_file_on_ranks(tmp_path):
-    """STDP with the final weights and weight samples recorded: rank 0 gathers every
-    rank's synapses of the projection back into the whole table's order; the file (spikes,
-    counters, weights, samples) as one process writes it, on 2 and 3 ranks."""
+    """STDP with the final weights, weight samples and weight events recorded: rank 0
+    gathers every rank's synapses of the projection back into the whole table's order,
+    and their logged transmissions into the order they happened; the file (spikes,
+    counters, weights, samples, events) as one process writes it, on 2 and 3 ranks."""
     from test_threads import _assert_same_output, _datasets
     path = tmp_path / "stdp_weights.toml"
     path.write_text(textwrap.dedent(SCENARIO_STDP).replace('[record]\nspikes = "all"',
-                    '[record]\nspikes = "all"\nweights = ["exc_adapt"]\nweights_interval = 20.0'))
+                    '[record]\nspikes = "all"\nweights = ["exc_adapt"]\nweights_interval = 20.0\n'
+                    'weight_events = ["exc_adapt"]'))
     one = tmp_path / "one.h5"
     r = subprocess.run([sys.executable, "-m", "eventsim.cli", "run", str(path), "-o", str(one), "--quiet",
                         "--threads", "1"], capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
     names = sorted(_datasets(one))
     assert any(k.startswith("weights/exc_adapt/samples") for k in names) and "weights/exc_adapt/weight" in names, names
+    assert "weight_events/exc_adapt/weight" in names, names
     for ranks in (2, 3):
         out = tmp_path / f"ranks{ranks}.h5"
         r = _cli("run", str(path), "-o", str(out), "--quiet", "--threads", "1", ranks=ranks)

@@ -361,7 +361,8 @@ class Simulation:
 
     def weight_events(self, projection):
         """(times ms, source ids, target ids (population-local), weights) of the logged
-        transmissions of one projection, in the order they happened."""
+        transmissions of one projection, in the order they happened. On ranks every rank
+        must call; rank 0 gets every rank's, the others None."""
         stdp = self.engine.stdp
         net = self.network
         pr = net.projection(projection)
@@ -370,9 +371,20 @@ class Simulation:
         t, syn, w = stdp.weight_log()
         sel = net.proj[syn] == pr.index
         t, syn, w = t[sel], syn[sel], w[sel]
-        src = np.searchsorted(net.indptr, syn, side="right") - 1 - net.population(pr.source).offset
+        src = np.searchsorted(net.indptr, syn, side="right") - 1
         tgt = net.target[syn].astype(np.int64) - net.population(pr.target).offset
-        return t, src, tgt, w
+        if net.part is not None:
+            # every rank logged its own synapses: rank 0 puts them in the one-process
+            # order (the spikes' order, time then population rank, then each spike's
+            # synapses in construction order)
+            key = net.part_order[pr.index][np.searchsorted(np.flatnonzero(net.proj == pr.index), syn)]
+            parts = self.comm.gather((t, src, tgt, key, w))
+            if parts is None:
+                return None
+            t, src, tgt, key, w = (np.concatenate([p[k] for p in parts]) for k in range(5))
+            o = np.lexsort((key, self.engine.rank[src], t))
+            t, src, tgt, w = t[o], src[o], tgt[o], w[o]
+        return t, src - net.population(pr.source).offset, tgt, w
 
     def _updates_per_projection(self):
         """Plastic weight updates per projection (summed over the ranks' parts)."""

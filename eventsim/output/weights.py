@@ -56,7 +56,9 @@ def run_sampling_weights(sim, duration, names, interval, progress=None):
 
 
 def weight_writers(sim, samples, event_names):
-    """Callables f(h5file) (SonataWriter.finish extras) writing samples and weight events."""
+    """Callables f(h5file) (SonataWriter.finish extras) writing samples and weight events.
+    The events are taken now (on ranks a collective: every rank calls this)."""
+    events = {name: sim.weight_events(name) for name in event_names}
     def write_samples(f):
         for name, (times, w) in samples.items():
             g = f.require_group("weights").require_group(name).create_group("samples")
@@ -65,7 +67,7 @@ def weight_writers(sim, samples, event_names):
 
     def write_events(f):
         for name in event_names:
-            t, src, tgt, w = sim.weight_events(name)
+            t, src, tgt, w = events[name]
             g = f.require_group("weight_events").create_group(name)
             g.create_dataset("timestamps", data=t).attrs["units"] = "ms"
             g.create_dataset("source_ids", data=src.astype(np.uint64))
