@@ -169,3 +169,18 @@ def test_graphml_errors_name_the_file(tmp_path):
     with pytest.raises(InputError) as e:
         build_network(scenario(graph=path))
     assert e.value.problems == [f"network.graph (net.graphml): edge ('{u}', '{v}'): missing attribute 'delay' (ms)"]
+
+
+def test_networks_without_graphs_do_not_import_networkx():
+    """networkx (12 MB, 75 ms per process: every MPI rank pays it) is imported only for
+    networks from graphs."""
+    import subprocess
+    import sys
+    code = ("import sys, eventsim\n"
+            "net = eventsim.build_network(eventsim.load('scenarios/quickstart.toml', duration=10))\n"
+            "eventsim.Simulation(net, seed=1).run(5.0)\n"
+            "print('networkx' in sys.modules)\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600,
+                       cwd=str(__import__("pathlib").Path(__file__).resolve().parents[1]))
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.strip().splitlines()[-1] == "False"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 
-import networkx as nx
 import numpy as np
 
 from .. import models
@@ -288,8 +287,10 @@ def build_network(scenario, *, graph=None, check_memory=True, part=None) -> Netw
     (eventsim.network.partition); simulated by a Simulation on those ranks."""
     seed = scenario.seed
     graph = graph if graph is not None else (scenario.network or {}).get("graph")
-    if graph is not None and not isinstance(graph, nx.Graph):
-        graph = read_graph(graph)
+    if graph is not None:
+        import networkx as nx   # (only for networks from graphs: 12 MB and 75 ms per process)
+        if not isinstance(graph, nx.Graph):
+            graph = read_graph(graph)
     est = check_fits(scenario, graph=graph) if check_memory else estimate_memory(scenario, graph=graph)
     pops, offset = [], 0
     for i, pop in enumerate(scenario.populations):

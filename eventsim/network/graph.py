@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import networkx as nx
 import numpy as np
 
 from ..errors import InputError
@@ -23,8 +22,9 @@ from ..errors import InputError
 MAX_PROBLEMS = 20
 
 
-def read_graph(path) -> nx.DiGraph:
+def read_graph(path) -> "networkx.DiGraph":   # (networkx is imported only when a graph is used)
     """A GraphML file as a networkx graph; InputError naming the file if it cannot be read."""
+    import networkx as nx
     path = Path(path)
     try:
         graph = nx.read_graphml(path)
@@ -97,6 +97,7 @@ def graph_projections(scenario, graph, taken=()):
     """Projection specs ("pairs" rule, per-edge weights and delays) for the edges of
     ``graph`` (a networkx graph or a GraphML path), one per population pair, ordered
     by (source, target) population in scenario order."""
+    import networkx as nx
     if not isinstance(graph, nx.Graph):
         graph = read_graph(graph)
     name = graph.graph.get("eventsim_file")
