@@ -40,11 +40,8 @@ def main():
     ap.add_argument("--keep", default=None, help="keep the output file here")
     ap.add_argument("--ranks", type=int, default=1, help="MPI ranks (default 1: one process)")
     args = ap.parse_args()
-    from eventsim.engine.comm import launched_size, relaunch
-    if args.ranks > 1 and launched_size() == 1:
-        argv = sys.argv[1:]
-        i = argv.index("--ranks")
-        relaunch(args.ranks, [__file__, *argv[:i], *argv[i + 2:]])
+    from eventsim.engine.comm import on_ranks
+    on_ranks(args.ranks)
 
     t0 = time.perf_counter()
     import numpy as np
@@ -80,8 +77,7 @@ def main():
     sec = scenario.duration / 1000.0
     sizes = {p.name: p.size for p in net.populations}
     warm = sim.compile_s < 1.0   # numba compiling during the run: a cold cache
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    peaks = comm.sum(np.eye(comm.size, dtype=np.int64)[comm.rank] * peak)   # every rank's
+    peaks = comm.gather(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)   # every rank's
     if comm.rank > 0:
         return 0
     res = dict(
@@ -92,7 +88,7 @@ def main():
         rate_hz={k: round(v / sizes[k] / sec, 3) for k, v in spikes.items()},
         recurrent_synaptic_events=recurrent, stimulus_events=stim,
         events_per_s=round(recurrent / simulate_s), all_events_per_s=round((recurrent + stim) / simulate_s),
-        peak_rss_bytes=int(peaks.max()), peak_rss_bytes_per_rank=[int(x) for x in peaks],
+        peak_rss_bytes=max(peaks), peak_rss_bytes_per_rank=peaks,
         bytes_per_synapse=round((rss1 - rss0) / max(net.n_synapses, 1), 2),
         layout_bytes_per_synapse=round(net.synapse_bytes() / max(net.n_synapses, 1), 2),
         numba_cache="warm" if warm else "cold",

@@ -21,13 +21,8 @@ def main():
     args = ap.parse_args()
     import numpy as np
 
-    from eventsim.engine.comm import launched_size, relaunch, world
-    if launched_size() == 1 and args.ranks > 1:
-        argv = sys.argv[1:]
-        if "--ranks" in argv:
-            i = argv.index("--ranks")
-            del argv[i:i + 2]
-        relaunch(args.ranks, [__file__, *argv])
+    from eventsim.engine.comm import on_ranks, world
+    on_ranks(args.ranks)
     comm = world()
     t = np.sort(np.random.default_rng(comm.rank).random(args.spikes))
     gid = np.arange(args.spikes, dtype=np.int64) + comm.rank * args.spikes

@@ -43,11 +43,8 @@ def main():
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--ranks", type=int, default=1, help="MPI ranks (default 1: one process)")
     args = ap.parse_args()
-    from eventsim.engine.comm import launched_size, relaunch, world
-    if args.ranks > 1 and launched_size() == 1:
-        argv = sys.argv[1:]
-        i = argv.index("--ranks")
-        relaunch(args.ranks, [__file__, *argv[:i], *argv[i + 2:]])
+    from eventsim.engine.comm import on_ranks, world
+    on_ranks(args.ranks)
     comm = world()
 
     t0 = time.perf_counter()
@@ -90,8 +87,7 @@ def main():
         all_cv.append(cv)
     all_cv = np.concatenate(all_cv) if all_cv else np.zeros(0)
     sec = duration / 1000.0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    peaks = comm.sum(np.eye(comm.size, dtype=np.int64)[comm.rank] * peak)   # every rank's
+    peaks = comm.gather(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)   # every rank's
     if comm.rank > 0:
         return 0
     res = dict(
@@ -106,7 +102,7 @@ def main():
         recurrent_synaptic_events=recurrent, stimulus_events=stim,
         synaptic_events_per_s=round(recurrent / simulate_s),
         all_events_per_s=round((recurrent + stim) / simulate_s),
-        peak_rss_bytes=int(peaks.max()), peak_rss_bytes_per_rank=[int(x) for x in peaks],
+        peak_rss_bytes=max(peaks), peak_rss_bytes_per_rank=peaks,
         rate_hz=rates,
         rate_vs_nest=({k: round(rates[k] / v, 3) for k, v in NEST_RATES.items() if k in rates}),
         cv_isi=cvs, cv_isi_mean=round(float(all_cv.mean()), 3) if all_cv.size else None,

@@ -303,13 +303,10 @@ def _run_claimed(scenario, out, claim, network, progress, stop_flag, threads, t_
     if complete:
         from .output.weights import weight_writers
         weights = [w for w in scenario.record.get("weights", [])]
-        if net.part is not None:   # every rank hands its synapses' weights to rank 0
-            tables = {name: sim.projection_weights(name) for name in weights}
-            values = None
-        else:
-            tables, values = None, (sim.weights() if weights else None)
+        # (on ranks every rank hands its synapses' weights to rank 0)
+        tables = {name: sim.projection_weights(name) for name in weights}
         writer.finish(counters, weights, extras=weight_writers(sim, w_samples, rec.get("weight_events", [])) + extras_trials,
-                      weight_values=values, weight_tables=tables)
+                      weight_tables=tables)
     summary = summarize(net, sim, counters, out if complete else writer.partial, complete,
                         build_s=t_built - t_start, wall_s=time.perf_counter() - t_start)
     summary["checkpoint"] = str(ckpt) if every is not None else None

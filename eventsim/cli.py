@@ -33,7 +33,7 @@ def _parser():
     r.add_argument("--seed", type=int)
     r.add_argument("--duration", type=float, help="ms")
     r.add_argument("--scale", type=float, help="[network] scale: neuron numbers and in-degrees x SCALE")
-    r.add_argument("--threads", type=_positive_int, metavar="N",
+    r.add_argument("--threads", type=_positive_int("threads"), metavar="N",
                    help="CPU threads of the cpu backend (default: every core; the output is the same)")
     r.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     r.add_argument("--json", action="store_true", help="print the summary as one JSON object")
@@ -47,14 +47,14 @@ def _parser():
                         "instead of t = 0: another duration, recording or --seed for later stimuli")
     c = sub.add_parser("resume", help="continue a killed or stopped run from its last checkpoint")
     c.add_argument("partial", help="the run's OUT.h5.partial (OUT.h5.ckpt must be beside it)")
-    c.add_argument("--threads", type=_positive_int, metavar="N",
+    c.add_argument("--threads", type=_positive_int("threads"), metavar="N",
                    help="CPU threads (default: every core; the output is the same)")
     c.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     c.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     v = sub.add_parser("validate", help="check a scenario and report what it would build")
     v.add_argument("scenario")
     v.add_argument("--scale", type=float, help="[network] scale: neuron numbers and in-degrees x SCALE")
-    v.add_argument("--ranks", type=_ranks, metavar="R", default=1,
+    v.add_argument("--ranks", type=_positive_int("ranks"), metavar="R", default=1,
                    help="also estimate the memory of each of R MPI ranks (docs/mpi.md)")
     v.add_argument("--json", action="store_true")
     a = sub.add_parser("analyze", help="statistics and plots of a spike file")
@@ -91,20 +91,15 @@ def _rank0():
     return launched_rank() == 0
 
 
-def _ranks(text):
-    from .errors import check_positive_int
-    try:
-        return check_positive_int(text, "ranks", from_text=True)
-    except InputError as exc:
-        raise argparse.ArgumentTypeError(str(exc).split(": ", 1)[-1]) from None
-
-
-def _positive_int(text):
-    from .errors import check_positive_int
-    try:
-        return check_positive_int(text, "threads", from_text=True)
-    except InputError as exc:   # argparse prefixes the option: "argument --threads: must be ..."
-        raise argparse.ArgumentTypeError(str(exc).split(": ", 1)[1]) from None
+def _positive_int(name):
+    """An argparse type: a whole number >= 1, for option ``--name``."""
+    def parse(text):
+        from .errors import check_positive_int
+        try:
+            return check_positive_int(text, name, from_text=True)
+        except InputError as exc:   # argparse prefixes the option: "argument --threads: must be ..."
+            raise argparse.ArgumentTypeError(str(exc).split(": ", 1)[1]) from None
+    return parse
 
 
 def _cmd_run(args) -> int:

@@ -132,13 +132,16 @@ def world():
             f"({exc}); install it with: pip install 'eventsim[mpi]'") from None
 
 
-def relaunch(ranks, argv):
-    """Start this Python program again under the mpiexec on PATH (the MPICH wheel's)
-    with ``ranks`` ranks and arguments ``argv`` (a benchmark's ``--ranks R``); does not
-    return. SystemExit with a message when there is no mpiexec."""
+def on_ranks(ranks):
+    """For a program's ``--ranks R`` (the benchmarks): when this process was not started by
+    an MPI launcher and R > 1, run the program again, with the same arguments, under the
+    mpiexec on PATH (the MPICH wheel's) with R ranks; does not return then (SystemExit
+    with a message when there is no mpiexec). Otherwise returns at once."""
     import shutil
     import sys
+    if int(ranks) <= 1 or launched_size() > 1:
+        return
     mpiexec = shutil.which("mpiexec")
     if mpiexec is None:
         raise SystemExit("--ranks needs mpiexec: pip install 'eventsim[mpi]'")
-    os.execv(mpiexec, [mpiexec, "-n", str(int(ranks)), sys.executable, *argv])
+    os.execv(mpiexec, [mpiexec, "-n", str(int(ranks)), sys.executable, *sys.argv])

@@ -124,30 +124,28 @@ class Simulation:
         # with the window's spikes (engine.flags_agreed)
         from .comm import COMMIT, STOP
         ranks = self.comm.size > 1
+
+        def wants_commit():
+            # this process's reasons: the wall-clock interval (without commit_every), or a
+            # full state probe, whatever the interval (the memory estimate counts on it)
+            return (every is None and time.perf_counter() - last_commit >= self.commit_s) or bool(
+                self.samplers and self._probes_full())
         eng.flags_agreed = 0
         while eng.t < until and not (eng.flags_agreed & STOP if ranks else self.should_stop()):
             t_before = eng.t
             if ranks:
-                want = (every is None and time.perf_counter() - last_commit >= self.commit_s) or (
-                    self.samplers and self._probes_full())
-                eng.flags_asked = (STOP if self.should_stop() else 0) | (COMMIT if want else 0)
+                eng.flags_asked = (STOP if self.should_stop() else 0) | (COMMIT if wants_commit() else 0)
             st, si = eng.step_window(until)
             n += st.size
             self.sink.append(st, si)
             if progress is not None:
                 progress.update(eng.t - t_before)
+            due = False
             if every is not None:
                 k = np.floor(eng.t / every)
                 due, last_k = k > last_k, max(k, last_k)
-            else:
-                due = not ranks and time.perf_counter() - last_commit >= self.commit_s
-            # a full state probe commits whatever the interval (the memory estimate counts on
-            # it); on ranks, any rank's wish to commit is every rank's
-            if ranks:
-                due = due or bool(eng.flags_agreed & COMMIT)
-            elif self.samplers and self._probes_full():
-                due = True
-            if due:
+            # on ranks, any rank's wish (sent before the window) is every rank's
+            if due or (bool(eng.flags_agreed & COMMIT) if ranks else wants_commit()):
                 self._commit(eng.t)
                 last_commit = time.perf_counter()
             if ck_every is not None and np.floor(eng.t / ck_every) > last_ck:

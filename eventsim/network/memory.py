@@ -141,12 +141,13 @@ def estimate_memory(scenario, graph=None, ranks=1) -> dict:
     syn_r, build_r, events_r = np.zeros(ranks), np.zeros(ranks), np.zeros(ranks)
     for spec in specs:
         k = count_synapses(spec, sizes.get(spec["source"], 0), sizes.get(spec["target"], 0))
+        kb = k * _build_bytes(spec)
         n_syn += k
-        build += k * _build_bytes(spec)
-        build_largest = max(build_largest, k * _build_bytes(spec))
+        build += kb
+        build_largest = max(build_largest, kb)
         frac = share.get(spec["target"], np.full(ranks, 1.0 / ranks))
         syn_r += k * frac
-        build_r += k * _build_bytes(spec) * frac
+        build_r += kb * frac
         delay = spec["delay"]
         if isinstance(delay, (Dist, np.ndarray)):
             n_dist_delay += k
@@ -154,8 +155,9 @@ def estimate_memory(scenario, graph=None, ranks=1) -> dict:
             d_max = float(delay.max()) if delay.size else 0.0
         else:
             d_max = _upper(delay)
-        events += k * rates.get(spec["source"], ASSUMED_RATE_HZ) * 1e-3 * d_max
-        events_r += k * rates.get(spec["source"], ASSUMED_RATE_HZ) * 1e-3 * d_max * frac
+        ev = k * rates.get(spec["source"], ASSUMED_RATE_HZ) * 1e-3 * d_max
+        events += ev
+        events_r += ev * frac
     regenerate = build > REGENERATE_ABOVE
     if regenerate:
         build = build_largest
@@ -168,9 +170,9 @@ def estimate_memory(scenario, graph=None, ranks=1) -> dict:
     for st in scenario.stimuli:
         if st["kind"] == "poisson":
             n_ids = sizes.get(st["target"], 0) if st.get("ids") is None else len(st["ids"])
-            events += n_ids * _upper(st["rate"]) * 1e-3 * _upper(st["delay"])
-            events_r += n_ids * _upper(st["rate"]) * 1e-3 * _upper(st["delay"]) * \
-                share.get(st["target"], np.full(ranks, 1.0 / ranks))
+            ev = n_ids * _upper(st["rate"]) * 1e-3 * _upper(st["delay"])
+            events += ev
+            events_r += ev * share.get(st["target"], np.full(ranks, 1.0 / ranks))
     n_neurons = sum(sizes.values())
     per_syn = 16 if n_dist_delay <= MAX_DELAY_TABLE else 22
     synapse_bytes = per_syn * n_syn + 8 * (n_neurons + 1)
@@ -196,11 +198,11 @@ def estimate_memory(scenario, graph=None, ranks=1) -> dict:
         per_rank = [dict(synapses=int(a), synapse_bytes=int(b), queue_bytes=int(c), neuron_bytes=int(neuron_bytes),
                          peak_bytes=int(d)) for a, b, c, d in zip(syn_r, table_r, queue_r, peak_r)]
     out = dict(neurons=int(n_neurons), synapses=int(n_syn), synapse_bytes=int(synapse_bytes),
-                neuron_bytes=int(neuron_bytes), build_bytes=int(build), regenerate=bool(regenerate),
-                queue_bytes=queue_bytes, record_bytes=int(record_bytes), output_bytes=int(output_bytes),
-                record_items={k: [int(m), int(o)] for k, m, o in record_items},
-                total_bytes=int(total),
-                peak_bytes=int(max(total, synapse_bytes + neuron_bytes + build)))
+               neuron_bytes=int(neuron_bytes), build_bytes=int(build), regenerate=bool(regenerate),
+               queue_bytes=queue_bytes, record_bytes=int(record_bytes), output_bytes=int(output_bytes),
+               record_items={k: [int(m), int(o)] for k, m, o in record_items},
+               total_bytes=int(total),
+               peak_bytes=int(max(total, synapse_bytes + neuron_bytes + build)))
     if per_rank is not None:
         out["per_rank"] = per_rank
     return out

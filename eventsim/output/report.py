@@ -329,8 +329,10 @@ def record_scenario_state(sim, writer, probes, frames=None):
     interrupted run from a checkpoint, keeping their first n frames."""
     for j, pr in enumerate(probes):
         # (on several ranks, rank 0 writes every rank's samples; the others keep none)
-        sink = None if sim.comm.rank > 0 else ReportFile(writer.partial, pr["population"], frames=None if frames is None
-                                                         else int(frames[pr["population"]]))
+        sink = None
+        if sim.comm.rank == 0:
+            sink = ReportFile(writer.partial, pr["population"],
+                              frames=None if frames is None else int(frames[pr["population"]]))
         sim.record_state(pr["population"], pr["variables"], pr["ids"], pr["interval"],
                          start=pr.get("start", 0.0), stop=pr.get("stop"),
                          sink=sink, path=f"record.state[{j}]")

@@ -177,15 +177,15 @@ class SonataWriter:
             return g["timestamps"][:], g["node_ids"][:].astype(np.int64)
 
     # ---- end of run ----
-    def finish(self, counters=None, weights=(), extras=(), weight_values=None, weight_tables=None):
+    def finish(self, counters=None, weights=(), extras=(), weight_tables=None):
         """Write weights and counters, mark complete, rename OUT.h5.partial -> OUT.h5.
 
         ``extras``: callables ``f(h5file)`` that write further groups (e.g. /learning)
         into the file before it is marked complete.
-        ``weight_values``: the weights to write (all synapses, storage order; default the
-        network's), e.g. ``Simulation.weights()`` for plastic projections.
-        ``weight_tables``: {projection: (source ids, target ids, weights)} to write instead
-        (``Simulation.projection_weights``: a network built in parts on ranks).
+        ``weights``: projections whose synapses are written; ``weight_tables``
+        ({projection: (source ids, target ids, weights)}, ``Simulation.projection_weights``:
+        the weights now, plastic ones included, gathered from the ranks) gives them,
+        default the network's own table.
 
         If the rename fails, the partial file is marked incomplete again before the
         error propagates: no file claims completeness without being the final output.
@@ -200,8 +200,6 @@ class SonataWriter:
                         src, tgt, w = weight_tables[name]
                     else:
                         src, tgt, w, _ = self.network.synapse_table(name)
-                    if weight_values is not None and weight_tables is None:
-                        w = weight_values[self.network.proj == self.network.projection(name).index]
                     g = wg.create_group(name)
                     g.create_dataset("source_ids", data=src.astype(np.uint64))
                     g.create_dataset("target_ids", data=tgt.astype(np.uint64))
