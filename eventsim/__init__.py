@@ -41,3 +41,10 @@ from .api import load, run_scenario  # noqa: E402,F401
 from .engine.simulation import Simulation  # noqa: E402,F401
 from .network import build_network, network_from_graph  # noqa: E402,F401
 from .scenario import load_scenario  # noqa: E402,F401
+
+
+def from_nir(graph_or_path, **units):
+    """A NIR graph (``.nir`` path or ``nir.NIRGraph``) as an eventsim Network
+    (:func:`eventsim.nir.from_nir`; the nir package is imported only here)."""
+    from .nir import from_nir as _from_nir
+    return _from_nir(graph_or_path, **units)

@@ -1,4 +1,4 @@
-"""The eventsim command line: run, validate, analyze, energy.
+"""The eventsim command line: run, validate, analyze, energy, nir-import, nir-export.
 
 Exit codes: 0 success; 2 invalid input (one line per problem on stderr, naming the
 key path or file; no traceback; no output file left behind); 1 any other failure
@@ -71,6 +71,21 @@ def _parser():
     e.add_argument("--json", action="store_true")
     e.add_argument("--plot", metavar="PNG", help="also draw the comparison into this PNG file")
     e.add_argument("--force", action="store_true", help="replace an existing --plot file")
+    ni = sub.add_parser("nir-import", help="read a NIR graph: write a scenario that runs it (docs/nir.md)")
+    ni.add_argument("model", help="a .nir file")
+    ni.add_argument("-o", "--output", metavar="SCENARIO.toml", help="write the scenario here (default: print it)")
+    ni.add_argument("--time-unit", type=float, default=1000.0, metavar="MS",
+                    help="ms per NIR time unit (default 1000: the graph's taus are in seconds)")
+    ni.add_argument("--dt", type=float, default=1e-4, metavar="DT",
+                    help="the step the graph was trained with, in its time unit (default 1e-4, snnTorch's)")
+    ni.add_argument("--delay", type=float, default=0.01, metavar="MS",
+                    help="delay of every connection, ms (NIR's are instantaneous; default 0.01)")
+    ni.add_argument("--json", action="store_true", help="print what the graph became as one JSON object")
+    ni.add_argument("--force", action="store_true", help="replace an existing scenario file")
+    ne = sub.add_parser("nir-export", help="write a scenario's network as a NIR graph (docs/nir.md)")
+    ne.add_argument("scenario")
+    ne.add_argument("-o", "--output", metavar="MODEL.nir", help="default: the scenario's name with .nir")
+    ne.add_argument("--force", action="store_true", help="replace an existing NIR file")
     return p
 
 
@@ -212,6 +227,17 @@ def _cmd_energy(args) -> int:
                       force=args.force)
 
 
+def _cmd_nir_import(args) -> int:
+    from .nir.cli import run_import
+    return run_import(args.model, args.output, time_unit=args.time_unit, dt=args.dt, delay=args.delay,
+                      json_out=args.json, force=args.force)
+
+
+def _cmd_nir_export(args) -> int:
+    from .nir.cli import run_export
+    return run_export(args.scenario, args.output, force=args.force)
+
+
 def _one_line_warning(message, category, filename, lineno, line=None):
     """Warnings as one clean line (Python's default adds a source file and line)."""
     return f"eventsim: warning: {message}\n"
@@ -223,7 +249,8 @@ def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     try:
         return {"run": _cmd_run, "resume": _cmd_resume, "validate": _cmd_validate, "analyze": _cmd_analyze,
-                "energy": _cmd_energy}[args.command](args)
+                "energy": _cmd_energy, "nir-import": _cmd_nir_import,
+                "nir-export": _cmd_nir_export}[args.command](args)
     except InputError as exc:
         if _rank0():
             for line in exc.problems:

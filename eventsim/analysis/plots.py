@@ -240,9 +240,9 @@ def _learning_panels(curves):
     Curves are recognised by the last part of their name (eventsim's layout, or another
     tool's with groups in front); predictions, tags and initial weights are not curves."""
     accuracy = {k: v for k, v in curves.items() if k.split("/")[-1].endswith("accuracy")}
-    if not accuracy:
+    n = next(iter(accuracy.values())).size if accuracy else 0
+    if n == 0:       # none, or an inference run (epochs = 0): no per-epoch curve
         return []
-    n = next(iter(accuracy.values())).size
     groups = {"accuracy (fraction correct)": [], "mean |dw| per epoch (pA or mV)": [],
               "mean emotion e (dimensionless)": []}
     for name, y in curves.items():

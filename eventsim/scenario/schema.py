@@ -195,6 +195,14 @@ NETWORK = {
                               "et al. 2015)", default=False),
     "mean_rates": Key("table", "rates of the full-scale network per source population, used by "
                                "compensate (poisson_source: default its rate)", default={}, unit="Hz"),
+    "nir": Key("path", "NIR graph (.nir file) whose neurons and connections are added to the scenario's "
+                       "(docs/nir.md); its node names become population names", default=None),
+    "nir_time_unit": Key("number", "ms per time unit of the NIR graph (1000: its taus and delays are in "
+                                   "seconds)", default=1000.0, unit="ms", check=">0"),
+    "nir_dt": Key("number", "the step the NIR graph was trained with, in its time unit: a spike is a "
+                            "unit pulse held for one step (snnTorch's exporter: 1e-4)", default=1e-4, check=">0"),
+    "nir_delay": Key("number", "delay of every NIR connection (NIR's are instantaneous; eventsim's "
+                               "delays are > 0), added to its Delay nodes", default=0.01, unit="ms", check=">0"),
 }
 RECORD = {
     "spikes": Key("spikes", "populations whose spikes are written", default="all"),
@@ -251,8 +259,9 @@ TRIALS = {
     "dataset": Key("path", "CSV file instead of patterns/tags: one pattern per row, the tag last",
                    default=None),
     "epochs": Key("integer", "training passes over the patterns (each followed by a frozen evaluation); "
-                             "[simulation] duration is replaced by (1 + 2 epochs) n_patterns window",
-                  default=10, check=">0"),
+                             "[simulation] duration is replaced by (1 + 2 epochs) n_patterns window; 0: "
+                             "one evaluation pass only (inference: /learning initial_accuracy)",
+                  default=10, check=">=0"),
     "window": Key("number", "presentation window; the network is reset after each", default=20.0,
                   unit="ms", check=">0"),
     "shuffle": Key("bool", "present the training patterns in a new random order each epoch", default=True),

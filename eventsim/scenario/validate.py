@@ -48,14 +48,17 @@ def validate(raw, base_dir: Path) -> dict:
     base_dir = Path(base_dir)
     simulation = _simulation(p, raw.get("simulation", _MISSING))
     plasticity = _plasticity(p, raw.get("plasticity", {}))
-    populations, pops = _populations(p, raw.get("population", _MISSING))
-    stimuli = _stimuli(p, raw.get("stimulus", []), pops)
+    network = _network(p, raw.get("network", {}), base_dir)
+    nir = _nir(p, network)
+    populations, pops = _populations(p, _with(raw.get("population", _MISSING), nir and nir.populations))
+    stimuli = _stimuli(p, _with(raw.get("stimulus", []), nir and nir.stimuli), pops)
     projections = _projections(p, raw.get("projection", []), pops, plasticity)
+    if nir:
+        _add_nir_projections(p, projections, nir.projections)
     n_hidden = sum(1 for s in stimuli if s.get("kind") == "spike_times")  # built as projections
     if len(projections) + n_hidden > S.MAX_PROJECTIONS:
         p.add("projection", f"at most {S.MAX_PROJECTIONS} projections (spike_times stimuli included), "
                             f"got {len(projections) + n_hidden}")
-    network = _network(p, raw.get("network", {}), base_dir)
     record = _record(p, raw.get("record", {}), pops, projections, network)
     output = _output(p, raw.get("output", {}), base_dir)
     energy = _energy(p, raw.get("energy", {}), base_dir)
@@ -517,7 +520,47 @@ def _network(p, raw, base_dir):
     if t is None:
         return scaling.defaults()
     t["graph"] = _file(p, "network.graph", base_dir, t["graph"]) if isinstance(t["graph"], str) else None
+    t["nir"] = _file(p, "network.nir", base_dir, t["nir"], what="NIR file") if isinstance(t["nir"], str) else None
+    if t["nir"] is not None:
+        if t["graph"] is not None:
+            p.add("network.nir", "a NIR graph and a GraphML graph (network.graph) cannot be combined")
+        if t["scale"] not in (1.0, INVALID) or t["indegree_scale"] not in (None, 1.0, INVALID):
+            p.add("network.scale", "a NIR network's neurons and synapses are explicit and cannot be scaled")
     return t
+
+
+def _nir(p, network):
+    """The scenario parts of [network] nir (eventsim.nir), or None; problems go to ``p``."""
+    if network.get("nir") is None or any(network.get(k) is INVALID for k in ("nir_time_unit", "nir_dt", "nir_delay")):
+        return None
+    from ..errors import InputError
+    try:
+        from ..nir import scenario as nir_scenario
+        return nir_scenario.read(network["nir"], nir_scenario.units_of(network), label=network["nir"].name)
+    except InputError as exc:
+        for line in exc.problems:
+            p.add("network.nir", line)
+        return None
+
+
+def _with(raw, extra):
+    """An array section's tables followed by ``extra`` (the NIR graph's), when there are any."""
+    if not extra:
+        return raw
+    if raw is _MISSING:
+        return list(extra)
+    return raw + list(extra) if isinstance(raw, list) else raw   # not an array: reported as such
+
+
+def _add_nir_projections(p, projections, extra):
+    """Append the NIR graph's projections (already checked: explicit pairs, finite weights,
+    delays > 0); a scenario projection of the same name is a conflict."""
+    names = {q["name"] for q in projections}
+    for q in extra:
+        if q["name"] in names:
+            p.add("network.nir", f"projection {q['name']!r} of the NIR graph is also a projection of the "
+                                 f"scenario; rename the scenario's")
+        projections.append(q)
 
 
 def _record(p, raw, pops, projections, network):
