@@ -511,6 +511,25 @@ decoding = "first"
         assert f.attrs["duration"] == 4 * 8.0
 
 
+def test_energy_per_inference(tmp_path, capsys):
+    """eventsim energy of an inference run: the means per presentation. Every sample makes
+    3 input spikes, each through one synapse: 3 synaptic events per inference; the dense
+    count is the 3 x 3 matrix at every 1 ms step of the 8 ms window."""
+    test_inference_run_scores_a_nir_network(tmp_path)
+    capsys.readouterr()
+    assert main(["energy", str(tmp_path / "o.h5"), "--json", "--hardware", "loihi,cmos45"]) == 0
+    import json
+    r = json.loads(capsys.readouterr().out)
+    pp = r["per_presentation"]
+    assert pp["presentations"] == 4 and pp["window_ms"] == 8.0
+    assert pp["synaptic_events"] == 3.0 and pp["effective_acs"] == 3.0
+    assert pp["dense_ops"] == 9 * 8
+    for hw in ("loihi", "cmos45"):
+        assert pp["hardware"][hw]["total_j"] * 4 == pytest.approx(r["hardware"][hw]["total_j"], rel=1e-12)
+    assert main(["energy", str(tmp_path / "o.h5"), "--hardware", "cmos45"]) == 0
+    assert "per presentation (4 presentations of 8 ms" in capsys.readouterr().out
+
+
 def test_plain_import_does_not_load_nir():
     code = "import sys, eventsim; eventsim.load; print('nir' in sys.modules)"
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

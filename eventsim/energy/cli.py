@@ -20,6 +20,8 @@ from eventsim.scenario.load import parse_text
 
 from .accounting import Connectivity, account
 from .counters import read_counters
+from .presentations import per_presentation, presentations
+from .presentations import text as presentation_text
 from .report import plot_comparison, text_report
 
 DEFAULT_HARDWARE = ("loihi", "truenorth", "spinnaker", "spinnaker2", "cmos45")
@@ -100,12 +102,17 @@ def run_energy(path, hardware=None, json_out=False, plot=None, out=None, force=F
     result = account(counters, profiles, conn)
     if reason:
         result["notes"] = [f"routing not counted: {reason}"]
+    trials = presentations(path)
+    if trials is not None:    # a trial run: the means per presentation (per inference)
+        result["per_presentation"] = per_presentation(result, *trials)
     if plot:
         result["plot"] = str(plot)
     if json_out:
         out.write(json.dumps(result, default=_jsonable) + "\n")
     else:
         out.write(text_report(result) + "\n")
+        if trials is not None:
+            out.write("\n" + presentation_text(result["per_presentation"]) + "\n")
         for n in result.get("notes", []):
             out.write(f"note: {n}\n")
     out.flush()

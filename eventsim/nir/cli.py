@@ -107,8 +107,11 @@ def describe_parts(parts) -> dict:
 def scenario_text(summary, nir_ref, units: Units) -> str:
     lines = [f"# eventsim scenario running the NIR graph {summary['file']} (written by eventsim nir-import).",
              "# What the graph became (mapping and units: docs/nir.md):"]
+    from .. import models
     for p in summary["populations"]:
-        params = ", ".join(f"{k} = {v:g}" if isinstance(v, float) else f"{k} = {v}" for k, v in p["params"].items())
+        spec = models.neuron_model(p["model"]).params
+        params = ", ".join(f"{k} = {v:g} {spec[k].unit}".rstrip() if isinstance(v, float) else f"{k} = {v}"
+                           for k, v in p["params"].items())
         extra = f"; a constant current per neuron (the bias: {p['bias_stimuli']} current stimuli)" \
             if p["bias_stimuli"] else ""
         lines.append(f"#   population {p['name']!r} <- {p['node']}: {p['model']}, {p['size']} neurons"
