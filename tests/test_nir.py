@@ -534,3 +534,11 @@ def test_plain_import_does_not_load_nir():
     code = "import sys, eventsim; eventsim.load; print('nir' in sys.modules)"
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert res.stdout.strip() == "False", res.stderr
+
+
+def test_nir_keys_need_a_nir_graph(tmp_path, capsys):
+    sc = tmp_path / "s.toml"
+    sc.write_text('[simulation]\nduration = 5.0\n[[population]]\nname = "a"\nsize = 1\nmodel = "lif"\n'
+                  '[network]\nnir_dt = 0.001\n')
+    assert main(["validate", str(sc)]) == 2
+    assert "network.nir_dt: used only with network.nir" in capsys.readouterr().err

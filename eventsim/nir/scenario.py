@@ -26,8 +26,10 @@ class NirParts:
 
 
 def units_of(network: dict) -> Units:
-    """The Units of a normalised [network] table."""
-    return Units(time_unit=network["nir_time_unit"], dt=network["nir_dt"], delay=network["nir_delay"])
+    """The Units of a normalised [network] table (the defaults when it names no NIR graph)."""
+    d = Units()
+    return Units(time_unit=network.get("nir_time_unit", d.time_unit), dt=network.get("nir_dt", d.dt),
+                 delay=network.get("nir_delay", d.delay))
 
 
 def read(source, units: Units, label=None) -> NirParts:

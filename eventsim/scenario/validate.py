@@ -521,7 +521,13 @@ def _network(p, raw, base_dir):
         return scaling.defaults()
     t["graph"] = _file(p, "network.graph", base_dir, t["graph"]) if isinstance(t["graph"], str) else None
     t["nir"] = _file(p, "network.nir", base_dir, t["nir"], what="NIR file") if isinstance(t["nir"], str) else None
-    if t["nir"] is not None:
+    if t["nir"] is None:     # without a NIR graph the scenario's [network] is as before
+        for k in NIR_KEYS:
+            if isinstance(raw, dict) and k in raw and "nir" not in raw:
+                p.add(join("network", k), "used only with network.nir (a NIR graph)")
+            t.pop(k)
+        t.pop("nir")
+    else:
         if t["graph"] is not None:
             p.add("network.nir", "a NIR graph and a GraphML graph (network.graph) cannot be combined")
         if t["scale"] not in (1.0, INVALID) or t["indegree_scale"] not in (None, 1.0, INVALID):
@@ -529,9 +535,12 @@ def _network(p, raw, base_dir):
     return t
 
 
+NIR_KEYS = ("nir_time_unit", "nir_dt", "nir_delay")
+
+
 def _nir(p, network):
     """The scenario parts of [network] nir (eventsim.nir), or None; problems go to ``p``."""
-    if network.get("nir") is None or any(network.get(k) is INVALID for k in ("nir_time_unit", "nir_dt", "nir_delay")):
+    if network.get("nir") is None or any(network.get(k) is INVALID for k in NIR_KEYS):
         return None
     from ..errors import InputError
     try:
