@@ -302,3 +302,135 @@ def test_time_sorted_window_found_by_bisection(tmp_path):
         inside = (t >= 123.4) & (t <= 456.7)
         assert got["n_spikes"] == inside.sum()
         assert got["fano"] == pytest.approx(stats.fano_factor(np.bincount(ids[inside], minlength=500)))
+
+
+# ---------------------------------------------------------------- [analysis] t_start
+# Two neurons over [0, 100] ms; the scenario stored in the file skips the first 40 ms.
+# Whole window (T = 0.1 s): neuron 0 at 10, 20, 50, 60, 70, 80 (ISIs 10, 30, 10, 10, 10:
+# mean 14, std 8, CV 4/7), neuron 1 at 5, 45, 55, 95 (ISIs 40, 10, 40: mean 30, std
+# sqrt(200), CV sqrt(2)/3); counts 6 and 4: rate 50 Hz, Fano 1/5.
+# From 40 ms (T = 0.06 s): neuron 0 at 50, 60, 70, 80 (CV 0), neuron 1 at 45, 55, 95
+# (ISIs 10, 40: mean 25, std 15, CV 0.6); counts 4 and 3: rate 7/2/0.06 Hz, Fano 1/14.
+SKIP_T = [10, 20, 50, 60, 70, 80, 5, 45, 55, 95]
+SKIP_ID = [0, 0, 0, 0, 0, 0, 1, 1, 1, 1]
+SCENARIO_TEXT = """[simulation]
+duration = 100.0
+
+[[population]]
+name = "p"
+size = 2
+model = "lif"
+
+[analysis]
+t_start = {t_start}
+"""
+
+
+def skip_file(tmp_path, t_start="40.0", **attrs):
+    return write_sonata(tmp_path / "skip.h5", {"p": (SKIP_T, SKIP_ID, 2)},
+                        {"duration": 100.0, "complete": True,
+                         "scenario": SCENARIO_TEXT.format(t_start=t_start), **attrs})
+
+
+def test_scenario_t_start_skips_the_transient(tmp_path, capsys):
+    path = skip_file(tmp_path)
+    assert run_analyze(path, json_out=True) == 0
+    obj = json.loads(capsys.readouterr().out)
+    assert obj["window_ms"] == [40.0, 100.0] and obj["t_start_source"] == "analysis.t_start"
+    p = obj["populations"]["p"]
+    assert p["n_spikes"] == 7
+    assert p["rate_hz"] == pytest.approx(7 / 2 / 0.06, rel=1e-12)
+    assert p["cv_isi"] == pytest.approx((0.0 + 0.6) / 2, rel=1e-12)
+    assert p["fano"] == pytest.approx(1 / 14, rel=1e-12)
+    assert any("analysis.t_start = 40 ms" in n for n in obj["notes"])
+    # the table says so too
+    assert run_analyze(path) == 0
+    table = capsys.readouterr().out
+    assert "window [40, 100] ms" in table and "note: window starts at analysis.t_start" in table
+
+
+def test_t_start_option_overrides_the_scenario(tmp_path, capsys):
+    path = skip_file(tmp_path)
+    assert run_analyze(path, json_out=True, t_start=0.0) == 0
+    obj = json.loads(capsys.readouterr().out)
+    assert obj["window_ms"] == [0.0, 100.0] and obj["t_start_source"] == "--t-start"
+    p = obj["populations"]["p"]
+    assert p["n_spikes"] == 10
+    assert p["rate_hz"] == pytest.approx(50.0, rel=1e-12)
+    assert p["cv_isi"] == pytest.approx((4 / 7 + math.sqrt(2) / 3) / 2, rel=1e-12)
+    assert p["fano"] == pytest.approx(1 / 5, rel=1e-12)
+    assert not any("analysis.t_start" in n for n in obj["notes"])
+
+
+def test_file_without_analysis_section_starts_at_zero(tmp_path, capsys):
+    path = write_sonata(tmp_path / "plain.h5", {"p": (SKIP_T, SKIP_ID, 2)},
+                        {"duration": 100.0, "scenario": "[simulation]\nduration = 100.0\n"})
+    assert run_analyze(path, json_out=True) == 0
+    obj = json.loads(capsys.readouterr().out)
+    assert obj["window_ms"] == [0.0, 100.0] and obj["t_start_source"] == "recording"
+    assert obj["populations"]["p"]["n_spikes"] == 10
+
+
+@pytest.mark.parametrize("value, attrs, words", [
+    ('"soon"', {}, "must be a number"),
+    ("-5.0", {}, "must be >= 0"),
+    ("150.0", {}, "not before the end of the recording (duration = 100 ms)"),
+    ("40.0", {"complete": False, "t_committed": 30.0}, "t_committed (the run did not complete) = 30 ms"),
+])
+def test_bad_stored_t_start_is_refused(tmp_path, capsys, value, attrs, words):
+    from eventsim.cli import main
+    path = skip_file(tmp_path, value, **attrs)
+    assert main(["analyze", path]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: analysis.t_start (scenario stored in {path}): ")
+    assert words in err and "--t-start" in err and "Traceback" not in err
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IncompleteFileWarning)
+        assert main(["analyze", path, "--t-start", "0", "--json"]) == 0   # the option wins
+
+
+def test_t_stop_before_the_stored_t_start_is_refused(tmp_path, capsys):
+    from eventsim.cli import main
+    assert main(["analyze", skip_file(tmp_path), "--t-stop", "30"]) == 2
+    err = capsys.readouterr().err
+    assert "--t-stop: 30 ms is not after analysis.t_start" in err
+
+
+@pytest.mark.parametrize("value, words", [
+    ("-1.0", "analysis.t_start: must be >= 0 ms, got -1"),
+    ("250.0", "analysis.t_start: must be before the end of the run (simulation.duration = 200 ms), got 250 ms"),
+    ('"transient"', "analysis.t_start: must be a number (ms), got"),
+])
+def test_bad_t_start_in_a_scenario_is_refused(tmp_path, capsys, value, words):
+    from pathlib import Path
+
+    from eventsim.cli import main
+    small = (Path(__file__).parent / "data" / "scenarios" / "small.toml").read_text()
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(small + f"\n[analysis]\nt_start = {value}\n")
+    assert main(["validate", str(scenario)]) == 2
+    err = capsys.readouterr().err
+    assert words in err, err
+    assert main(["run", str(scenario), "-o", str(tmp_path / "s.h5")]) == 2
+    assert words in capsys.readouterr().err
+    assert not (tmp_path / "s.h5").exists()
+
+
+def test_run_then_analyze_uses_the_scenario_t_start(tmp_path, capsys):
+    """The scenario's [analysis] travels in the output file: analyze's window starts there."""
+    from pathlib import Path
+
+    from eventsim.cli import main
+    small = (Path(__file__).parent / "data" / "scenarios" / "small.toml").read_text()
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(small + "\n[analysis]\nt_start = 30.0\n")
+    out = tmp_path / "s.h5"
+    assert main(["run", str(scenario), "-o", str(out), "--duration", "60", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["analyze", str(out), "--json"]) == 0
+    obj = json.loads(capsys.readouterr().out)
+    assert obj["window_ms"] == [30.0, 60.0]
+    with h5py.File(out) as f:
+        t = f["spikes/exc/timestamps"][()]
+    assert obj["populations"]["exc"]["n_spikes"] == int(((t >= 30.0) & (t <= 60.0)).sum())
+    assert obj["populations"]["exc"]["n_spikes"] < t.size      # the first 30 ms were left out

@@ -42,6 +42,8 @@ class Scenario:
     output: dict = field(default_factory=lambda: {"path": None})
     # {"hardware": list[str]}
     energy: dict = field(default_factory=lambda: {"hardware": []})
+    # {"t_start": float ms | None}: eventsim analyze's default window start for the output file
+    analysis: dict = field(default_factory=lambda: {"t_start": None})
     # None, or the normalised [trials] table (eventsim.trials.config): patterns, tags, n_classes, ...
     trials: dict | None = None
     text: str = ""                 # the scenario text as given (TOML or JSON), for the output file

@@ -249,6 +249,15 @@ ENERGY = {
                                 + ", or a path to a profile .toml file", default=[]),
 }
 
+# ---------------------------------------------------------------- [analysis]  (docs/analysis.md)
+ANALYSIS = {
+    "t_start": Key("number", "start of the window `eventsim analyze` uses for this run's output file: "
+                             "spikes before it (the start-up transient) are left out of rates, CV, Fano, "
+                             "synchrony, population activity and plots; before the end of the run "
+                             "(`--t-start` wins; default: the start of the recording)",
+                   default=None, unit="ms", check=">=0"),
+}
+
 # ---------------------------------------------------------------- [trials]  (docs/trials.md)
 TRIALS = {
     "input": Key("name", "spike_source population that receives the encoded patterns"),
@@ -318,6 +327,7 @@ SECTIONS = {
     "record": Section("table", "What the output file contains.", RECORD),
     "output": Section("table", "Where the output goes.", OUTPUT),
     "energy": Section("table", "Energy accounting.", ENERGY),
+    "analysis": Section("table", "Defaults of `eventsim analyze` for this run's output file.", ANALYSIS),
     "trials": Section("table", "Trial-based learning: present patterns, decode, update (docs/trials.md).",
                       TRIALS),
 }

@@ -67,6 +67,7 @@ def validate(raw, base_dir: Path) -> dict:
                              base_dir)
     if trials is not None and simulation:
         simulation["duration"] = trials["duration"]   # the trial loop decides how long it runs
+    analysis = _analysis(p, raw.get("analysis", {}), simulation)
     network, scale = scaling.split(network)
     scaling.check_mean_rates(p, scale, pops)
     if not p:   # scaling needs valid values; it reports what only the scaled sizes show
@@ -75,7 +76,7 @@ def validate(raw, base_dir: Path) -> dict:
         raise ScenarioError(p.messages)
     return dict(simulation=simulation, populations=populations, stimuli=stimuli,
                 projections=projections, plasticity=plasticity, network=network, record=record,
-                output=output, energy=energy, scaling=scale, trials=trials)
+                output=output, energy=energy, analysis=analysis, scaling=scale, trials=trials)
 
 
 # ---------------------------------------------------------------- helpers
@@ -689,3 +690,18 @@ def _energy(p, raw, base_dir):
     if dup:
         p.add("energy.hardware", f"{dup[0]!r} listed more than once")
     return {"hardware": out}
+
+
+# ---------------------------------------------------------------- [analysis]
+def _analysis(p, raw, simulation):
+    t = check_table(p, "analysis", raw, S.ANALYSIS)
+    if t is None:
+        return {"t_start": None}
+    t_start = t["t_start"]
+    if t_start is INVALID:
+        return {"t_start": None}
+    duration = (simulation or {}).get("duration")
+    if t_start is not None and isinstance(duration, float) and t_start >= duration:
+        p.add("analysis.t_start", f"must be before the end of the run (simulation.duration = "
+                                  f"{duration:g} ms), got {t_start:g} ms")
+    return {"t_start": t_start}
