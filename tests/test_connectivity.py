@@ -358,3 +358,101 @@ def test_estimate_and_capacity_refusal():
         check_fits(sc, available=est["peak_bytes"] - 1)
     assert e.value.problems[0].startswith("network:")
     assert check_fits(sc, available=est["peak_bytes"]) == est
+
+
+# --- a rank's part: only its blocks of targets are drawn ---------------------------------
+
+def _rank_part_scenario(delay_in_skipped=None):
+    """Target populations of several construction blocks (1024 neurons), so that a rank's
+    part leaves some blocks undrawn: every rule, drawn and constant values, a plastic
+    projection (its construction-order keys)."""
+    import eventsim
+    exc = {"name": "exc", "size": 3000, "model": "lif", "params": {"synapse": "exp"}}
+    inh = {"name": "inh", "size": 1100, "model": "lif", "params": {"synapse": "exp"}}
+    few = {"name": "few", "size": 3, "model": "lif", "params": {"synapse": "exp"}}
+    projs = [
+        {"source": "exc", "target": "exc", "rule": "fixed_indegree", "indegree": 4,
+         "weight": {"normal": [20.0, 5.0], "min": 0.0}, "delay": {"uniform": [0.2, 3.0]}},
+        {"source": "inh", "target": "exc", "rule": "fixed_total_number", "n": 9000,
+         "weight": {"normal": [-40.0, 5.0]}, "delay": 0.7},
+        {"source": "few", "target": "inh", "rule": "all_to_all", "weight": 10.0,
+         "delay": {"uniform": [0.5, 1.0]}},
+        {"source": "exc", "target": "inh", "rule": "fixed_probability", "p": 0.002,
+         "weight": 12.0, "delay": {"uniform": [0.1, 2.0]}},
+        {"source": "inh", "target": "inh", "rule": "fixed_outdegree", "outdegree": 3, "weight": -30.0,
+         "delay": 1.0},
+        {"name": "plastic", "source": "few", "target": "exc", "rule": "fixed_indegree", "indegree": 2,
+         "weight": {"uniform": [0.0, 5.0]}, "delay": 1.5, "plasticity": "stdp"},
+    ]
+    if delay_in_skipped is not None:
+        projs[0]["delay"] = delay_in_skipped
+    return eventsim.load_scenario({"simulation": {"duration": 10.0, "seed": 3},
+                                   "population": [exc, inh, few], "projection": projs,
+                                   "plasticity": {"stdp": {"rule": "stdp"}}})
+
+
+def test_rank_parts_draw_only_their_blocks_and_equal_the_cut_whole():
+    """build_network(part=(r, R)) leaves the blocks of targets without a neuron of rank r
+    undrawn where the rule's counts are known (all_to_all, fixed_indegree,
+    fixed_total_number): the part still equals the whole network cut to rank r's
+    neurons (same synapses per source in the same order, weights, delays), with the
+    whole network's synapse counts, delay range and construction-order keys."""
+    import eventsim.network.connect as C
+    from eventsim.network.partition import owner_rank
+    sc = _rank_part_scenario()
+    full = build_network(sc)
+    src, dly = full.sources(), full.delays()
+    plastic = [p.index for p in full.projections if p.name == "plastic"][0]
+    whole_order = np.flatnonzero(full.proj == plastic)   # table positions of its synapses
+    # the keys of a one-rank part: every synapse's place in construction order, table order
+    whole_keys = build_network(sc, part=(0, 1)).part_order[plastic]
+    assert sorted(whole_keys) == list(range(whole_order.size))
+    drawn_rows = []
+    real = C._fixed_degree
+
+    def spy(r, k, name, by_source):
+        e = real(r, k, name, by_source)
+        drawn_rows.append((r.index, None if r.want is None else r.want.copy(), e.skipped))
+        return e
+    C._fixed_degree, saved = spy, C._fixed_degree
+    try:
+        for R in (2, 3):
+            owner = owner_rank(full.populations, full.n_neurons, R)
+            for r in range(R):
+                part = build_network(sc, part=(r, R))
+                sel = owner[full.target] == r
+                assert np.array_equal(part.sources(), src[sel])
+                assert np.array_equal(part.target, full.target[sel])
+                assert np.array_equal(part.weight, full.weight[sel])
+                assert np.array_equal(part.delays(), dly[sel])
+                assert np.array_equal(part.proj, full.proj[sel])
+                assert (part.min_delay(), part.max_delay()) == (full.min_delay(), full.max_delay())
+                assert [p.n_synapses for p in part.projections] == [p.n_synapses for p in full.projections]
+                # the plastic projection's keys: each kept synapse's place in construction
+                # order; a plastic projection's table order here is its construction order
+                # within a source, so the keys pick out exactly the part's synapses
+                keys = part.part_order[plastic]
+                assert np.array_equal(keys, whole_keys[sel[whole_order]])
+    finally:
+        C._fixed_degree = saved
+    # the exc -> exc fixed_indegree rule really left blocks undrawn on some rank
+    skipped = [s for index, want, s in drawn_rows if index == 0 and want is not None and not want.all()]
+    assert skipped and all(s.sum() > 0 for s in skipped)
+
+
+def test_rank_parts_check_every_drawn_value_alike():
+    """A drawn delay that is not > 0 (possible for a Scenario made in Python, past the
+    scenario checks) is refused by every rank with the same message, whichever rank's
+    blocks it lies in: the values of undrawn blocks are drawn and checked too."""
+    pops = [lif("exc", 3000), lif("inh", 1100)]
+    bad = proj("exc", "exc", "fixed_indegree", indegree=5, delay=Dist("normal", (1.0, 0.3)))
+    sc = scenario(pops, [bad, proj("inh", "exc", "fixed_indegree", indegree=2)])
+    with pytest.raises(InputError) as whole:
+        build_network(sc)
+    messages = []
+    for r in range(3):
+        with pytest.raises(InputError) as part:
+            build_network(sc, part=(r, 3))
+        messages.append(str(part.value))
+    assert messages == [str(whole.value)] * 3
+    assert "exc_to_exc" in messages[0] or "projection[0].delay: must be > 0 ms" in messages[0]

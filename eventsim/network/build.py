@@ -17,7 +17,7 @@ from .. import models
 from ..models.plasticity import plasticity_rule
 from ..distributions import Dist
 from ..errors import InputError
-from .connect import Edges, Rule, connect, synapse_values
+from .connect import SKIPPABLE, Edges, Rule, connect, synapse_values
 from .core import Network, Population, Projection, Stimulus
 from .csr import assemble
 from .graph import graph_projections, read_graph
@@ -167,27 +167,71 @@ def build_stimuli(scenario, pops, offset):
     return stimuli, hidden, specs
 
 
+class Values:
+    """What the checks need of a projection's weights or delays, over all its synapses
+    (a rank's drawn ones and those of the blocks it left undrawn): how many, whether all
+    are finite, the smallest and the largest."""
+
+    def __init__(self):
+        self.n, self.finite, self.min, self.max = 0, True, np.inf, -np.inf
+
+    def add(self, a):
+        if a.shape[0]:
+            self.n += a.shape[0]
+            self.finite = self.finite and bool(np.isfinite(a).all())
+            self.min, self.max = min(self.min, float(a.min())), max(self.max, float(a.max()))
+        return self
+
+
+def _values(value, n, arr, seed, domain, index, skipped, key):
+    """Values of a projection's n synapses: those drawn (arr: (n_drawn,) or a constant's
+    (1,)) and, for Dist values, the blocks left undrawn (``skipped`` counts per block,
+    drawn here from their own streams and dropped: every rank checks every value)."""
+    out = Values()
+    if n == 0:
+        return out
+    out.add(arr)
+    if skipped is not None and isinstance(value, Dist):
+        for b in np.flatnonzero(skipped):
+            try:
+                out.add(value.draw(stream(seed, domain, index, int(b)), int(skipped[b])))
+            except ValueError as exc:
+                raise InputError(f"{key}: {exc}") from None
+    return out
+
+
 def _check_values(spec, weight, delay, plastic):
+    """``weight``, ``delay``: Values of the whole projection."""
     key = spec["key"]
     problems = []
-    if weight.shape[0] and not np.isfinite(weight).all():
+    if weight.n and not weight.finite:
         problems.append(f"{key}.weight: must be finite")
-    if delay.shape[0]:
-        dmin = delay.min()
-        if not np.isfinite(delay).all() or not dmin > 0:
-            drawn = " (drawn; give the distribution a min > 0)" if isinstance(spec["delay"], Dist) else ""
-            problems.append(f"{key}.delay: must be > 0 ms, got {dmin:g}{drawn}")
-    if plastic and weight.shape[0] and weight.min() < 0:
+    if delay.n and (not delay.finite or not delay.min > 0):
+        drawn = " (drawn; give the distribution a min > 0)" if isinstance(spec["delay"], Dist) else ""
+        problems.append(f"{key}.delay: must be > 0 ms, got {delay.min:g}{drawn}")
+    if plastic and weight.n and weight.min < 0:
         problems.append(f"{key}.weight: a plastic projection ({spec['plasticity']}) needs weights >= 0, "
-                        f"got {weight.min():g}")
+                        f"got {weight.min:g}")
     if problems:
         raise InputError(problems)
 
 
-def _synapses(spec, s, t, seed, index):
+def _wanted_blocks(spec, t, mine):
+    """Rank's part: per block of the projection's targets, whether it holds a neuron of
+    this rank (None: draw every block, as one process does)."""
+    if mine is None or spec["rule"] not in SKIPPABLE:
+        return None
+    mine_t = mine[t.offset:t.offset + t.size]
+    return np.array([bool(mine_t[a:e].any()) for _, a, e in blocks(t.size)], dtype=bool)
+
+
+def _synapses(spec, s, t, seed, index, mine=None):
     """(Edges, weight array, delay array) of one projection; deterministic (keyed streams),
-    so that a large network can draw a projection twice instead of holding it."""
+    so that a large network can draw a projection twice instead of holding it.
+    ``mine``: a rank's neurons; blocks of targets without any are not drawn where the
+    rule allows (connect.SKIPPABLE; Edges.skipped counts their synapses)."""
     rule = Rule(spec, spec["key"], s.size, t.size, s.offset, t.offset, seed, index)
+    rule.want = _wanted_blocks(spec, t, mine)
     edges = connect(rule)
     values = []
     for name in ("weight", "delay"):
@@ -208,7 +252,7 @@ def _onto(mine, edges, weight, delay, order=None):
     idx = np.flatnonzero(keep)
     src = edges.sources()[idx]
     if order is not None:
-        order["index"] = idx[np.argsort(src, kind="stable")]
+        order["index"] = edges.construction_index(idx[np.argsort(src, kind="stable")])
     if keep.all():
         return edges, weight, delay
     sub = Edges(int(idx.size), src, edges.targets()[idx], np.array([0, idx.size], dtype=np.int64))
@@ -225,9 +269,11 @@ def build_synapses(specs, pops, scenario, seed, regenerate=False, mine=None):
     parts[k] is (index, Edges, weights, delays); with ``regenerate`` it is
     (index, make), make() drawing them again, and the projections are not held:
     peak memory while assembling is then the table plus one projection.
-    ``mine`` (bool per neuron): keep only the synapses onto these neurons (a rank's);
-    each projection is drawn whole (the same draws as in one process) and cut (with
-    ``regenerate``, at each draw). Also returns the delay range of the whole network,
+    ``mine`` (bool per neuron): keep only the synapses onto these neurons (a rank's):
+    the blocks of targets holding none of them are not drawn where the rule allows
+    (connect.SKIPPABLE: their counts are known without drawing; their drawn values are
+    still checked, so every rank raises the same errors), the rest is drawn with the
+    one-process draws and cut (with ``regenerate``, at each draw). Also returns the delay range of the whole network,
     (smallest, largest)."""
     by_name = {p.name: p for p in pops}
     projections, parts = [], []
@@ -246,21 +292,24 @@ def build_synapses(specs, pops, scenario, seed, regenerate=False, mine=None):
         plasticity = spec.get("plasticity")
         if plasticity is not None and plasticity not in scenario.plasticity:
             raise InputError(f"{key}.plasticity: no [plasticity.{plasticity}] in the scenario")
-        edges, weight, delay = _synapses(spec, s, t, seed, index)
+        edges, weight, delay = _synapses(spec, s, t, seed, index, mine)
         event_rule = plasticity is not None and plasticity_rule(
             scenario.plasticity[plasticity]["rule"]).kind == "event"
-        _check_values(spec, weight, delay, event_rule)
+        n_all = edges.total()
+        w_all = _values(spec["weight"], n_all, weight, seed, "weight", index, edges.skipped, f"{key}.weight")
+        d_all = _values(spec["delay"], n_all, delay, seed, "delay", index, edges.skipped, f"{key}.delay")
+        _check_values(spec, w_all, d_all, event_rule)
         projections.append(Projection(name=spec["name"], index=index, source=s.name, target=t.name,
-                                      plasticity=plasticity, n_synapses=edges.n))
-        if edges.n:
-            d_range = (min(d_range[0], float(delay.min())), max(d_range[1], float(delay.max())))
+                                      plasticity=plasticity, n_synapses=n_all))
+        if n_all:
+            d_range = (min(d_range[0], d_all.min), max(d_range[1], d_all.max))
         # a rank keeps, for projections whose weights it may have to hand to rank 0
         # (plastic or recorded), each synapse's place in construction order
         order = None
         if mine is not None and (plasticity is not None or spec["name"] in keep_order):
             order = orders.setdefault(index, {})
         if regenerate:
-            make = functools.partial(_synapses, spec, s, t, seed, index)
+            make = functools.partial(_synapses, spec, s, t, seed, index, mine)
             parts.append((index, make if mine is None else functools.partial(_cut, mine, order, make)))
         elif mine is not None:
             parts.append((index, *_onto(mine, edges, weight, delay, order)))

@@ -43,6 +43,22 @@ class Edges:
     src_repeat: int = 1
     tgt_first: int = 0
     tgt_repeat: int = 1
+    # per block, the synapses of the blocks a rank did not draw (Rule.want; None: all
+    # drawn); the drawn blocks' synapses keep their construction order among themselves
+    skipped: np.ndarray | None = None
+
+    def total(self) -> int:
+        """Synapses of the whole projection, drawn or not."""
+        return self.n + (int(self.skipped.sum()) if self.skipped is not None else 0)
+
+    def construction_index(self, pos):
+        """Positions of drawn synapses -> their places in the whole projection's
+        construction order (the skipped blocks' synapses counted in)."""
+        if self.skipped is None:
+            return pos
+        before = np.concatenate([[0], np.cumsum(self.skipped)[:-1]])
+        block = np.searchsorted(self.block_starts, pos, side="right") - 1
+        return pos + before[block]
 
     def sources(self) -> np.ndarray:
         if self.src.shape[0] or self.n == 0:
@@ -146,22 +162,48 @@ class Rule:
         self.no_self = self.same and not spec.get("allow_autapses", False)
         self.multapses = spec.get("allow_multapses", True)
 
+        self.want = None   # bool per block of targets: draw it (None: every block)
+
     def rng(self, block):
         return stream(self.seed, "conn", self.index, block)
+
+    def wants(self, block):
+        return self.want is None or bool(self.want[block])
+
+
+# rules whose blocks of targets can be left undrawn by a rank that does not own them:
+# their synapse count per block is known without drawing (fixed_probability's is not,
+# and a rank must know the whole projection's count and, for drawn values, check them)
+SKIPPABLE = ("all_to_all", "fixed_indegree", "fixed_total_number")
+
+
+def _explicit_targets(r, rows, k):
+    """Global target ids of drawn rows (target-local ids), k synapses each, in order."""
+    return (np.repeat(np.asarray(rows, dtype=np.int64), k) + r.to).astype(np.int32)
 
 
 def _all_to_all(r: Rule) -> Edges:
     k = r.ns - 1 if r.no_self else r.ns
     k = max(k, 0)
-    n = r.nt * k
+    spans = list(blocks(r.nt))
+    drawn = [(b, a, e) for b, a, e in spans if r.wants(b)]
+    n = sum(e - a for _, a, e in drawn) * k
     src = np.empty(n, dtype=np.int32)
-    starts = [0]
-    for _, a, b in blocks(r.nt):
-        s = np.broadcast_to(np.arange(k, dtype=np.int32), (b - a, k)).copy()
+    starts, skipped, pos = [0], np.zeros(len(spans), dtype=np.int64), 0
+    for b, a, e in spans:
+        if not r.wants(b):
+            skipped[b] = (e - a) * k
+            starts.append(pos)
+            continue
+        s = np.broadcast_to(np.arange(k, dtype=np.int32), (e - a, k)).copy()
         if r.no_self:
-            _skip_self(s, np.arange(a, b, dtype=np.int32)[:, None])
-        src[a * k:b * k] = (s + r.so).ravel()
-        starts.append(b * k)
+            _skip_self(s, np.arange(a, e, dtype=np.int32)[:, None])
+        src[pos:pos + (e - a) * k] = (s + r.so).ravel()
+        pos += (e - a) * k
+        starts.append(pos)
+    if r.want is not None:
+        tgt = _explicit_targets(r, np.concatenate([np.arange(a, e) for _, a, e in drawn] or [EMPTY]), k)
+        return Edges(n, src, tgt, np.array(starts, dtype=np.int64), skipped=skipped)
     return Edges(n, src, EMPTY, np.array(starts, dtype=np.int64),
                  tgt_first=r.to, tgt_repeat=max(k, 1))
 
@@ -188,21 +230,32 @@ def _fixed_degree(r: Rule, k: int, name: str, by_source: bool) -> Edges:
     if not r.multapses and k > choices:
         raise InputError(f"{r.key}.{name}: {k} distinct partners requested without multapses, "
                          f"but only {choices} are available")
-    n = n_rows * k
+    spans = list(blocks(n_rows))
+    # (blocks of sources for fixed_outdegree are all drawn: their targets are anywhere)
+    draw = [by_source or r.wants(b) for b, _, _ in spans]
+    n = sum(e - a for (_, a, e), d in zip(spans, draw) if d) * k
     other = np.empty(n, dtype=np.int32)
     mark = None if r.multapses else np.full(max(choices, 1), -1, dtype=np.int64)
-    starts = [0]
+    starts, skipped, pos = [0], np.zeros(len(spans), dtype=np.int64), 0
     other_offset = r.to if by_source else r.so
-    for b, a, e in blocks(n_rows):
+    for (b, a, e), d in zip(spans, draw):
+        if not d:
+            skipped[b] = (e - a) * k
+            starts.append(pos)
+            continue
         s = _draw_sources(r.rng(b), choices, e - a, k, r.multapses, mark, a)
         if r.no_self:
             _skip_self(s, np.arange(a, e, dtype=np.int32)[:, None])
         s += other_offset
-        other[a * k:e * k] = s.ravel()
-        starts.append(e * k)
+        other[pos:pos + (e - a) * k] = s.ravel()
+        pos += (e - a) * k
+        starts.append(pos)
     starts = np.array(starts, dtype=np.int64)
     if by_source:
         return Edges(n, EMPTY, other, starts, src_first=r.so, src_repeat=max(k, 1))
+    if not all(draw):
+        rows = np.concatenate([np.arange(a, e) for (_, a, e), d in zip(spans, draw) if d] or [EMPTY])
+        return Edges(n, other, _explicit_targets(r, rows, k), starts, skipped=skipped)
     return Edges(n, other, EMPTY, starts, tgt_first=r.to, tgt_repeat=max(k, 1))
 
 
@@ -259,7 +312,12 @@ def _fixed_total_number(r: Rule) -> Edges:
     else:
         counts = split.multivariate_hypergeometric(capacity, n)
     parts = []
+    skipped = np.zeros(len(spans), dtype=np.int64)
     for (b, a, e), m, cap in zip(spans, counts, capacity):
+        if not r.wants(b):
+            skipped[b] = m
+            parts.append((EMPTY, EMPTY))
+            continue
         rng = r.rng(b)
         if r.multapses:
             lin = rng.integers(0, cap, size=int(m), dtype=np.int64)
@@ -267,7 +325,10 @@ def _fixed_total_number(r: Rule) -> Edges:
             lin = (_floyd(rng.random(int(m)), int(cap)) if cap <= FLOYD_MAX else
                    rng.choice(int(cap), size=int(m), replace=False, shuffle=False))
         parts.append(_pairs_from_linear(r, np.sort(lin), a))
-    return _collect(r, parts)
+    edges = _collect(r, parts)
+    if r.want is not None:
+        edges.skipped = skipped
+    return edges
 
 
 def sorted_pairs(pairs, key, n_source, n_target):
