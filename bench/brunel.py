@@ -81,7 +81,7 @@ def main():
     if comm.rank > 0:
         return 0
     res = dict(
-        benchmark="brunel2000_ai", neurons=net.n_neurons, synapses=net.total_synapses,
+        benchmark=Path(args.scenario).stem, neurons=net.n_neurons, synapses=net.total_synapses,
         duration_ms=scenario.duration, threads=sim.engine.threads, ranks=comm.size,
         import_s=round(t_import, 3), build_s=round(build_s, 3), simulate_s=round(simulate_s, 3),
         spikes=sum(spikes.values()),

@@ -1,0 +1,228 @@
+"""eventsim against NEST and Brian2 on the same machine, one run after another: Brunel (2000)
+model A and the CUBA benchmark, ratios peer / eventsim.
+
+    python bench/compare_peers.py [--models brunel,cuba] [--threads 1,2] [--duration MS]
+        [--repeat K] [--out FILE.jsonl] [--eventsim-python PY] [--nest-python PY]
+        [--brian2-python PY] [--simulators eventsim,nest,brian2]
+
+Each simulator runs as a subprocess of its own interpreter, never imported here, so NEST
+and Brian2 stay out of eventsim's dependencies; each lives in its own virtual environment:
+
+    python -m venv /tmp/nestvenv && /tmp/nestvenv/bin/pip install nest-simulator numpy
+    python -m venv /tmp/brianvenv && /tmp/brianvenv/bin/pip install brian2 "numpy<2.4"
+
+(Brian2's cpp_standalone device needs g++.) --nest-python and --brian2-python default to
+those two paths; a peer whose interpreter is missing is skipped with a one-line message.
+eventsim runs with --eventsim-python (default: this interpreter).
+
+The scripts, each printing one JSON line:
+
+| model | eventsim | NEST 3.10 | Brian2 2.9 (cpp_standalone) |
+|---|---|---|---|
+| brunel (scenarios/brunel2000_ai.toml) | bench/brunel.py | tools/nest/brunel_bench.py (iaf_psc_delta) | tools/brian2/brunel_bench.py |
+| cuba (scenarios/brette2007_cuba.toml) | bench/brunel.py --scenario scenarios/brette2007_cuba.toml | tools/nest/cuba_bench.py (iaf_psc_exp) | tools/brian2/cuba_bench.py |
+
+All get --duration MS (default 1000) and --threads N. For every model and thread count the
+simulators take turns (eventsim, NEST, Brian2, then again, --repeat K times), so that drifts
+in the machine's speed hit all of them alike.
+
+What is compared:
+- loop: the simulation loop alone. eventsim: loop_s (Simulation.run without numba's
+  compilation, output writing included); NEST: simulate_s (nest.Simulate); Brian2:
+  simulate_s (the standalone binary's run loop as the binary times it,
+  device._last_run_time; code generation and compilation are compile_s, apart).
+- process: wall time of the whole subprocess, measured here around it: interpreter start,
+  imports, construction, compilation (numba's when its cache is cold, Brian2's g++ always:
+  its build folder is new every run), simulation, output.
+- events/s: recurrent synaptic events (spikes x out-degree, Poisson input excluded) per
+  second of loop.
+- ratios peer / eventsim of the medians, for loop and process: above 1, eventsim is faster.
+
+Every run is a JSON line on stdout (and in --out FILE.jsonl, appended): the script's own
+line plus model, tool, run, process_s and loop_s. The table follows at the end. The defaults
+(1 s of each model, threads 1 and 2) take about 4 minutes per --repeat on a 2-core machine
+(Brunel on one thread: eventsim about 35 s, NEST about 22 s, Brian2 about 12 s of loop plus
+10-20 s of compilation; CUBA about 10 s each); run it with the machine otherwise idle.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+TOOLS = ("eventsim", "nest", "brian2")
+DEFAULT_PYTHON = {"nest": "/tmp/nestvenv/bin/python", "brian2": "/tmp/brianvenv/bin/python"}
+SCRIPTS = {
+    "brunel": {"eventsim": ["bench/brunel.py"],
+               "nest": ["tools/nest/brunel_bench.py"],
+               "brian2": ["tools/brian2/brunel_bench.py"]},
+    "cuba": {"eventsim": ["bench/brunel.py", "--scenario", "scenarios/brette2007_cuba.toml"],
+             "nest": ["tools/nest/cuba_bench.py"],
+             "brian2": ["tools/brian2/cuba_bench.py"]},
+}
+
+
+def parse_result(stdout):
+    """The last line of a script's stdout that is a JSON object, or None."""
+    for line in reversed(stdout.splitlines()):
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(obj, dict):
+                return obj
+    return None
+
+
+def loop_time(tool, res):
+    """The simulation loop's seconds: eventsim's loop_s, the peers' simulate_s."""
+    return float(res["loop_s"] if tool == "eventsim" else res["simulate_s"])
+
+
+def record(model, tool, run, process_s, res):
+    rec = dict(model=model, tool=tool, run=run, process_s=round(process_s, 3))
+    rec.update(res)
+    rec["loop_s"] = loop_time(tool, res)
+    return rec
+
+
+def run_one(python, model, tool, duration, threads):
+    cmd = [python, *SCRIPTS[model][tool], "--duration", repr(float(duration)), "--threads", str(threads)]
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    res = parse_result(proc.stdout) if proc.returncode == 0 else None
+    if res is None:
+        tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-15:])
+        print(f"compare_peers: {tool} {model} --threads {threads} failed (exit {proc.returncode}):\n{tail}",
+              file=sys.stderr)
+    return wall, res
+
+
+def _median(xs):
+    return statistics.median(xs) if xs else None
+
+
+def summarise(records):
+    """Rows of the table: one per (model, threads, tool) with runs, medians (min, max) of loop
+    and process seconds, events/s, rates and compile time, and the ratios peer / eventsim of
+    the medians (None for eventsim itself or when eventsim has no run)."""
+    groups = {}
+    for r in records:
+        groups.setdefault((r["model"], int(r["threads"]), r["tool"]), []).append(r)
+    rows = []
+    for (model, threads, tool) in sorted(groups, key=lambda k: (k[0], k[1], TOOLS.index(k[2]))):
+        rs = groups[(model, threads, tool)]
+        loops = [float(r["loop_s"]) for r in rs]
+        procs = [float(r["process_s"]) for r in rs]
+        evs = [r["recurrent_synaptic_events"] / r["loop_s"] for r in rs if r["loop_s"] > 0]
+        rows.append(dict(
+            model=model, threads=threads, tool=tool, simulator=rs[0].get("simulator", tool), runs=len(rs),
+            loop_s=_median(loops), loop_range=(min(loops), max(loops)),
+            process_s=_median(procs), process_range=(min(procs), max(procs)),
+            events_per_s=_median(evs),
+            compile_s=_median([float(r["compile_s"]) for r in rs if "compile_s" in r]),
+            rate_exc=_median([float(r["rate_hz"]["exc"]) for r in rs]),
+            rate_inh=_median([float(r["rate_hz"]["inh"]) for r in rs]),
+            loop_ratio=None, process_ratio=None))
+    base = {(r["model"], r["threads"]): r for r in rows if r["tool"] == "eventsim"}
+    for r in rows:
+        b = base.get((r["model"], r["threads"]))
+        if r["tool"] != "eventsim" and b is not None:
+            r["loop_ratio"] = r["loop_s"] / b["loop_s"] if b["loop_s"] else None
+            r["process_ratio"] = r["process_s"] / b["process_s"] if b["process_s"] else None
+    return rows
+
+
+def _secs(med, rng, runs):
+    s = f"{med:.3g}" if med < 10 else f"{med:.1f}"
+    return s if runs == 1 else f"{s} ({rng[0]:.3g}-{rng[1]:.3g})"
+
+
+def format_table(rows):
+    head = ("| model | threads | simulator | runs | loop s | process s | compile s | recurrent events/s "
+            "| rate exc / inh Hz | loop peer/eventsim | process peer/eventsim |")
+    lines = [head, "|" + "---|" * 11]
+    for r in rows:
+        ratio = lambda x: "" if x is None else f"{x:.2f}"
+        lines.append(
+            f"| {r['model']} | {r['threads']} | {r['simulator']} | {r['runs']} "
+            f"| {_secs(r['loop_s'], r['loop_range'], r['runs'])} "
+            f"| {_secs(r['process_s'], r['process_range'], r['runs'])} "
+            f"| {'' if r['compile_s'] is None else format(r['compile_s'], '.3g')} | {r['events_per_s']:.3g} "
+            f"| {r['rate_exc']:.2f} / {r['rate_inh']:.2f} "
+            f"| {ratio(r['loop_ratio'])} | {ratio(r['process_ratio'])} |")
+    return "\n".join(lines)
+
+
+def _python_for(tool, args):
+    if tool == "eventsim":
+        return args.eventsim_python
+    given = getattr(args, f"{tool}_python")
+    return given if given is not None else DEFAULT_PYTHON[tool]
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--models", default="brunel,cuba", help="comma-separated: brunel, cuba")
+    ap.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
+    ap.add_argument("--duration", type=float, default=1000.0, help="ms of simulated time (default 1000)")
+    ap.add_argument("--repeat", type=int, default=1, help="runs of each simulator, alternated (default 1)")
+    ap.add_argument("--simulators", default="eventsim,nest,brian2", help="comma-separated subset")
+    ap.add_argument("--eventsim-python", default=sys.executable)
+    ap.add_argument("--nest-python", default=None, help=f"default {DEFAULT_PYTHON['nest']}")
+    ap.add_argument("--brian2-python", default=None, help=f"default {DEFAULT_PYTHON['brian2']}")
+    ap.add_argument("--out", default=None, help="append every run's JSON line to this file")
+    args = ap.parse_args(argv)
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    for m in models:
+        if m not in SCRIPTS:
+            ap.error(f"unknown model {m!r} (brunel, cuba)")
+    threads = [int(t) for t in args.threads.split(",") if t.strip()]
+    tools = []
+    for tool in (t.strip() for t in args.simulators.split(",") if t.strip()):
+        if tool not in TOOLS:
+            ap.error(f"unknown simulator {tool!r} (eventsim, nest, brian2)")
+        py = _python_for(tool, args)
+        if not (os.path.isfile(py) and os.access(py, os.X_OK)):
+            print(f"compare_peers: {tool} skipped: no interpreter at {py} (--{tool}-python)", file=sys.stderr)
+            continue
+        tools.append((tool, py))
+    out = open(args.out, "a") if args.out else None
+    records = []
+    try:
+        for model in models:
+            for n in threads:
+                for run in range(1, args.repeat + 1):
+                    for tool, py in tools:
+                        print(f"compare_peers: {model} {tool} --threads {n} run {run}/{args.repeat} ...",
+                              file=sys.stderr, flush=True)
+                        wall, res = run_one(py, model, tool, args.duration, n)
+                        if res is None:
+                            continue
+                        rec = record(model, tool, run, wall, res)
+                        records.append(rec)
+                        line = json.dumps(rec)
+                        print(line, flush=True)
+                        if out:
+                            out.write(line + "\n")
+                            out.flush()
+    finally:
+        if out:
+            out.close()
+    if records:
+        print()
+        print(f"{args.duration:g} ms simulated; medians over runs (min-max); ratios above 1: eventsim faster")
+        print(format_table(summarise(records)))
+    return 0 if records else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
