@@ -5,7 +5,6 @@ import importlib
 
 import numpy as np
 import numba
-from numba import typed
 
 from eventsim.models import neuron_model
 from eventsim.network.partition import BLOCK, block_starts, runs
@@ -96,8 +95,8 @@ class CpuEngine(WindowLoop):
         self.ev_ptr2 = self._per_shard(BLOCK + 1, np.int64)
         self.ev_fill2 = self._per_shard(BLOCK, np.int64)
         # the spike and Poisson sources' spikes of a window
-        self.src_t = typed.List([np.zeros(256)])
-        self.src_id = typed.List([np.zeros(256, dtype=np.int64)])
+        self.src_t = K.buffer(np.zeros(256))
+        self.src_id = K.buffer(np.zeros(256, dtype=np.int64))
         self.pbuf_t2, self.pbuf_w2 = self._per_shard(256, np.float64), self._per_shard(256, np.float64)
         self.stdp = StdpState(network)
         if self.comm.size > 1:
@@ -135,7 +134,7 @@ class CpuEngine(WindowLoop):
         d["cur_pos"] = self.cur_pos
         # the checks by neuron, each bucket's arrivals by target neuron and, per target,
         # in queue order (the order fixes equal-time summation): the same for any shards
-        ct, ci, cv = (np.concatenate([x[s][0][:self.n_far[s]] for s in range(self.S)])
+        ct, ci, cv = (np.concatenate([K.shard_contents(x, s)[:self.n_far[s]] for s in range(self.S)])
                       for x in (self.far_t2, self.far_id2, self.far_ver2))
         o = np.argsort(ci, kind="stable")
         d["far_t"], d["far_id"], d["far_ver"] = ct[o], ci[o], cv[o]
@@ -222,15 +221,16 @@ class CpuEngine(WindowLoop):
 
     def _lists(self, dtype):
         """Per shard, a growable buffer (a one-element typed list holding an array)."""
-        return typed.List([typed.List([np.zeros(256, dtype=dtype)]) for _ in range(self.S)])
+        return K.shard_buffers(np.zeros(256, dtype=dtype), self.S)
 
     def _set_checks(self, t, ids, ver):
         """The pending crossing checks: (time, neuron, version), each to its neuron's shard."""
         for s in range(self.S):
             sel = self.shard_of[ids] == s
             n = int(sel.sum())
-            K.refill((self.far_t2[s], self.far_id2[s], self.far_ver2[s]), (t[sel], ids[sel], ver[sel]),
-                     max(n + 64, self.far_t2[s][0].shape[0]))
+            size = max(n + 64, K.shard_contents(self.far_t2, s).shape[0])
+            for bufs, a in ((self.far_t2, t[sel]), (self.far_id2, ids[sel]), (self.far_ver2, ver[sel])):
+                K.refill_shard(bufs, s, np.ascontiguousarray(a, dtype=K.shard_contents(bufs, s).dtype), size)
             self.n_far[s] = n
 
     def _setup_shards(self):
@@ -332,7 +332,7 @@ class CpuEngine(WindowLoop):
         if self._lists_of is None or any(a is not b for a, b in zip(arrays, self._lists_of)):
             self._lists_of = arrays
             G = len(self.groups)
-            self._records = (typed.List(arrays[:G]), typed.List(arrays[G:]))
+            self._records = (K.list_of(tuple(arrays[:G])), K.list_of(tuple(arrays[G:])))
         return self._records
 
     def _probe_lists(self, t1):
@@ -340,14 +340,14 @@ class CpuEngine(WindowLoop):
         typed lists rebuilt only when an array changed; all of it cached without probes)."""
         if all(g.sampler is None for g in self.groups):
             if self._no_probes is None:
-                self._no_probes = tuple(typed.List([x] * len(self.groups)) for x in K.NO_SAMPLES[:4]) + tuple(
+                self._no_probes = tuple(K.list_of((x,) * len(self.groups)) for x in K.NO_SAMPLES[:4]) + tuple(
                     np.full(len(self.groups), x, dtype=np.asarray(x).dtype) for x in K.NO_SAMPLES[4:])
             return self._no_probes
         per = [K.NO_SAMPLES if g.sampler is None else g.sampler.window(t1) for g in self.groups]
         arrays = [x for p in per for x in p[:4]]
         if self._probes_of is None or any(a is not b for a, b in zip(arrays, self._probes_of)):
             self._probes_of = arrays
-            self._probes = tuple(typed.List([p[j] for p in per]) for j in range(4))
+            self._probes = tuple(K.list_of(tuple(p[j] for p in per)) for j in range(4))
         return self._probes + (np.array([p[4] for p in per]), np.array([p[5] for p in per]),
                                np.array([p[6] for p in per], dtype=np.int64),
                                np.array([p[7] for p in per], dtype=np.int64))
@@ -365,8 +365,8 @@ class CpuEngine(WindowLoop):
         # whole list is put in the documented order (time, then rank) on each
         t, gid = K.exchange(self.spk_t2, self.spk_id2, self.n_spk2, self.src_t, self.src_id, 0, self.rank)
         t, gid, self.flags_agreed = self.comm.allgather(t, gid, self.flags_asked)
-        t = np.concatenate([t, self.src_t[0][:n_src]])
-        gid = np.concatenate([gid, self.src_id[0][:n_src]])
+        t = np.concatenate([t, K.contents(self.src_t)[:n_src]])
+        gid = np.concatenate([gid, K.contents(self.src_id)[:n_src]])
         o = np.lexsort((self.rank[gid], t))
         return t[o], gid[o]
 

@@ -24,7 +24,7 @@ import importlib
 import math
 
 import numpy as np
-from numba import cuda, typed
+from numba import cuda
 
 from eventsim.errors import CapacityError
 from eventsim.models import neuron_model
@@ -332,8 +332,8 @@ class CudaEngine(WindowLoop):
         self.d_rank = cuda.to_device(self.rank if N else np.zeros(1, np.int64))
         self.d_win_t, self.d_st = cuda.device_array(1024), cuda.device_array(1024)
         self.d_win_id, self.d_si = (cuda.device_array(1024, dtype=np.int64) for _ in range(2))
-        self.host_spk_t = typed.List([np.zeros(64)])
-        self.host_spk_id = typed.List([np.zeros(64, dtype=np.int64)])
+        self.host_spk_t = K.buffer(np.zeros(64))
+        self.host_spk_id = K.buffer(np.zeros(64, dtype=np.int64))
 
     def _alloc_buckets(self, cap):
         """(Re)allocate the buckets with ``cap`` records each, keeping their contents."""
@@ -554,8 +554,8 @@ class CudaEngine(WindowLoop):
             n_host = K.emit_spike_sources(i0, n, t1, flat, ptr, pos, self.host_spk_t, self.host_spk_id, n_host)
         if n_host:
             self._win_room(n_win + n_host)
-            self.d_win_t[n_win:n_win + n_host].copy_to_device(self.host_spk_t[0][:n_host].copy())
-            self.d_win_id[n_win:n_win + n_host].copy_to_device(self.host_spk_id[0][:n_host].copy())
+            self.d_win_t[n_win:n_win + n_host].copy_to_device(K.contents(self.host_spk_t)[:n_host].copy())
+            self.d_win_id[n_win:n_win + n_host].copy_to_device(K.contents(self.host_spk_id)[:n_host].copy())
             n_win += n_host
         if not n_win:
             return np.zeros(0), np.zeros(0, dtype=np.int64)

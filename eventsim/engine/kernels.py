@@ -1,7 +1,7 @@
 """Model-independent numba kernels of the window loop's steps, on the cpu.
 
-What is here, by step (eventsim.engine.window_loop): growable buffers (push_spike,
-push_check, refill); gather (window_of, partition_shard(s), sort_block); exchange
+What is here, by step (eventsim.engine.window_loop): growable buffers (buffer,
+shard_buffers, push_spike, push_check, refill); gather (window_of, partition_shard(s), sort_block); exchange
 (exchange: the window's spikes in the documented order); consume (consume_shards);
 deliver (shard_runs: each shard's view of the synapse table; fanout_shard(s));
 sources (emit_spike_sources, emit_poisson_sources, first_draws); counters
@@ -28,6 +28,7 @@ import math
 
 import numpy as np
 from numba import njit, prange
+from numba.typed import List
 
 from .dual import serial_twin
 
@@ -53,14 +54,63 @@ def _grown(a, n):
     return b
 
 
-def refill(buffers, arrays, size):
-    """Growable buffers (one-element typed lists of arrays) holding ``arrays`` at their
-    start, ``size`` elements long (at least the longest array): their content restored
-    from a checkpoint. Plain Python: called once per restore."""
-    for buf, a in zip(buffers, arrays):
-        new = np.zeros(max(size, a.shape[0]), dtype=buf[0].dtype)
-        new[:a.shape[0]] = a
-        buf[0] = new
+# Typed lists are made and read here, in compiled (cached) code, never from Python:
+# numba compiles its typed-list methods for each element type in every process that
+# builds or indexes a typed list from Python (48 compilations, about 1 s and 20-30 MB
+# per process, every MPI rank included); made here they come from the disk cache.
+
+@njit(cache=True)
+def buffer(a):
+    """A growable buffer holding ``a``: a one-element typed list (the kernels replace
+    the array when it is full; the list itself is never reassigned)."""
+    out = List()
+    out.append(a)
+    return out
+
+
+@njit(cache=True)
+def shard_buffers(a, n):
+    """n growable buffers (one per shard) in a typed list, each holding a copy of a."""
+    out = List()
+    for _ in range(n):
+        out.append(buffer(a.copy()))
+    return out
+
+
+@njit(cache=True)
+def list_of(arrays):
+    """A typed list of the arrays of a (homogeneous) tuple."""
+    out = List()
+    for a in arrays:
+        out.append(a)
+    return out
+
+
+@njit(cache=True)
+def contents(buf):
+    """The array a growable buffer holds (read from Python)."""
+    return buf[0]
+
+
+@njit(cache=True)
+def shard_contents(bufs, s):
+    """The array shard s's growable buffer holds (read from Python)."""
+    return bufs[s][0]
+
+
+@njit(cache=True)
+def refill(buf, a, size):
+    """A growable buffer made to hold ``a`` at its start, ``size`` elements long (at
+    least len(a)): its content restored from a checkpoint."""
+    new = np.zeros(max(size, a.shape[0]), dtype=buf[0].dtype)
+    new[:a.shape[0]] = a
+    buf[0] = new
+
+
+@njit(cache=True)
+def refill_shard(bufs, s, a, size):
+    """``refill`` of shard s's growable buffer."""
+    refill(bufs[s], a, size)
 
 
 @njit(cache=True)

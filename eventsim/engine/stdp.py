@@ -3,13 +3,12 @@ history, and calls the kernels of :mod:`eventsim.engine.plasticity`."""
 from __future__ import annotations
 
 import numpy as np
-from numba import typed
 
 from eventsim.errors import InputError
 from eventsim.models.plasticity import plasticity_rules
 
 from . import plasticity as P
-from .kernels import refill
+from .kernels import buffer, contents, refill
 
 
 class StdpState:
@@ -78,9 +77,9 @@ class StdpState:
         self.tr_t = np.zeros(n_rows)
         self.tr_km = np.zeros(n_rows)
         self.tr_kmt = np.zeros(n_rows)
-        self.log_t = typed.List([np.zeros(64)])
-        self.log_s = typed.List([np.zeros(64, dtype=np.int64)])
-        self.log_w = typed.List([np.zeros(64)])
+        self.log_t = buffer(np.zeros(64))
+        self.log_s = buffer(np.zeros(64, dtype=np.int64))
+        self.log_w = buffer(np.zeros(64))
         self.n_log = 0
 
     def _check_post_taus(self, rows, tgts, idx):
@@ -168,7 +167,9 @@ class StdpState:
             setattr(self, name, new)
         self.cap = self.h_t.shape[1]
         n = int(d["log_t"].shape[0])
-        refill((self.log_t, self.log_s, self.log_w), (d["log_t"], d["log_s"], d["log_w"]), max(64, 2 * n))
+        for buf, name, dtype in ((self.log_t, "log_t", np.float64), (self.log_s, "log_s", np.int64),
+                                 (self.log_w, "log_w", np.float64)):
+            refill(buf, np.ascontiguousarray(d[name], dtype=dtype), max(64, 2 * n))
         self.n_log = n
 
     # ---- reading ----
@@ -185,4 +186,4 @@ class StdpState:
     def weight_log(self):
         """Transmissions of the logged projections: (t, synapse index, weight), in order."""
         n = self.n_log
-        return self.log_t[0][:n].copy(), self.log_s[0][:n].copy(), self.log_w[0][:n].copy()
+        return tuple(contents(b)[:n].copy() for b in (self.log_t, self.log_s, self.log_w))
