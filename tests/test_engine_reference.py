@@ -186,3 +186,12 @@ def test_current_driven_neuron_keeps_spiking_across_split_runs(split):
     got = sim.spikes("a")[0]
     assert len(got) == len(want) == 6
     assert np.allclose(got, want, atol=1e-9, rtol=0)
+
+
+@pytest.mark.parametrize("synapse", ["delta", "exp"])
+def test_initial_v_above_threshold_fires_at_zero(synapse):
+    """A neuron that starts at or above threshold fires at t = 0 exactly (its crossing
+    check at 0 wakes it; the search from its start finds the threshold reached at
+    offset 0), then is refractory; an input after refractoriness is applied."""
+    got, _ = run_driven([4.0], [1.0], 10.0, synapse=synapse, v0=-50.0, v_th=-55.0, t_ref=2.0)
+    assert got.size >= 1 and got[0] == 0.0

@@ -77,11 +77,11 @@ def refine_crossing(s, p, i_ext, lo, hi):
     step would not fall strictly inside; it stops when the bracket is as small as the
     floating-point spacing near hi allows (or after REFINE_STEPS). Returns the late end
     hi, at which the computed gap is >= 0 (the neuron's state there is at threshold).
-    Returns hi unchanged when gap(lo) >= 0 (the crossing is at lo already, to within
-    the bracket)."""
+    Returns lo when gap(lo) >= 0 already: at lo = 0, a state at or above threshold
+    that no input put there (an initial v >= v_th) fires at once."""
     g_lo = gap(s, p, i_ext, lo)
     if g_lo >= 0.0:
-        return hi
+        return lo
     g_hi = gap(s, p, i_ext, hi)
     side = 0
     for _ in range(REFINE_STEPS):
@@ -107,7 +107,8 @@ def refine_crossing(s, p, i_ext, lo, hi):
 
 
 def first_crossing(s, p, i_ext, h):
-    """First dt in (0, h] (h finite) at which gap(dt) >= 0; INF if none.
+    """First dt in [0, h] (h finite) at which gap(dt) >= 0; INF if none (0 only for a
+    state at threshold already: an initial v >= v_th).
 
     s is the neuron's state tuple. An advancing front over aligned dyadic intervals
     [m 2^k LEAF, (m + 1) 2^k LEAF]: at lo, the longest aligned interval is tried; it is
