@@ -317,8 +317,9 @@ def gap(s, p, i_ext, t):
 def gap_bound(s, p, i_ext, t0, t1):
     """An upper bound of gap(t) over [t0, t1] (t1 may be inf), exact term by term.
 
-    The common cases cost no exp: at t0 = 0 the leak term's bound is v itself, and a
-    leak term rising towards v_inf < v_th is bounded by v_inf.
+    The common cases cost no exp: without synaptic current (delta synapses) v stays
+    below max(v, v_inf); at t0 = 0 the leak term's bound is v itself, and a leak term
+    rising towards v_inf < v_th is bounded by v_inf.
 
     First a bound without any transcendental, valid on [0, t1] (so on [t0, t1]): the
     leak term vi + c e^{-a t} is at most v for c >= 0 and at most v - c a t1 for c < 0
@@ -329,6 +330,12 @@ def gap_bound(s, p, i_ext, t0, t1):
     """
     v, i_ex, i_in, di_ex, di_in = s
     vi = v_inf(p, i_ext)
+    if (i_ex == 0.0) & (i_in == 0.0) & (di_ex == 0.0) & (di_in == 0.0):
+        # no synaptic current (always so with delta synapses): v relaxes monotonically
+        # towards v_inf, so it stays below max(v, v_inf) on every interval
+        top = max(v, vi)
+        if top < p.v_th:
+            return top - p.v_th
     c = v - vi
     if t1 < math.inf:
         quick = v if c >= 0.0 else v - c * p.a * t1
