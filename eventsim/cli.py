@@ -1,4 +1,4 @@
-"""The eventsim command line: run, validate, analyze, energy, nir-import, nir-export.
+"""The eventsim command line: run, resume, validate, warmup, analyze, energy, nir-import, nir-export.
 
 Exit codes: 0 success; 2 invalid input (one line per problem on stderr, naming the
 key path or file; no traceback; no output file left behind); 1 any other failure
@@ -51,6 +51,14 @@ def _parser():
                    help="CPU threads (default: every core; the output is the same)")
     c.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     c.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    w = sub.add_parser("warmup", help="compile the kernels that runs of these scenarios need, once "
+                                      "(numba caches them on disk): later runs start without compiling")
+    w.add_argument("scenarios", nargs="*", metavar="SCENARIO")
+    w.add_argument("--all", action="store_true",
+                   help="also every neuron model, synapse type and plasticity rule of the catalogue")
+    w.add_argument("--threads", type=_positive_int("threads"), metavar="N",
+                   help="the thread count the runs will use (default: every core, as eventsim run)")
+    w.add_argument("--json", action="store_true", help="print the result as one JSON object")
     v = sub.add_parser("validate", help="check a scenario and report what it would build")
     v.add_argument("scenario")
     v.add_argument("--scale", type=float, help="[network] scale: neuron numbers and in-degrees x SCALE")
@@ -214,6 +222,46 @@ def _cmd_validate(args) -> int:
     return 0
 
 
+def _cmd_warmup(args) -> int:
+    import time
+    from .errors import ArgumentError
+    from .warmup import WARM_MS, catalogue_scenarios, warm_scenario
+    if not args.scenarios and not args.all:
+        raise ArgumentError("warmup: give one or more scenario files, or --all")
+    threads = args.threads if args.threads is not None else _default_threads()
+    if threads > _all_cores():
+        print(f"eventsim: warning: --threads {threads} is more than the {_all_cores()} cores numba "
+              f"can use here; warming up for {_all_cores()}", file=sys.stderr)
+        threads = _all_cores()
+    t0 = time.perf_counter()
+    jobs = [(str(path), path) for path in args.scenarios]
+    if args.all:
+        jobs += [(f"catalogue:{name}", raw) for name, raw in catalogue_scenarios().items()]
+    results = []
+    for label, source in jobs:
+        print(f"eventsim warmup: {label}: compiling numba kernels (first run only; a short run of a small "
+              f"copy, {WARM_MS:g} ms at most, {threads} thread{'s' if threads > 1 else ''}) ...",
+              file=sys.stderr, flush=True)
+        r = warm_scenario(source, threads=threads)
+        r["scenario"] = label
+        results.append(r)
+        if not args.json:
+            size = (f"{r['neurons']} neurons" if r["scale"] == 1.0 else
+                    f"{r['neurons']} of its {r['neurons_full']} neurons")
+            what = (f"compiled {r['kernels']} kernel{'s' if r['kernels'] != 1 else ''} in {r['compile_s']:.1f} s"
+                    if r["kernels"] else "nothing to compile: already warm")
+            print(f"{label}: ready in {r['seconds']:.1f} s ({what}; {size})", flush=True)
+    total = time.perf_counter() - t0
+    if args.json:
+        print(json.dumps({"scenarios": results, "threads": threads, "seconds": total,
+                          "compile_s": sum(r["compile_s"] for r in results),
+                          "kernels": sum(r["kernels"] for r in results)}))
+    else:
+        print(f"warm: {len(results)} scenario{'s' if len(results) != 1 else ''} in {total:.1f} s; their runs on "
+              f"{threads} thread{'s' if threads > 1 else ''} now load the compiled kernels from the cache")
+    return 0
+
+
 def _cmd_analyze(args) -> int:
     from .analysis.cli import run_analyze
     return run_analyze(args.file, plots_dir=args.plots, json_out=args.json, bin_ms=args.bin,
@@ -248,7 +296,8 @@ def main(argv=None) -> int:
     warnings.formatwarning = _one_line_warning
     args = _parser().parse_args(argv)
     try:
-        return {"run": _cmd_run, "resume": _cmd_resume, "validate": _cmd_validate, "analyze": _cmd_analyze,
+        return {"run": _cmd_run, "resume": _cmd_resume, "validate": _cmd_validate, "warmup": _cmd_warmup,
+                "analyze": _cmd_analyze,
                 "energy": _cmd_energy, "nir-import": _cmd_nir_import,
                 "nir-export": _cmd_nir_export}[args.command](args)
     except InputError as exc:
