@@ -434,3 +434,23 @@ def test_run_then_analyze_uses_the_scenario_t_start(tmp_path, capsys):
         t = f["spikes/exc/timestamps"][()]
     assert obj["populations"]["exc"]["n_spikes"] == int(((t >= 30.0) & (t <= 60.0)).sum())
     assert obj["populations"]["exc"]["n_spikes"] < t.size      # the first 30 ms were left out
+
+
+def test_a_shorter_run_than_t_start_warns_and_analyze_asks_for_t_start(tmp_path, capsys):
+    """--duration below the scenario's t_start: the run goes ahead with a warning (the
+    scenario itself is fine); analyze of its file then exits 2 until --t-start is given."""
+    from pathlib import Path
+
+    from eventsim.cli import main
+    small = (Path(__file__).parent / "data" / "scenarios" / "small.toml").read_text()
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(small + "\n[analysis]\nt_start = 30.0\n")
+    out = tmp_path / "s.h5"
+    with pytest.warns(UserWarning, match=r"analysis.t_start: 30 ms is not before the end of this run \(20 ms"):
+        assert main(["run", str(scenario), "-o", str(out), "--duration", "20", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["analyze", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "analysis.t_start (scenario stored in" in err and "(duration = 20 ms); give --t-start" in err
+    assert main(["analyze", str(out), "--t-start", "0", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["window_ms"] == [0.0, 20.0]

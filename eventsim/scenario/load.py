@@ -41,7 +41,8 @@ def load_scenario(source, *, overrides=None, base_dir=None) -> Scenario:
         base_dir = path.parent if path is not None else Path.cwd()
     if overrides:
         raw = apply_overrides(raw, overrides)
-    fields = validate(raw, Path(base_dir))
+    fields = validate(raw, Path(base_dir),
+                      duration_override=(overrides or {}).get("simulation.duration") is not None)
     return Scenario(**fields, text=text, path=path, base_dir=Path(base_dir),
                     overrides={k: v for k, v in (overrides or {}).items() if v is not None})
 

@@ -37,8 +37,10 @@ class _PopRef:
         return self.model is not None and self.model.is_source
 
 
-def validate(raw, base_dir: Path) -> dict:
-    """The normalised Scenario fields (simulation, populations, ...) or ScenarioError."""
+def validate(raw, base_dir: Path, *, duration_override=False) -> dict:
+    """The normalised Scenario fields (simulation, populations, ...) or ScenarioError.
+    ``duration_override``: the duration was given apart from the scenario (``--duration``);
+    an ``[analysis] t_start`` it leaves behind is then a warning, not an error."""
     p = Problems()
     if not isinstance(raw, dict):
         raise ScenarioError([f"scenario: must be a table of sections, got {describe(raw)}"])
@@ -67,7 +69,7 @@ def validate(raw, base_dir: Path) -> dict:
                              base_dir)
     if trials is not None and simulation:
         simulation["duration"] = trials["duration"]   # the trial loop decides how long it runs
-    analysis = _analysis(p, raw.get("analysis", {}), simulation)
+    analysis = _analysis(p, raw.get("analysis", {}), simulation, duration_override and trials is None)
     network, scale = scaling.split(network)
     scaling.check_mean_rates(p, scale, pops)
     if not p:   # scaling needs valid values; it reports what only the scaled sizes show
@@ -693,7 +695,7 @@ def _energy(p, raw, base_dir):
 
 
 # ---------------------------------------------------------------- [analysis]
-def _analysis(p, raw, simulation):
+def _analysis(p, raw, simulation, duration_override=False):
     t = check_table(p, "analysis", raw, S.ANALYSIS)
     if t is None:
         return {"t_start": None}
@@ -702,6 +704,12 @@ def _analysis(p, raw, simulation):
         return {"t_start": None}
     duration = (simulation or {}).get("duration")
     if t_start is not None and isinstance(duration, float) and t_start >= duration:
-        p.add("analysis.t_start", f"must be before the end of the run (simulation.duration = "
-                                  f"{duration:g} ms), got {t_start:g} ms")
+        if duration_override:     # a shorter run than the scenario's: it runs, analyze needs --t-start
+            import warnings
+            warnings.warn(f"analysis.t_start: {t_start:g} ms is not before the end of this run "
+                          f"({duration:g} ms, a duration given apart from the scenario); eventsim "
+                          f"analyze of its output will need --t-start", stacklevel=3)
+        else:
+            p.add("analysis.t_start", f"must be before the end of the run (simulation.duration = "
+                                      f"{duration:g} ms), got {t_start:g} ms")
     return {"t_start": t_start}
