@@ -209,16 +209,24 @@ def _run_claimed(scenario, out, claim, network, progress, stop_flag, threads, t_
     started = branch.meta if branch is not None else (restore.meta.get("branch") if restore is not None else None)
     from_t = branch.t if branch is not None else (started["t"] if started else None)
     seed = scenario.seed if started is None else (branch.seed if branch is not None else started["seed"])
-    if network is None:
-        from .engine.comm import world
-        comm = world()   # on several ranks, each builds only the synapses onto its own neurons
-        network = build(scenario if seed == scenario.seed else
-                        dataclasses.replace(scenario, simulation=dict(scenario.simulation, seed=seed)),
-                        part=(comm.rank, comm.size) if comm.size > 1 else None)
-    net = network
-    t_built = time.perf_counter()
-    sim = Simulation(net, backend=scenario.simulation["backend"], seed=seed,
-                     threads=threads if scenario.simulation["backend"] == "cpu" else None)
+    from .engine.comm import world
+    from .engine.compiling import watch_compiles
+    # kernels compiled while the network is built and the engine set up (a cold cache) are
+    # announced as the run's are, and counted in compile_s rather than in build_s
+    announce = _Announcement() if progress and world().rank == 0 else None
+    with watch_compiles(announce and announce.started, announce and announce.ended) as setup:
+        if network is None:
+            comm = world()   # on several ranks, each builds only the synapses onto its own neurons
+            network = build(scenario if seed == scenario.seed else
+                            dataclasses.replace(scenario, simulation=dict(scenario.simulation, seed=seed)),
+                            part=(comm.rank, comm.size) if comm.size > 1 else None)
+        net = network
+        t_built = time.perf_counter()
+        build_compile_s = setup.seconds
+        sim = Simulation(net, backend=scenario.simulation["backend"], seed=seed,
+                         threads=threads if scenario.simulation["backend"] == "cpu" else None)
+    if announce is not None:
+        announce.close()
     options = dict(scenario_text=scenario.text, scenario_dir=scenario.base_dir, seed=seed,
                    backend=scenario.simulation["backend"], duration=scenario.duration,
                    record_spikes=scenario.record.get("spikes", "all"), claim=claim)
@@ -273,7 +281,8 @@ def _run_claimed(scenario, out, claim, network, progress, stop_flag, threads, t_
         if runner is not None:
             trial_resume = (restore.meta["trials"], restore.extra)
         restore.drop_state()
-    bar = _ProgressBar(scenario.duration, sim.t) if progress and sim.comm.rank == 0 else None
+    bar = (_ProgressBar(scenario.duration, sim.t, announced=announce is not None and announce.done)
+           if progress and sim.comm.rank == 0 else None)
     if stop_flag is not None:
         sim.should_stop = stop_flag
     w_samples = {}
@@ -308,23 +317,57 @@ def _run_claimed(scenario, out, claim, network, progress, stop_flag, threads, t_
         writer.finish(counters, weights, extras=weight_writers(sim, w_samples, rec.get("weight_events", [])) + extras_trials,
                       weight_tables=tables)
     summary = summarize(net, sim, counters, out if complete else writer.partial, complete,
-                        build_s=t_built - t_start, wall_s=time.perf_counter() - t_start)
+                        build_s=t_built - t_start - build_compile_s, wall_s=time.perf_counter() - t_start,
+                        setup_compile_s=setup.seconds)
     summary["checkpoint"] = str(ckpt) if every is not None else None
     return summary
 
 
+ANNOUNCEMENT = ("eventsim: compiling numba kernels (first run only: they are cached on disk "
+                "afterwards; shown apart from simulation in the summary)")
+
+
+class _Announcement:
+    """Before the progress bar exists (building, engine set-up): a compilation still
+    running after a second is announced on stderr, once (``done``)."""
+
+    def __init__(self):
+        self.done = False
+        self._timer = None
+
+    def _say(self):
+        import sys
+        if not self.done:
+            print(ANNOUNCEMENT, file=sys.stderr, flush=True)
+            self.done = True
+
+    def started(self):
+        import threading
+        self._timer = threading.Timer(1.0, self._say)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def ended(self, seconds):
+        if self._timer is not None:
+            self._timer.cancel()
+
+    def close(self):
+        self.ended(0.0)
+
+
 class _ProgressBar:
     """The run's tqdm bar (stderr), told when numba compiles: compilation is announced on
-    a line of its own, named in the bar, and left out of its rate and time estimate."""
+    a line of its own (unless ``announced`` already), named in the bar, and left out of
+    its rate and time estimate."""
 
-    def __init__(self, total, initial):
+    def __init__(self, total, initial, announced=False):
         import sys
         from tqdm import tqdm
         self.bar = tqdm(total=total, initial=initial, unit="ms", delay=1.0, desc="simulating",
                         mininterval=0.2 if sys.stderr.isatty() else 5.0,
                         bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total:.1f} ms "
                                    "[{elapsed}<{remaining}]")
-        self._announced = False
+        self._announced = announced
         self._t0 = None
         self._timer = None
 
@@ -336,8 +379,7 @@ class _ProgressBar:
         # helpers (numba's typed lists) in well under a second
         if not self._announced:
             import sys
-            self.bar.write("eventsim: compiling numba kernels (first run only: they are cached on disk "
-                           "afterwards; shown apart from simulation in the summary)", file=sys.stderr)
+            self.bar.write(ANNOUNCEMENT, file=sys.stderr)
             self._announced = True
         self.bar.set_description_str("compiling kernels")
 
@@ -374,7 +416,10 @@ def _trial_checkpoints(sim, every):
     return checkpoint
 
 
-def summarize(net, sim, counters, path, complete, build_s, wall_s):
+def summarize(net, sim, counters, path, complete, build_s, wall_s, setup_compile_s=0.0):
+    """The run's summary dict (what ``eventsim run`` prints, and ``--json``): ``compile_s``
+    is numba's compiling during ``sim.run`` plus ``setup_compile_s`` (while the network was
+    built and the engine set up), ``simulate_s`` and events/s count simulation only."""
     pops = {}
     for p in net.populations:
         if p.hidden:
@@ -385,7 +430,7 @@ def summarize(net, sim, counters, path, complete, build_s, wall_s):
     syn = int(sum(int(d["synaptic_events"]) for d in counters["projections"].values()))
     return dict(path=str(path), complete=complete, t=sim.t, populations=pops,
                 spikes=sum(d["spikes"] for d in pops.values()), synaptic_events=syn,
-                build_s=build_s, compile_s=sim.compile_s, simulate_s=sim.wall_s, wall_s=wall_s,
+                build_s=build_s, compile_s=sim.compile_s + setup_compile_s, simulate_s=sim.wall_s, wall_s=wall_s,
                 threads=getattr(sim.engine, "threads", 1), ranks=sim.comm.size,
                 events_per_s=syn / sim.wall_s if sim.wall_s > 0 else 0.0,
                 neurons=net.n_neurons, synapses=net.total_synapses)
