@@ -19,8 +19,8 @@ INTRO = """\
 Every neuron model a scenario can name with `model = "<name>"`, with its equations,
 parameters (`[population.params]`), initial values (`[population.init]`) and source.
 Units: time ms, potential mV, current pA, capacitance pF, rate Hz. A parameter marked
-"per neuron" may be a distribution drawn per neuron. How to add a model: README,
-"Adding a neuron model".
+"per neuron" may be a distribution drawn per neuron. How to add a model:
+[engine.md](engine.md), "Adding a neuron model".
 """
 
 _CHECKS = {"any": "-", ">0": "> 0", ">=0": ">= 0"}

@@ -76,3 +76,29 @@ def test_analyze_leaves_out_the_start_and_agrees(quickstart, capsys):
         assert theirs["n_spikes"] == mine["n_spikes"]
         for k in ("rate_hz", "cv_isi", "fano", "chi"):
             assert theirs[k] == pytest.approx(mine[k], rel=1e-9), (pop, k)
+
+
+def test_readme_shows_what_a_user_gets(quickstart):
+    """The README's quick-start figures (the run's spike counts, and analyze's table over
+    [100, 500] ms) are this run's, to the digits printed."""
+    import re
+    _, spikes = quickstart
+    readme = (ROOT / "README.md").read_text()
+    for pop, (t, ids, n) in spikes.items():
+        m = re.search(rf"^\s+{pop}\s+(\d+) spikes\s+([\d.]+) Hz$", readme, re.M)
+        assert m, f"README: no summary line for {pop}"
+        assert int(m.group(1)) == t.size
+        assert m.group(2) == f"{t.size / n / 0.5:.2f}"
+    block = readme[readme.index("quickstart.h5: window [100, 500] ms"):]
+    offsets = {"exc": 0, "inh": spikes["exc"][2]}
+    rows = {pop: population_stats(t, ids, n, 100.0, 500.0) for pop, (t, ids, n) in spikes.items()}
+    rows["(network)"] = population_stats(
+        np.concatenate([spikes[p][0] for p in offsets]), np.concatenate([spikes[p][1] + offsets[p] for p in offsets]),
+        sum(spikes[p][2] for p in offsets), 100.0, 500.0)
+    for name, s in rows.items():
+        m = re.search(rf"^\s+{re.escape(name)}\s+(\d+)\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s",
+                      block, re.M)
+        assert m, f"README: no analyze row for {name}"
+        assert int(m.group(2)) == s["n_spikes"]
+        assert m.group(3) == f"{s['rate_hz']:.3f}" and m.group(4) == f"{s['cv_isi']:.3f}"
+        assert m.group(5) == f"{s['fano']:.3f}" and m.group(6) == f"{s['chi']:.3f}"

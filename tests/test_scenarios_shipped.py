@@ -27,5 +27,5 @@ def test_song2000_is_the_paper_setup():
     rule = sc.plasticity["song"]
     assert rule["rule"] == "stdp" and rule["mu_plus"] == 0.0 and rule["alpha"] == 1.05
     # A+ = 0.0025 w_max: half the paper's 0.005 g_max, for narrower boundary layers at the
-    # bounds (README, "STDP: Song, Miller & Abbott 2000", gives both runs)
+    # bounds (docs/examples.md, "STDP: Song, Miller & Abbott 2000", gives both runs)
     assert rule["lambda"] == 0.0025
