@@ -50,7 +50,10 @@ NO_SAMPLES = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64
 def _grown(a, n):
     """A copy of a[:n] in an array twice as long."""
     b = np.empty(2 * n + 64, dtype=a.dtype)
-    b[:n] = a[:n]
+    # (a loop, not a slice assignment: that compiles numba's shape-mismatch message
+    # formatting too, seconds of cold compile per caller)
+    for k in range(n):
+        b[k] = a[k]
     return b
 
 
@@ -103,7 +106,8 @@ def refill(buf, a, size):
     """A growable buffer made to hold ``a`` at its start, ``size`` elements long (at
     least len(a)): its content restored from a checkpoint."""
     new = np.zeros(max(size, a.shape[0]), dtype=buf[0].dtype)
-    new[:a.shape[0]] = a
+    for k in range(a.shape[0]):   # (a loop: see _grown)
+        new[k] = a[k]
     buf[0] = new
 
 
