@@ -16,6 +16,7 @@ from eventsim.network.core import Population
 
 TOL = SPIKE_TOL
 REPO = Path(__file__).resolve().parents[1]
+IF_KERNEL = REPO / "models" / "neurons" / "_if_kernel.py"
 
 
 def neuron_pop(model, name, offset, synapse="delta", v0=None, a0=None, **params):
@@ -208,9 +209,12 @@ def test_alif_isis_lengthen_to_the_closed_form_steady_state():
 
 # ---- a model from outside the catalogue ----
 
-def test_model_registered_outside_the_catalogue_runs():
-    # tests/toy_model_kernel.py: a perfect integrator; under i_e from v = v_reset it spikes every
-    # (v_th - v_reset) c_m / i_e + t_ref ms; a 5 mV input at 10 ms advances the next spike
+def test_model_registered_outside_the_catalogue_runs(tmp_path, monkeypatch):
+    # a kernel module outside eventsim: a copy of the shipped perfect integrator's
+    # (models/neurons/_if_kernel.py) under another name; under i_e from v = v_reset it spikes
+    # every (v_th - v_reset) c_m / i_e + t_ref ms; a 5 mV input at 10 ms advances the next spike
+    (tmp_path / "toy_model_kernel.py").write_text(IF_KERNEL.read_text())
+    monkeypatch.syspath_prepend(str(tmp_path))
     toy = models.NeuronModel(
         name="toy_pif", doc="perfect integrate-and-fire (test only)", equations="dv/dt = I/c_m",
         source="test", init={"v": models.Param(0.0, "mV", "initial v")},

@@ -302,10 +302,10 @@ def test_a_models_loop_is_compiled_without_writing_source_files(tmp_path, monkey
     from eventsim.engine import cpu_kernels
     cache = tmp_path / "cache"
     monkeypatch.setenv("EVENTSIM_CACHE_DIR", str(cache))
-    monkeypatch.delitem(cpu_kernels._compiled, "toy_model_kernel", raising=False)
+    monkeypatch.delitem(cpu_kernels._compiled, "eventsim.models.neurons._if_kernel", raising=False)
     from eventsim.engine import neuron_loop
     monkeypatch.setattr(neuron_loop, "_compiled", {})
-    k = cpu_kernels.compiled("toy_model_kernel")
+    k = cpu_kernels.compiled("eventsim.models.neurons._if_kernel")
     assert callable(k.update_blocks) and callable(k.advance)
     assert not [p for p in cache.rglob("*.py")], "a source file was written into the cache"
 
@@ -316,7 +316,7 @@ def test_a_changed_model_gets_a_new_cache_entry(tmp_path, monkeypatch):
     import importlib
     import sys
     from eventsim.engine import cpu_kernels, neuron_loop
-    src = (Path(__file__).parent / "toy_model_kernel.py").read_text()
+    src = (Path(__file__).resolve().parents[1] / "models" / "neurons" / "_if_kernel.py").read_text()
     monkeypatch.syspath_prepend(str(tmp_path))
     tags = []
     for edit in ("", "\n# an edit\n"):
