@@ -151,9 +151,9 @@ def crossing_free_until(s, p, i_ext, h0):
     """A lower bound (offset >= h0) of the first crossing after offset h0; INF if none can come.
 
     Cheap on purpose: at most a few bound evaluations. Intervals of growing length are
-    skipped while the gap's upper bound on them is negative; the check scheduled at the
-    returned offset continues from there (most checks go stale first, when the neuron
-    receives its next input).
+    skipped while the gap's upper bound on them is negative. The check scheduled at the
+    returned offset wakes the neuron, whose search then starts again from its last input
+    (most checks go stale first, when the neuron receives its next input).
     """
     if gap_bound(s, p, i_ext, h0, INF) < 0.0:
         return INF

@@ -317,9 +317,9 @@ def gap(s, p, i_ext, t):
 def gap_bound(s, p, i_ext, t0, t1):
     """An upper bound of gap(t) over [t0, t1] (t1 may be inf), exact term by term.
 
-    The common cases cost no exp: without synaptic current (delta synapses) v stays
-    below max(v, v_inf); at t0 = 0 the leak term's bound is v itself, and a leak term
-    rising towards v_inf < v_th is bounded by v_inf.
+    The common cases cost no exp: without synaptic current (delta synapses) v relaxes
+    monotonically towards v_inf, so it stays below max(v, v_inf); at t0 = 0 the leak
+    term's bound is v itself.
 
     First a bound without any transcendental, valid on [0, t1] (so on [t0, t1]): the
     leak term vi + c e^{-a t} is at most v for c >= 0 and at most v - c a t1 for c < 0
@@ -330,9 +330,8 @@ def gap_bound(s, p, i_ext, t0, t1):
     """
     v, i_ex, i_in, di_ex, di_in = s
     vi = v_inf(p, i_ext)
-    if (i_ex == 0.0) & (i_in == 0.0) & (di_ex == 0.0) & (di_in == 0.0):
-        # no synaptic current (always so with delta synapses): v relaxes monotonically
-        # towards v_inf, so it stays below max(v, v_inf) on every interval
+    no_current = (i_ex == 0.0) & (i_in == 0.0) & (di_ex == 0.0) & (di_in == 0.0)
+    if no_current:   # (always so with delta synapses)
         top = max(v, vi)
         if top < p.v_th:
             return top - p.v_th
@@ -343,13 +342,10 @@ def gap_bound(s, p, i_ext, t0, t1):
         quick += (max(di_ex, 0.0) + max(di_in, 0.0)) * p.inv_c * (0.5 * t1 * t1)
         if quick < p.v_th:
             return quick - p.v_th
-    no_current = (i_ex == 0.0) & (i_in == 0.0) & (di_ex == 0.0) & (di_in == 0.0)
     if c > 0.0:
         ub = v if t0 == 0.0 else vi + c * math.exp(-p.a * t0)
         if no_current:
             return ub - p.v_th
-    elif no_current & (vi < p.v_th):
-        return vi - p.v_th
     else:
         ub = vi + c * math.exp(-p.a * t1)
     if i_ex != 0.0:
