@@ -201,7 +201,7 @@ def _all_to_all(r: Rule) -> Edges:
         src[pos:pos + (e - a) * k] = (s + r.so).ravel()
         pos += (e - a) * k
         starts.append(pos)
-    if r.want is not None:
+    if len(drawn) < len(spans):
         tgt = _explicit_targets(r, np.concatenate([np.arange(a, e) for _, a, e in drawn] or [EMPTY]), k)
         return Edges(n, src, tgt, np.array(starts, dtype=np.int64), skipped=skipped)
     return Edges(n, src, EMPTY, np.array(starts, dtype=np.int64),
