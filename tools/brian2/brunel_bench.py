@@ -38,8 +38,6 @@ Python process's if larger). --threads 1 builds serial code (no OpenMP); N > 1 s
 ``prefs.devices.cpp_standalone.openmp_threads = N``. The build folder is a temporary
 folder, removed at the end.
 """
-import argparse
-import json
 import time
 
 import standalone
@@ -59,21 +57,12 @@ def fixed_indegree(rng, n_src, src0, n_tgt, tgt0, k, same):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--duration", type=float, default=1000.0, help="ms (default 1000)")
-    ap.add_argument("--threads", type=int, default=1)
-    args = ap.parse_args()
-    t0 = time.perf_counter()
+    args, t_import, build_dir, rss_file = standalone.start(__doc__.splitlines()[0], "brian2_brunel_")
     import brian2 as b2
     import numpy as np
     from brian2 import mV, ms, Hz
-    t_import = time.perf_counter() - t0
-
-    build_dir, rss_file = standalone.setup(args.threads, "brian2_brunel_")
     t0 = time.perf_counter()
-    dt = 0.1 * ms
-    b2.defaultclock.dt = dt
-    b2.seed(1)
+    dt = b2.defaultclock.dt
     NE, NI, CE, CI = 10000, 2500, 1000, 250
     J, g, eta, D = 0.1 * mV, 5.0, 2.0, 1.5 * ms
     tau_m, theta, V_r, t_ref = 20.0 * ms, 20.0 * mV, 10.0 * mV, 2.0 * ms
@@ -87,7 +76,7 @@ def main():
     G.resetter["spike"].when = "after_synapses"
     G.resetter["spike"].order = 2
     G.v = 0 * mV
-    ext = b2.PoissonInput(G, "v", N=CE, rate=eta * nu_thr, weight=J)
+    ext = b2.PoissonInput(G, "v", N=CE, rate=eta * nu_thr, weight=J)  # noqa: F841 (run() finds it by name)
     rng = np.random.default_rng(1)
     ee = fixed_indegree(rng, NE, 0, NE, 0, CE, True)
     ei = fixed_indegree(rng, NE, 0, NI, NE, CE, False)
@@ -106,19 +95,10 @@ def main():
     build_s = time.perf_counter() - t0
 
     t = standalone.build_and_run(build_dir, rss_file)
-    count = np.asarray(mon.count[:], dtype=np.int64)
+    count = mon.count[:]
     standalone.cleanup(build_dir)
-    sec = args.duration / 1000.0
-    n_exc, n_inh = int(count[:NE].sum()), int(count[NE:].sum())
-    recurrent = int((count * out_degree).sum())
-    print(json.dumps(dict(
-        benchmark="brunel2000_ai", simulator="brian2 " + b2.__version__, threads=args.threads,
-        duration_ms=args.duration, import_s=round(t_import, 3), build_s=round(build_s, 3),
-        compile_s=round(t["compile_s"], 3), binary_s=round(t["binary_s"], 3),
-        simulate_s=round(t["simulate_s"], 3), spikes=n_exc + n_inh,
-        rate_hz=dict(exc=round(n_exc / NE / sec, 3), inh=round(n_inh / NI / sec, 3)),
-        recurrent_synaptic_events=recurrent, events_per_s=round(recurrent / t["simulate_s"]),
-        peak_rss_bytes=t["peak_rss_bytes"], poisson="PoissonInput N=%d rate=%g Hz" % (CE, eta * nu_thr / Hz))))
+    standalone.report("brunel2000_ai", args, t_import, build_s, t, count, out_degree, NE, NI,
+                      poisson="PoissonInput N=%d rate=%g Hz" % (CE, eta * nu_thr / Hz))
 
 
 if __name__ == "__main__":

@@ -27,29 +27,18 @@ whole run, connectivity generation included), simulate_s (the run loop alone:
 exact), events_per_s (recurrent events / simulate_s), peak_rss_bytes. --threads 1 builds
 serial code (no OpenMP); N > 1 sets ``prefs.devices.cpp_standalone.openmp_threads = N``.
 """
-import argparse
-import json
 import time
 
 import standalone
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--duration", type=float, default=1000.0, help="ms (default 1000)")
-    ap.add_argument("--threads", type=int, default=1)
-    args = ap.parse_args()
-    t0 = time.perf_counter()
+    args, t_import, build_dir, rss_file = standalone.start(__doc__.splitlines()[0], "brian2_cuba_")
     import brian2 as b2
     import numpy as np
     from brian2 import mV, ms
-    t_import = time.perf_counter() - t0
-
-    build_dir, rss_file = standalone.setup(args.threads, "brian2_cuba_")
     t0 = time.perf_counter()
-    dt = 0.1 * ms
-    b2.defaultclock.dt = dt
-    b2.seed(1)
+    dt = b2.defaultclock.dt
     NE, NI, p = 3200, 800, 0.02
     ns = dict(taum=20 * ms, taue=5 * ms, taui=10 * ms, Vt=-50 * mV, Vr=-60 * mV, El=-49 * mV,
               we=1.62 * mV, wi=-9.0 * mV, NE=NE)
@@ -72,21 +61,12 @@ def main():
     build_s = time.perf_counter() - t0
 
     t = standalone.build_and_run(build_dir, rss_file)
-    count = np.asarray(mon.count[:], dtype=np.int64)
+    count = mon.count[:]
     out_degree = np.concatenate([np.bincount(np.asarray(Ce.i[:]), minlength=NE),
                                  np.bincount(np.asarray(Ci.i[:]), minlength=NI)])
     standalone.cleanup(build_dir)
-    sec = args.duration / 1000.0
-    n_exc, n_inh = int(count[:NE].sum()), int(count[NE:].sum())
-    recurrent = int((count * out_degree).sum())
-    print(json.dumps(dict(
-        benchmark="brette2007_cuba", simulator="brian2 " + b2.__version__, threads=args.threads,
-        duration_ms=args.duration, import_s=round(t_import, 3), build_s=round(build_s, 3),
-        compile_s=round(t["compile_s"], 3), binary_s=round(t["binary_s"], 3),
-        simulate_s=round(t["simulate_s"], 3), spikes=n_exc + n_inh,
-        rate_hz=dict(exc=round(n_exc / NE / sec, 3), inh=round(n_inh / NI / sec, 3)),
-        recurrent_synaptic_events=recurrent, events_per_s=round(recurrent / max(t["simulate_s"], 1e-9)),
-        peak_rss_bytes=t["peak_rss_bytes"], synapses=int(out_degree.sum()))))
+    standalone.report("brette2007_cuba", args, t_import, build_s, t, count, out_degree, NE, NI,
+                      synapses=int(out_degree.sum()))
 
 
 if __name__ == "__main__":

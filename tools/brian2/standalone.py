@@ -15,6 +15,8 @@ Run this file as ``python standalone.py RUSAGE_FILE BINARY ARGS...`` and it runs
 and writes its peak RSS in bytes to RUSAGE_FILE: the benchmarks set it as
 ``prefs.devices.cpp_standalone.run_cmd_unix``.
 """
+import argparse
+import json
 import os
 import resource
 import shutil
@@ -22,6 +24,44 @@ import subprocess
 import sys
 import tempfile
 import time
+
+import numpy as np
+
+
+def start(description, prefix):
+    """A benchmark's start: its options (--duration ms, --threads), brian2 imported (timed),
+    the standalone device set up, a 0.1 ms clock and seed 1. Returns (args, import_s,
+    build_dir, rss_file)."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--duration", type=float, default=1000.0, help="ms (default 1000)")
+    ap.add_argument("--threads", type=int, default=1)
+    args = ap.parse_args()
+    t0 = time.perf_counter()
+    import brian2 as b2
+    import_s = time.perf_counter() - t0
+    build_dir, rss_file = setup(args.threads, prefix)
+    b2.defaultclock.dt = 0.1 * b2.ms
+    b2.seed(1)
+    return args, import_s, build_dir, rss_file
+
+
+def report(benchmark, args, import_s, build_s, timings, count, out_degree, NE, NI, **extra):
+    """Print the benchmark's JSON line (the keys of tools/nest/*_bench.py) from the spike
+    count and out-degree per neuron (excitatory first: NE, then NI)."""
+    import brian2 as b2
+    count = np.asarray(count, dtype=np.int64)
+    sec = args.duration / 1000.0
+    n_exc, n_inh = int(count[:NE].sum()), int(count[NE:].sum())
+    recurrent = int((count * out_degree).sum())
+    t = timings
+    print(json.dumps(dict(
+        benchmark=benchmark, simulator="brian2 " + b2.__version__, threads=args.threads,
+        duration_ms=args.duration, import_s=round(import_s, 3), build_s=round(build_s, 3),
+        compile_s=round(t["compile_s"], 3), binary_s=round(t["binary_s"], 3),
+        simulate_s=round(t["simulate_s"], 3), spikes=n_exc + n_inh,
+        rate_hz=dict(exc=round(n_exc / NE / sec, 3), inh=round(n_inh / NI / sec, 3)),
+        recurrent_synaptic_events=recurrent, events_per_s=round(recurrent / max(t["simulate_s"], 1e-9)),
+        peak_rss_bytes=t["peak_rss_bytes"], **extra)))
 
 
 def setup(threads, prefix):
