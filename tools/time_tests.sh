@@ -4,11 +4,7 @@
 # with an empty HOME (cold numba caches), then the suite again (warm).
 # Usage: bash tools/time_tests.sh [WORKDIR]
 set -euo pipefail
-repo=$(cd "$(dirname "$0")/.." && pwd)
-work=${1:-$(mktemp -d)}
-git clone -q "$repo" "$work/repo" && cd "$work/repo"
-python -m venv "$work/venv" && source "$work/venv/bin/activate"
-export HOME="$work/home" && mkdir -p "$HOME"
+source "$(dirname "$0")/fresh_env.sh" "${1:-}"
 t0=$(date +%s.%N); pip install -q -e '.[test]' > "$work/install.log" 2>&1; t1=$(date +%s.%N)
 echo "pip install -e '.[test]' : $(echo "$t1 - $t0" | bc) s"
 for run in cold warm; do
