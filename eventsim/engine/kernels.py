@@ -183,8 +183,20 @@ def partition_shard(s, t1, bucket, nb, far_t, far_id, far_ver, n_far, version,
     nb + n_far + (cur_end - cur_pos) records.
     """
     counts = np.zeros(n_blk + 1, dtype=np.int64)
+    # (a bucket holds runs of records for one block: a spike's synapses onto a block
+    # are consecutive. Counting and writing run by run keeps the block's count and
+    # cursor in a register; per record, each increment would wait for the last one
+    # through memory)
+    k_run = 0
+    n_run = 0
     for j in range(nb):
-        counts[blk_of[bucket[j].tgt] + 1] += 1
+        k = blk_of[bucket[j].tgt]
+        if k != k_run:
+            counts[k_run + 1] += n_run
+            k_run = k
+            n_run = 0
+        n_run += 1
+    counts[k_run + 1] += n_run
     for j in range(n_far):
         if far_t[j] < t1 and far_ver[j] == version[far_id[j]]:
             counts[blk_of[far_id[j]] + 1] += 1
@@ -199,16 +211,22 @@ def partition_shard(s, t1, bucket, nb, far_t, far_id, far_ver, n_far, version,
     for k in range(n_blk + 1):
         blk_ptr[k] = counts[k]
     fill = counts  # reused as the write cursor per block
+    k_run = 0
+    pos = fill[0]
     for j in range(nb):
         r = bucket[j]
         k = blk_of[r.tgt]
-        pos = fill[k]
-        fill[k] = pos + 1
+        if k != k_run:
+            fill[k_run] = pos
+            k_run = k
+            pos = fill[k]
         o = part[pos]
+        pos += 1
         o.t = r.t
         o.w = r.w
         o.tgt = r.tgt
         o.kind = KIND_SYN
+    fill[k_run] = pos
     keep = 0
     for j in range(n_far):
         i = far_id[j]
@@ -396,6 +414,7 @@ def fanout_shard(spk_t, spk_id, n_spk, run_ptr, run_a, run_b, target, weight,
         last_d = -1.0
         ta = 0.0
         b = 0
+        pos = b_count[0]   # bucket b's fill, kept here while b stays (see partition_shard)
         for r in range(run_ptr[src], run_ptr[src + 1]):
             for syn in range(run_a[r], run_b[r]):
                 # (written out: through synapse_delay, even inlined, this loop took 1.7x as long)
@@ -406,13 +425,15 @@ def fanout_shard(spk_t, spk_id, n_spk, run_ptr, run_a, run_b, target, weight,
                 if d != last_d:
                     last_d = d
                     ta = ts + d
+                    b_count[b] = pos
                     b = window_of(ta, W) % B
-                pos = b_count[b]
+                    pos = b_count[b]
                 rec = buckets[b, pos]
                 rec.t = ta
                 rec.w = weight[syn]
                 rec.tgt = target[syn]
-                b_count[b] = pos + 1
+                pos += 1
+        b_count[b] = pos
 
 
 def fanout_shards(spk_t, spk_id, n_spk, run_ptr2, run_a, run_b, target, weight,
