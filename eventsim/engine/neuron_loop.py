@@ -325,7 +325,58 @@ def advance(i_begin, i_end, base, i0, t1, state, params,
         touched = False
         col = rec_col[li] if recording else -1
         k_smp = rec_next[li] if col >= 0 else 0
+        pcap = pbuf_t.shape[0]
         while True:
+            # --- the common case, in a tight loop: an input alone at its instant (a synaptic
+            # arrival or a Poisson arrival), the neuron not refractory, no crossing possible
+            # before it, no samples due. It does exactly what the general loop below does
+            # with such an input; anything else (a check, a current step, a tie, an
+            # exhausted Poisson buffer, refractoriness, a possible crossing) leaves it, before
+            # the event is taken, for the general loop. (A call such as exp's makes every
+            # float live across it go through the stack; fewer live values, fewer spills:
+            # 3 % of Brunel's loop, 11 % of the microcircuit's.)
+            while col < 0:
+                if pp < np_:
+                    tp = pbuf_t[pp]
+                elif q1 == q0 or np_ < pcap:
+                    tp = INF   # every Poisson arrival of the window is drawn and taken
+                else:
+                    break
+                tq = ev_t[e] if e < e_end else INF
+                from_queue = tq <= tp   # (queue order first at equal times, as below)
+                if from_queue:
+                    tn = tq
+                    if e == e_end or ev_kind[e] != KIND_SYN:
+                        break   # (nothing left, or a check or current step next)
+                    w = ev_w[e]
+                    tie = tp == tn or (e + 1 < e_end and ev_t[e + 1] == tn)
+                else:
+                    tn = tp
+                    w = pbuf_w[pp]
+                    if pp + 1 < np_:
+                        tie = pbuf_t[pp + 1] == tn
+                    elif q1 == q0 or np_ < pcap:
+                        tie = False
+                    else:
+                        break   # the buffer's last arrival: the next one is not drawn yet
+                if tie or tn >= t1 or tn <= t or t < rend or tn < rend:
+                    break
+                if gap_bound(s, p, istim, 0.0, tn - t) >= 0.0:
+                    break
+                s = evolve(s, p, tn - t, istim)
+                t = tn
+                s = receive(s, p, w, False)
+                if from_queue:
+                    e += 1
+                else:
+                    pp += 1
+                touched = True
+                had_input = True
+                n_upd += 1
+                if gap_now(s, p) >= 0.0:
+                    n_spk = emit_spike(spikes, n_spk, tn, i)
+                    s = spike_reset(s, p)
+                    rend = tn + tref
             # skip stale crossing checks (scheduled before an input) without touching the state
             while e < e_end and ev_kind[e] == KIND_CHECK and (had_input or ev_w[e] != ver):
                 e += 1
