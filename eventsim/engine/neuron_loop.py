@@ -306,12 +306,18 @@ def advance(i_begin, i_end, base, i0, t1, state, params,
         e_end = ev_ptr[i - base + 1]
         q0 = ps_ptr[i]
         q1 = ps_ptr[i + 1]
-        if e == e_end and next_arrival(q0, q1, ps_next) >= t1:
+        tp0 = next_arrival(q0, q1, ps_next)
+        if e == e_end and tp0 >= t1:
             continue  # nothing arrives in this window: the neuron is not touched (nor read)
+        pcap = pbuf_t.shape[0]
         np_ = 0
         pp = 0
-        if q1 > q0:
+        # p_done: every Poisson arrival of the window is in the buffer (a draw that stops
+        # short of its capacity stopped at t1; drawing again would find nothing)
+        p_done = tp0 >= t1
+        if not p_done:
             np_ = fill_poisson(q0, q1, t1, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, pbuf_t, pbuf_w)
+            p_done = np_ < pcap
         st = state[li]
         s = load(st)
         p = params[li if params.shape[0] > 1 else 0]   # one record: shared by the population
@@ -325,7 +331,6 @@ def advance(i_begin, i_end, base, i0, t1, state, params,
         touched = False
         col = rec_col[li] if recording else -1
         k_smp = rec_next[li] if col >= 0 else 0
-        pcap = pbuf_t.shape[0]
         while True:
             # --- the common case, in a tight loop: an input alone at its instant (a synaptic
             # arrival or a Poisson arrival), the neuron not refractory, no crossing possible
@@ -338,7 +343,7 @@ def advance(i_begin, i_end, base, i0, t1, state, params,
             while col < 0:
                 if pp < np_:
                     tp = pbuf_t[pp]
-                elif q1 == q0 or np_ < pcap:
+                elif p_done:
                     tp = INF   # every Poisson arrival of the window is drawn and taken
                 else:
                     break
@@ -355,7 +360,7 @@ def advance(i_begin, i_end, base, i0, t1, state, params,
                     w = pbuf_w[pp]
                     if pp + 1 < np_:
                         tie = pbuf_t[pp + 1] == tn
-                    elif q1 == q0 or np_ < pcap:
+                    elif p_done:
                         tie = False
                     else:
                         break   # the buffer's last arrival: the next one is not drawn yet
@@ -380,9 +385,10 @@ def advance(i_begin, i_end, base, i0, t1, state, params,
             # skip stale crossing checks (scheduled before an input) without touching the state
             while e < e_end and ev_kind[e] == KIND_CHECK and (had_input or ev_w[e] != ver):
                 e += 1
-            if pp == np_ and q1 > q0:
+            if pp == np_ and not p_done:
                 np_ = fill_poisson(q0, q1, t1, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, pbuf_t,
                                    pbuf_w)
+                p_done = np_ < pcap
                 pp = 0
             tn = INF
             check = False
@@ -447,11 +453,12 @@ def advance(i_begin, i_end, base, i0, t1, state, params,
                     s = receive(s, p, pbuf_w[pp], refractory)
                     got_input = True
                     pp += 1
-                if pp < np_ or q1 == q0:
+                if pp < np_ or p_done:
                     break
                 # buffer exhausted exactly here: more arrivals at tn are possible
                 np_ = fill_poisson(q0, q1, t1, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, pbuf_t,
                                    pbuf_w)
+                p_done = np_ < pcap
                 pp = 0
                 if np_ == 0 or pbuf_t[0] != tn:
                     break
@@ -521,6 +528,8 @@ MODEL_FUNCTIONS = ("load", "store", "evolve", "evolve_refractory", "receive", "g
 # once or twice per neuron and window (numba's atomic incref/decref of its arrays took
 # half of the microcircuit's run time, and contend between threads)
 NRT_FREE = ("fill_poisson",)
+# small leaves called once or twice per neuron and window: inlined on the cpu
+INLINE = ("next_arrival",)
 
 
 def source_tag(*modules) -> str:
@@ -562,7 +571,7 @@ def compile_loop(kernel_module: str, target: str, outputs) -> types.SimpleNamesp
     else:
         ns["recordable"] = compile_functions(ns, ("state_values",), target, tag=tag).state_values
     compiled = compile_functions(ns, FUNCTIONS[1:], target, nrt_free=NRT_FREE if target == "cpu" else (),
-                                 tag=tag)
+                                 inline=INLINE, tag=tag)
     res = types.SimpleNamespace(model=model, tag=tag, **vars(compiled))
     _compiled[key] = res
     return res
