@@ -372,11 +372,10 @@ class CpuEngine(WindowLoop):
 
     def deliver(self, st, si):
         """Fan the window's spikes out: each shard queues the arrivals at its own neurons."""
-        need = self.outdeg2[si].sum(axis=0)
-        room = int((self.b_count.max(axis=1) + need).max())
+        room, total = K.room_needed(self.outdeg2, si, self.b_count)
         if room > self.cap:
             self._alloc_buckets(max(2 * self.cap, room))
-        if not need.any():
+        if total == 0:
             return
         if self.stdp.active:   # (on one thread: a source's plastic synapses share its traces)
             self.stdp.fanout(self, st, si)

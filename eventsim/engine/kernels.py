@@ -436,6 +436,26 @@ def fanout_shard(spk_t, spk_id, n_spk, run_ptr, run_a, run_b, target, weight,
         b_count[b] = pos
 
 
+@njit(cache=True)
+def room_needed(outdeg2, si, b_count):
+    """Before a fan-out of the spikes of sources si: (the fill any bucket of any shard
+    could reach, the arrivals queued in all). outdeg2[src, s] is source src's synapse
+    count onto shard s; b_count[s, b] bucket b's fill. (One call per window instead of
+    four numpy reductions.)"""
+    room = 0
+    total = 0
+    for s in range(outdeg2.shape[1]):
+        need = 0
+        for j in range(si.shape[0]):
+            need += outdeg2[si[j], s]
+        fullest = 0
+        for b in range(b_count.shape[1]):
+            fullest = max(fullest, b_count[s, b])
+        room = max(room, fullest + need)
+        total += need
+    return room, total
+
+
 def fanout_shards(spk_t, spk_id, n_spk, run_ptr2, run_a, run_b, target, weight,
                   delay_index, delay_table, delay_values, use_table, W, B, buckets, b_count):
     """``fanout_shard`` for every shard at once: each writes only its own rows."""
