@@ -195,3 +195,44 @@ def test_initial_v_above_threshold_fires_at_zero(synapse):
     offset 0), then is refractory; an input after refractoriness is applied."""
     got, _ = run_driven([4.0], [1.0], 10.0, synapse=synapse, v0=-50.0, v_th=-55.0, t_ref=2.0)
     assert got.size >= 1 and got[0] == 0.0
+
+
+@pytest.mark.parametrize("synapse, drives", [
+    ("delta", [(300000.0, 0.04)]),
+    ("delta", [(300000.0, 0.08), (200000.0, -0.06)]),
+    ("exp", [(300000.0, 10.0), (200000.0, -4.0)]),
+])
+def test_poisson_stimuli_that_overflow_a_window_buffer(synapse, drives):
+    """Poisson stimuli of several hundred arrivals per window: the loop draws a neuron's
+    arrivals in batches (256 on the cpu) and draws no more once a window's are all
+    drawn. Every arrival of the keyed streams must be applied once, in time order: the
+    spikes are the reference's fed with the streams' arrival times, and the stimulus
+    counters hold their number. (Regression for the batch logic.)"""
+    from eventsim.engine import rng
+    from eventsim.network.core import Stimulus
+    from netutil import lif_pop, network
+
+    t_stop, delay, seed = 6.0, 0.5, 11
+    nrn = lif_pop("n", 1, 0, synapse=synapse)
+    stims = [Stimulus(f"drive{j}", "poisson", "n", np.array([0]), rate=rate, weight=w, delay=delay)
+             for j, (rate, w) in enumerate(drives)]
+    sim = Simulation(network([nrn], stimuli=stims), seed=seed)
+    sim.run(t_stop)
+    got, _ = sim.spikes("n")
+    arrivals, counts = [], []
+    for j, (rate, w) in enumerate(drives):
+        t, k, n = delay, 0, 0
+        while True:   # draw k of stream (seed, stimulus j, neuron 0), as the contract documents
+            t += rng.CPU.exp_interval(seed, rng.STREAM_POISSON_STIMULUS + j, 0, k, rate / 1000.0)
+            if t >= t_stop:
+                break
+            arrivals.append((t, w))
+            k += 1
+            n += 1
+        counts.append(n)
+    assert sum(counts) > 256 * (t_stop - delay)   # more than a batch a window (1 ms windows)
+    ref = reference.simulate(t_stop, arrivals, synapse=synapse)
+    assert ref.size >= 2
+    assert_same_spikes(got, ref)
+    stim = sim.counters()["stimuli"]
+    assert [int(stim[f"drive{j}"]["events"]) for j in range(len(drives))] == counts
