@@ -233,7 +233,8 @@ def test_scaling_problems_name_their_key_path(network, edit, expected):
 
 def test_small_microcircuit_runs():
     from eventsim.engine.simulation import Simulation
-    s = load_scenario(SCENARIO, overrides={"network.scale": 0.01, "simulation.duration": 100.0})
+    s = load_scenario(SCENARIO, overrides={"network.scale": 0.01, "simulation.duration": 100.0,
+                                           "analysis.t_start": 0.0})
     net = build_network(s)
     sim = Simulation(net, seed=s.seed)
     sim.run(100.0)
