@@ -11,23 +11,15 @@ multapses allowed as in NEST's brunel_delta example), J 0.1 mV, g 5, eta 2, dela
 tau_m 20 ms, C_m 250 pF, V_th 20 mV, V_reset 10 mV, t_ref 2 ms, E_L 0, V_m(0) 0; one
 poisson_generator at eta * nu_thr * CE (independent trains per target), resolution 0.1 ms.
 """
-import argparse
 import json
 import resource
 import time
 
+from kernel import start
+
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--duration", type=float, default=1000.0)
-    ap.add_argument("--threads", type=int, default=1)
-    args = ap.parse_args()
-    t0 = time.perf_counter()
-    import nest
-    t_import = time.perf_counter() - t0
-    nest.set_verbosity("M_ERROR")
-    nest.ResetKernel()
-    nest.SetKernelStatus({"resolution": 0.1, "local_num_threads": args.threads, "rng_seed": 1})
+    args, nest, t_import = start(__doc__.splitlines()[0])
     NE, NI, CE, CI = 10000, 2500, 1000, 250
     J, g, eta, D = 0.1, 5.0, 2.0, 1.5
     tau_m, theta = 20.0, 20.0

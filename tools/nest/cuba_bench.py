@@ -16,27 +16,16 @@ external input. Timings as tools/nest/brunel_bench.py: simulate_s is nest.Simula
 recurrent_synaptic_events is spikes x out-degree of the sender (exact, from
 GetConnections).
 """
-import argparse
 import json
 import resource
 import time
 
+import numpy as np
+from kernel import start
+
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--duration", type=float, default=1000.0)
-    ap.add_argument("--threads", type=int, default=1)
-    args = ap.parse_args()
-    t0 = time.perf_counter()
-    import nest
-    import numpy as np
-    t_import = time.perf_counter() - t0
-    if hasattr(nest, "VerbosityLevel"):
-        nest.verbosity = nest.VerbosityLevel.ERROR
-    else:
-        nest.set_verbosity("M_ERROR")
-    nest.ResetKernel()
-    nest.SetKernelStatus({"resolution": 0.1, "local_num_threads": args.threads, "rng_seed": 1})
+    args, nest, t_import = start(__doc__.splitlines()[0])
     NE, NI, p = 3200, 800, 0.02
     t0 = time.perf_counter()
     params = {"C_m": 250.0, "tau_m": 20.0, "E_L": -49.0, "V_th": -50.0, "V_reset": -60.0,
