@@ -235,3 +235,43 @@ def test_one_shared_parameter_record_gives_the_same_run(tmp_path, monkeypatch):
                      sim.spikes("inh")[0].size))
     assert runs[0][0] == [1, 200] and runs[1][0] == [300, 200]   # exc shares; inh's tau_m is drawn
     assert runs[0][1] == runs[1][1] and runs[0][2] > 50
+
+
+def test_the_queue_holds_the_last_windows_fan_out():
+    """With one launch per window, a window's fan-out joins the next window's launch;
+    whatever reads the queue in between (a checkpoint) must find every arrival already
+    there. The queue after a run is compared with the arrivals computed here from the
+    recorded spikes and the synapse table: every (spike, synapse) arriving at or after
+    now, none before. (Regression: a checkpoint that missed the last window's arrivals.)"""
+    from eventsim.scenario import load_scenario
+    sc = load_scenario(ROOT / "scenarios" / "potjans2014_microcircuit.toml", overrides={
+        "network.scale": 0.02, "simulation.duration": 40.0, "analysis.t_start": 0.0})
+    net = eventsim.build_network(sc)
+    sim = eventsim.Simulation(net, seed=sc.seed)
+    assert sim.engine._together
+    sim.run(20.0)
+    W = sim.engine.W
+    for _ in range(2000):   # on until a step (a run's end cuts windows) ends with spikes
+        before = sim.engine.t
+        if sim.run(before + W):
+            break
+    now = sim.engine.t
+    t, src = [], []
+    for p in net.populations:
+        pt, pi = sim.spikes(p.name)
+        t.append(pt)
+        src.append(pi + p.offset)
+    t, src = np.concatenate(t), np.concatenate(src)
+    assert ((t >= before) & (t < now)).sum() > 0   # the last step spiked: its fan-out matters
+    deg = np.diff(net.indptr)[src]
+    syn = np.concatenate([np.arange(net.indptr[j], net.indptr[j + 1]) for j in src])
+    delay = net.delay_table[net.delay_index[syn]] if net.delay_table is not None else net.delay_values[syn]
+    arrival = np.repeat(t, deg) + delay
+    keep = arrival >= now
+    want = np.sort(np.rec.fromarrays([net.target[syn][keep].astype(np.int64), arrival[keep],
+                                      net.weight[syn][keep]], names="tgt,t,w"))
+    q = sim.engine.get_state()["queue"]
+    got = np.sort(np.rec.fromarrays([q["tgt"].astype(np.int64), q["t"], q["w"]], names="tgt,t,w"))
+    assert want.size > 50
+    assert got.size == want.size
+    assert np.array_equal(got, want)

@@ -99,6 +99,9 @@ class CpuEngine(WindowLoop):
         self.src_id = K.buffer(np.zeros(256, dtype=np.int64))
         self.pbuf_t2, self.pbuf_w2 = self._per_shard(256, np.float64), self._per_shard(256, np.float64)
         self.stdp = StdpState(network)
+        # spikes whose fan-out waits for the next window's launch (see deliver)
+        self._fan = self._no_fan = (np.zeros(0), np.zeros(0, dtype=np.int64))
+        self._fan_room = 0
         if self.comm.size > 1:
             self._refuse_under_mpi()
 
@@ -110,6 +113,7 @@ class CpuEngine(WindowLoop):
         self.discarded += self.pending_synaptic_events()
         self.recent_t = np.zeros(0)
         self.recent_id = np.zeros(0, dtype=np.int64)
+        self._fan = self._no_fan
         self.b_count[:] = 0
         for g in self.groups:
             g.state = g.kernel_module.init_state(g.pop)
@@ -129,6 +133,7 @@ class CpuEngine(WindowLoop):
     def get_state(self):
         """{name: array or scalar}: everything a later window depends on, in a form that
         does not depend on thread count or buffer capacities."""
+        self._fan_out_now()
         d = {name: getattr(self, name).copy() for name in self._STATE_ARRAYS}
         d["t"] = self.t
         d["cur_pos"] = self.cur_pos
@@ -175,6 +180,7 @@ class CpuEngine(WindowLoop):
         self.t = float(d["t"])
         self.cur_pos = int(d["cur_pos"])
         self._set_checks(np.asarray(d["far_t"]), np.asarray(d["far_id"]), np.asarray(d["far_ver"]))
+        self._fan = self._no_fan   # (the checkpoint's queue holds every arrival)
         q = np.asarray(d["queue"], dtype=K.ARRIVAL_DTYPE)
         bounds = np.concatenate([[0], np.cumsum(np.asarray(d["b_count"], dtype=np.int64))])
         segs = [q[bounds[b]:bounds[b + 1]] for b in range(self.B)]
@@ -284,6 +290,8 @@ class CpuEngine(WindowLoop):
         there (``advance``)."""
         c_end = max(self.cur_pos, int(np.searchsorted(self.cur_t, t1, side="left")))
         need = int((self.b_count[:, b] + self.n_far).max()) + (c_end - self.cur_pos)
+        if self._fan[1].size:   # (the fan-out waiting for this launch can fill bucket b up to its room)
+            need = max(need, self._fan_room + int(self.n_far.max()) + (c_end - self.cur_pos))
         if need > self.part2.shape[1]:
             self.part2 = self._per_shard(max(need, 2 * self.part2.shape[1]), K.PART_DTYPE)
         self._window = (b, c_end)
@@ -314,8 +322,13 @@ class CpuEngine(WindowLoop):
         if self._together:
             b, c_end = self._window
             k = self.groups[0].kernels
+            fan_t, fan_id = self._fan
+            self._fan = self._no_fan
+            net = self.net
             self._parallel(k.gather_advance, k.gather_advance_serial)(
-                t1, b, self.buckets, self.b_count, self.cur_t, self.cur_id, self.cur_di, self.cur_pos, c_end,
+                t1, b, self.buckets, self.b_count, fan_t, fan_id, fan_id.size, self.run_ptr2, self.run_a, self.run_b,
+                net.target, net.weight, self.delay_index, self.delay_table, self.delay_values, self.use_table, self.W,
+                self.B, self.cur_t, self.cur_id, self.cur_di, self.cur_pos, c_end,
                 self.blk_of, self.blk_shard, self.n_blk, self._shard_kb, self._group_i0, *self._group_lists(t1),
                 *shared, *self._probe_lists(t1))
             self.cur_pos = c_end
@@ -371,7 +384,13 @@ class CpuEngine(WindowLoop):
         return t[o], gid[o]
 
     def deliver(self, st, si):
-        """Fan the window's spikes out: each shard queues the arrivals at its own neurons."""
+        """Fan the window's spikes out: each shard queues the arrivals at its own neurons.
+
+        With one launch for all populations (``advance``), the fan-out runs in the next
+        window's launch, before its partition: one launch per window instead of two, and
+        no wait for the slower shard in between. Every bucket has the room for it now;
+        whatever reads the queue before that launch (``get_state``) fans out first."""
+        self._fan_out_now()
         room, total = K.room_needed(self.outdeg2, si, self.b_count)
         if room > self.cap:
             self._alloc_buckets(max(2 * self.cap, room))
@@ -380,10 +399,24 @@ class CpuEngine(WindowLoop):
         if self.stdp.active:   # (on one thread: a source's plastic synapses share its traces)
             self.stdp.fanout(self, st, si)
             return
+        if self._together:
+            self._fan = (st, si)
+            self._fan_room = room
+            return
+        self._fan_out(st, si)
+
+    def _fan_out(self, st, si):
         net = self.net
         self._parallel(K.fanout_shards, K.fanout_shards_serial)(
             st, si, si.size, self.run_ptr2, self.run_a, self.run_b, net.target, net.weight, self.delay_index,
             self.delay_table, self.delay_values, self.use_table, self.W, self.B, self.buckets, self.b_count)
+
+    def _fan_out_now(self):
+        """The fan-out still waiting for the next launch (``deliver``), now."""
+        if self._fan[1].size:
+            st, si = self._fan
+            self._fan = self._no_fan
+            self._fan_out(st, si)
 
     def _parallel(self, parallel, serial):
         """The compilation of a shard loop to run: on numba's threads for several shards;

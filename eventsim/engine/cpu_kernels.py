@@ -10,7 +10,8 @@ blk_start[kb] .. blk_start[kb+1]-1, its events part[blk_ptr[kb]:blk_ptr[kb+1]], 
 kernels.partition_window): each block's events are sorted per neuron into the scratch
 ev_* just before its neurons are advanced, so that they are still in cache when read.
 ``update_parallel`` runs it for every shard (thread) at once; ``gather_advance`` runs
-the partition and every population of one model in one launch of the shards.
+the previous window's fan-out, the partition and every population of one model in one
+launch of the shards.
 
 ``compiled(kernel_module)`` compiles the loop and the drivers for one neuron model.
 """
@@ -20,7 +21,7 @@ import numpy as np
 from numba import prange
 
 from .dual import compile_functions
-from .kernels import partition_shard, push_check, push_spike, sort_block
+from .kernels import fanout_shard, partition_shard, push_check, push_spike, sort_block
 
 # the loop's output functions (compiled inline into it)
 FUNCTIONS = ("emit_spike", "schedule_check")
@@ -80,15 +81,20 @@ def update_parallel(chunk_kb, i0, t1, state, params, t_state, ref_end, i_stim, v
             rec_col, rec_next, rec_var, rec_data, smp_t0, smp_dt, k_lim, row0)
 
 
-def gather_advance(t1, b, buckets, b_count, cur_t, cur_id, cur_di, cur_pos, cur_end, blk_of, blk_shard, n_blk,
-                   shard_kb, group_i0, states, params, t_state, ref_end, i_stim, version, updates,
+def gather_advance(t1, b, buckets, b_count, fan_t, fan_id, n_fan, run_ptr2, run_a, run_b, target, weight,
+                   delay_index, delay_table, delay_values, use_table, W, B,
+                   cur_t, cur_id, cur_di, cur_pos, cur_end, blk_of, blk_shard, n_blk, shard_kb, group_i0,
+                   states, params, t_state, ref_end, i_stim, version, updates,
                    blk_ptr2, blk_start, part2, ev_ptr2, ev_fill2, ev_t2, ev_w2, ev_kind2,
                    ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, pbuf_t2, pbuf_w2,
                    spk_t2, spk_id2, n_spk2, chk_t2, chk_id2, chk_ver2, n_chk2,
                    rec_cols, rec_nexts, rec_vars, rec_datas, smp_t0, smp_dt, k_lim, row0):
-    """Steps 1 and 2 of the window loop for several populations of one model (same record
-    layouts) in one launch of the shards: shard s partitions its events of the window
-    (kernels.partition_shard: bucket b, its checks, the current steps cur_pos ..
+    """Step 5 of the previous window, then steps 1 and 2 of this one, for several
+    populations of one model (same record layouts), in one launch of the shards: shard s
+    fans the previous window's n_fan spikes (fan_t, fan_id) out into its own buckets
+    (kernels.fanout_shard with its view of the synapse table, run_ptr2[s]; first, since
+    an arrival one minimum delay later lands in this window's bucket), partitions its
+    events of the window (kernels.partition_shard: bucket b, its checks, the current steps cur_pos ..
     cur_end-1), then advances, population by population, blocks shard_kb[g, s] ..
     shard_kb[g, s+1]-1 of population g (first id group_i0[g], records states[g] and
     params[g], state probe rec_*[g]: typed lists). One launch per window instead of one
@@ -97,6 +103,9 @@ def gather_advance(t1, b, buckets, b_count, cur_t, cur_id, cur_di, cur_pos, cur_
     scratch ev_*2[s] as long as part2[s]."""
     for s_ in prange(shard_kb.shape[1] - 1):
         s = np.int64(s_)   # prange's index is unsigned; typed lists want a signed one
+        if n_fan > 0:
+            fanout_shard(fan_t, fan_id, n_fan, run_ptr2[s], run_a, run_b, target, weight, delay_index, delay_table,
+                         delay_values, use_table, W, B, buckets[s], b_count[s])
         n_chk = partition_shard(s, t1, buckets[s, b], b_count[s, b], chk_t2[s][0], chk_id2[s][0], chk_ver2[s][0],
                                 n_chk2[s], version, cur_t, cur_id, cur_di, cur_pos, cur_end, blk_of, blk_shard,
                                 n_blk, blk_ptr2[s], part2[s])[0]

@@ -11,7 +11,8 @@ starts. ``WindowLoop.step_window`` runs one window in seven steps:
    population as one list, ordered by time, then population rank (``spike_rank``);
 4. consume: the window's bucket emptied (kept after t1 when the window is cut short);
 5. deliver: the spikes fanned out into the queue (each shard its own targets), with
-   the STDP update of every plastic synapse they cross;
+   the STDP update of every plastic synapse they cross (a backend may carry the fan-out
+   out at the start of the next window's step 1, before anything reads the queue);
 6. plasticity: the spikes of plastic targets into their post-synaptic history;
 7. bookkeeping: spike counts and the recent spikes (pending-event counts).
 
