@@ -236,3 +236,38 @@ def test_poisson_stimuli_that_overflow_a_window_buffer(synapse, drives):
     assert_same_spikes(got, ref)
     stim = sim.counters()["stimuli"]
     assert [int(stim[f"drive{j}"]["events"]) for j in range(len(drives))] == counts
+
+
+def test_poisson_stimuli_redrawn_with_another_seed():
+    """After reseed_streams (a run from a checkpoint with another seed) every stream's
+    arrivals are now + the draws of its new key: the next one and every later one (the
+    loop draws each stream one arrival ahead; regression for one left from the old key).
+    Neurons that fire at every input (5 mV steps to a threshold 1 mV above rest, no
+    refractoriness) give their arrivals as their spikes: neuron 0 has two streams (the
+    merged path), neuron 1 one."""
+    from eventsim.engine import rng
+    from eventsim.network.core import Stimulus
+    from netutil import lif_pop, network
+
+    rates = (3000.0, 2000.0)
+    nrn = lif_pop("n", 2, 0, synapse="delta", v_th=-69.0, v_reset=-70.0, t_ref=0.0)
+    stims = [Stimulus("a", "poisson", "n", np.array([0, 1]), rate=rates[0], weight=5.0, delay=0.0),
+             Stimulus("b", "poisson", "n", np.array([0]), rate=rates[1], weight=5.0, delay=0.0)]
+    sim = Simulation(network([nrn], stimuli=stims), seed=3)
+    sim.run(5.0)
+    sim.engine.reseed_streams(8)
+    sim.run(10.0)
+    t, i = sim.spikes("n")
+    for n, streams in ((0, (0, 1)), (1, (0,))):
+        want = []
+        for j in streams:   # stimulus j's stream at neuron n: keyed by (seed, stimulus, neuron id)
+            for seed, t0, t1 in ((3, 0.0, 5.0), (8, 5.0, 10.0)):
+                x, k = t0, 0
+                while True:
+                    x += rng.CPU.exp_interval(seed, rng.STREAM_POISSON_STIMULUS + j, n, k, rates[j] / 1000.0)
+                    if x >= t1:
+                        break
+                    want.append(x)
+                    k += 1
+        assert len(want) > 20
+        np.testing.assert_array_equal(t[i == n], np.sort(want))

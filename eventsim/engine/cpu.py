@@ -135,6 +135,7 @@ class CpuEngine(WindowLoop):
         does not depend on thread count or buffer capacities."""
         self._fan_out_now()
         d = {name: getattr(self, name).copy() for name in self._STATE_ARRAYS}
+        d["ps_next"] = self.ps_next[:, 0].copy()   # (the arrival after it is drawn again on restore)
         d["t"] = self.t
         d["cur_pos"] = self.cur_pos
         # the checks by neuron, each bucket's arrivals by target neuron and, per target,
@@ -174,9 +175,15 @@ class CpuEngine(WindowLoop):
         for name in self._STATE_ARRAYS:
             cur = getattr(self, name)
             new = np.asarray(d[name])
+            if name == "ps_next":
+                if new.shape != cur.shape[:1]:
+                    raise ValueError(f"checkpoint: engine array {name} has shape {new.shape}, expected "
+                                     f"{cur.shape[:1]}")
+                new = np.stack([new, new], axis=1)   # (column 1 drawn below)
             if new.shape != cur.shape and name not in ("recent_t", "recent_id"):
                 raise ValueError(f"checkpoint: engine array {name} has shape {new.shape}, expected {cur.shape}")
             setattr(self, name, new.astype(cur.dtype, copy=True))
+        K.draw_after(self.ps_next, self.ps_k, self.ps_key, self.ps_mean)
         self.t = float(d["t"])
         self.cur_pos = int(d["cur_pos"])
         self._set_checks(np.asarray(d["far_t"]), np.asarray(d["far_id"]), np.asarray(d["far_ver"]))

@@ -297,7 +297,7 @@ class CudaEngine(WindowLoop):
         # Poisson stimulus streams (one owner neuron each): weight and event count per stream
         n_q = max(self.ps_stim.size, 1)
         self.d_ps_ptr = cuda.to_device(self.ps_ptr)
-        self.d_ps_next = cuda.to_device(self.ps_next if self.ps_stim.size else np.zeros(1))
+        self.d_ps_next = cuda.to_device(self.ps_next if self.ps_stim.size else np.zeros((1, 2)))
         self.d_ps_k = cuda.to_device(np.zeros(n_q, dtype=np.int64))
         self.d_ps_key = cuda.to_device(self.ps_key if self.ps_stim.size else np.zeros(1, np.uint64))
         self.d_ps_mean = cuda.to_device(self.ps_mean if self.ps_stim.size else np.ones(1))

@@ -525,6 +525,18 @@ def emit_poisson_sources(i0, n, t1, mean, nxt, kk, keys, spk_t, spk_id, n_spk):
 
 
 @njit(cache=True)
+def draw_after(nxt, kk, keys, mean):
+    """Each Poisson stimulus stream's arrival after its next one: nxt[q, 1] = nxt[q, 0] +
+    draw kk[q] + 1 (inf after an infinite next: a stream of rate 0). The neuron loop draws
+    one arrival ahead (neuron_loop.fill_poisson)."""
+    for q in range(nxt.shape[0]):
+        if nxt[q, 0] == np.inf:
+            nxt[q, 1] = np.inf
+        else:
+            nxt[q, 1] = nxt[q, 0] + _exp_draw(keys[q], kk[q] + 1, mean[q])
+
+
+@njit(cache=True)
 def first_draws(seed, stream, idents, rate_per_ms, offset, nxt, keys, mean):
     """Stream keys (seed, stream, idents[j]), mean intervals, and the first event
     nxt[j] = offset[j] + draw 0 (inf when the rate is 0)."""

@@ -195,6 +195,7 @@ class WindowLoop:
         self._key_stimulus_streams(np.repeat(np.arange(self.N, dtype=np.int64), np.diff(self.ps_ptr)),
                                    lambda s: self.t)
         self.ps_k[:] = 0
+        K.draw_after(self.ps_next, self.ps_k, self.ps_key, self.ps_mean)
         index = {p.offset: pi for pi, p in enumerate(self.net.populations)}
         for j, (i0, n, *_old) in enumerate(self.poisson_sources):
             pop = self.net.populations[index[i0]]
@@ -207,7 +208,7 @@ class WindowLoop:
         (``nn``: each stream's neuron; ``offset(stimulus)``: when its draws start)."""
         for j, s in enumerate(self.poisson_stimuli):
             sel = np.flatnonzero(self.ps_stim == j)
-            self.ps_mean[sel], self.ps_next[sel], self.ps_key[sel] = poisson_draws(
+            self.ps_mean[sel], self.ps_next[sel, 0], self.ps_key[sel] = poisson_draws(
                 self.seed, STREAM_POISSON_STIMULUS + j, nn[sel], s.rate / 1000.0, offset(s))
 
     # ---- set-up ----
@@ -228,10 +229,11 @@ class WindowLoop:
         self.ps_w = np.array([s.weight for s in pois] or [0.0])[ss]
         self.ps_events = np.zeros(nn.size, dtype=np.int64)   # delivered, per stream
         self.ps_k = np.zeros(nn.size, dtype=np.int64)
-        self.ps_next = np.empty(nn.size)
+        self.ps_next = np.empty((nn.size, 2))
         self.ps_key = np.zeros(nn.size, dtype=np.uint64)
         self.ps_mean = np.empty(nn.size)
         self._key_stimulus_streams(nn, lambda s: float(s.delay))
+        K.draw_after(self.ps_next, self.ps_k, self.ps_key, self.ps_mean)
         # current steps: amplitude a_k holds from t_k on -> increments at t_k
         ct, ci, cd = [], [], []
         for s in net.stimuli:
