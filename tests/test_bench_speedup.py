@@ -1,0 +1,23 @@
+"""bench/speedup.py: one build, thread counts alternated, the same spikes in every run."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_speedup_of_a_short_run():
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "speedup.py"), "--scenario",
+                          str(ROOT / "scenarios" / "quickstart.toml"), "--warmup", "10", "--duration", "30",
+                          "--threads", "1,2", "--repeat", "2"],
+                         capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-2000:]
+    lines = [json.loads(x) for x in out.stdout.strip().splitlines()]
+    runs, summary = lines[:-1], lines[-1]
+    assert [(r["run"], r["threads"]) for r in runs] == [(1, 1), (1, 2), (2, 1), (2, 2)]
+    assert len({r["spikes"] for r in runs}) == 1 and runs[0]["spikes"] > 100
+    assert all(r["loop_s"] > 0 for r in runs)
+    med1 = sorted(r["loop_s"] for r in runs if r["threads"] == 1)
+    assert abs(summary["median_loop_s"]["1"] - sum(med1) / 2) <= 2e-4   # (JSON lines round to 0.1 ms)
+    assert summary["speedup"]["1"] == 1.0
