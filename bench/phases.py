@@ -48,6 +48,18 @@ def value(text):
     return text
 
 
+def overrides(ap, items):
+    """The --set KEY=VALUE items as scenario overrides (values read as int, float or text);
+    an item without '=' is the parser's error."""
+    over = {}
+    for item in items:
+        key, sep, val = item.partition("=")
+        if not sep:
+            ap.error(f"--set {item!r}: expected KEY=VALUE")
+        over[key] = value(val)
+    return over
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scenario", default=str(ROOT / "scenarios" / "brunel2000_ai.toml"))
@@ -61,12 +73,7 @@ def main():
     from eventsim.network.build import build_network
     from eventsim.scenario import load_scenario
 
-    over = {}
-    for item in args.set:
-        key, sep, val = item.partition("=")
-        if not sep:
-            ap.error(f"--set {item!r}: expected KEY=VALUE")
-        over[key] = value(val)
+    over = overrides(ap, args.set)
     end = args.warmup + args.duration
     scenario = load_scenario(args.scenario, overrides={"simulation.duration": end, **over})
     net = build_network(scenario)

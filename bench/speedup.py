@@ -26,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
-from phases import value  # noqa: E402
+from phases import overrides  # noqa: E402
 
 
 def main():
@@ -42,12 +42,7 @@ def main():
     from eventsim.network.build import build_network
     from eventsim.scenario import load_scenario
 
-    over = {}
-    for item in args.set:
-        key, sep, val = item.partition("=")
-        if not sep:
-            ap.error(f"--set {item!r}: expected KEY=VALUE")
-        over[key] = value(val)
+    over = overrides(ap, args.set)
     counts = [int(t) for t in args.threads.split(",") if t.strip()]
     end = args.warmup + args.duration
     scenario = load_scenario(args.scenario, overrides={"simulation.duration": end, **over})
