@@ -126,16 +126,17 @@ class CpuEngine(WindowLoop):
 
     # ---- checkpoints (eventsim/engine/checkpoint.py) ----
     # per-neuron and stream arrays that the window loop changes; everything else is
-    # rebuilt from the network and seed, or is scratch refilled every window
+    # rebuilt from the network and seed, or is scratch refilled every window (ps_next:
+    # its column 0 only, the streams' next arrivals; the arrival after each is drawn again)
     _STATE_ARRAYS = ("t_state", "ref_end", "i_stim", "version", "updates", "spike_count",
-                     "recent_t", "recent_id", "ps_k", "ps_next", "ps_key", "ps_mean", "ps_events")
+                     "recent_t", "recent_id", "ps_k", "ps_key", "ps_mean", "ps_events")
 
     def get_state(self):
         """{name: array or scalar}: everything a later window depends on, in a form that
         does not depend on thread count or buffer capacities."""
         self._fan_out_now()
         d = {name: getattr(self, name).copy() for name in self._STATE_ARRAYS}
-        d["ps_next"] = self.ps_next[:, 0].copy()   # (the arrival after it is drawn again on restore)
+        d["ps_next"] = self.ps_next[:, 0].copy()
         d["t"] = self.t
         d["cur_pos"] = self.cur_pos
         # the checks by neuron, each bucket's arrivals by target neuron and, per target,
@@ -175,14 +176,14 @@ class CpuEngine(WindowLoop):
         for name in self._STATE_ARRAYS:
             cur = getattr(self, name)
             new = np.asarray(d[name])
-            if name == "ps_next":
-                if new.shape != cur.shape[:1]:
-                    raise ValueError(f"checkpoint: engine array {name} has shape {new.shape}, expected "
-                                     f"{cur.shape[:1]}")
-                new = np.stack([new, new], axis=1)   # (column 1 drawn below)
             if new.shape != cur.shape and name not in ("recent_t", "recent_id"):
                 raise ValueError(f"checkpoint: engine array {name} has shape {new.shape}, expected {cur.shape}")
             setattr(self, name, new.astype(cur.dtype, copy=True))
+        nxt = np.asarray(d["ps_next"], dtype=np.float64)
+        if nxt.shape != self.ps_next.shape[:1]:
+            raise ValueError(f"checkpoint: engine array ps_next has shape {nxt.shape}, expected "
+                             f"{self.ps_next.shape[:1]}")
+        self.ps_next[:, 0] = nxt
         K.draw_after(self.ps_next, self.ps_k, self.ps_key, self.ps_mean)
         self.t = float(d["t"])
         self.cur_pos = int(d["cur_pos"])

@@ -192,10 +192,9 @@ class WindowLoop:
         under the new key (a Poisson process forgets its past, so the continuation has
         the same law). For runs started from a checkpoint with another seed."""
         self.seed = int(seed)
+        self.ps_k[:] = 0
         self._key_stimulus_streams(np.repeat(np.arange(self.N, dtype=np.int64), np.diff(self.ps_ptr)),
                                    lambda s: self.t)
-        self.ps_k[:] = 0
-        K.draw_after(self.ps_next, self.ps_k, self.ps_key, self.ps_mean)
         index = {p.offset: pi for pi, p in enumerate(self.net.populations)}
         for j, (i0, n, *_old) in enumerate(self.poisson_sources):
             pop = self.net.populations[index[i0]]
@@ -204,12 +203,14 @@ class WindowLoop:
             self.poisson_sources[j] = (i0, n, mean, nxt, np.zeros(n, dtype=np.int64), keys)
 
     def _key_stimulus_streams(self, nn, offset):
-        """Keys, mean intervals and first arrivals of every Poisson stimulus stream
+        """Keys, mean intervals and first arrivals of every Poisson stimulus stream, and the
+        arrival after each (the loop draws one ahead; ps_k must be 0 already)
         (``nn``: each stream's neuron; ``offset(stimulus)``: when its draws start)."""
         for j, s in enumerate(self.poisson_stimuli):
             sel = np.flatnonzero(self.ps_stim == j)
             self.ps_mean[sel], self.ps_next[sel, 0], self.ps_key[sel] = poisson_draws(
                 self.seed, STREAM_POISSON_STIMULUS + j, nn[sel], s.rate / 1000.0, offset(s))
+        K.draw_after(self.ps_next, self.ps_k, self.ps_key, self.ps_mean)
 
     # ---- set-up ----
     def _setup_stimuli(self):
@@ -233,7 +234,6 @@ class WindowLoop:
         self.ps_key = np.zeros(nn.size, dtype=np.uint64)
         self.ps_mean = np.empty(nn.size)
         self._key_stimulus_streams(nn, lambda s: float(s.delay))
-        K.draw_after(self.ps_next, self.ps_k, self.ps_key, self.ps_mean)
         # current steps: amplitude a_k holds from t_k on -> increments at t_k
         ct, ci, cd = [], [], []
         for s in net.stimuli:
