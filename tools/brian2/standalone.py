@@ -15,7 +15,6 @@ Run this file as ``python standalone.py RUSAGE_FILE BINARY ARGS...`` and it runs
 and writes its peak RSS in bytes to RUSAGE_FILE: the benchmarks set it as
 ``prefs.devices.cpp_standalone.run_cmd_unix``.
 """
-import argparse
 import json
 import os
 import resource
@@ -27,18 +26,16 @@ import time
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from peer_bench import options, timed_import  # noqa: E402
+
 
 def start(description, prefix):
     """A benchmark's start: its options (--duration ms, --threads), brian2 imported (timed),
     the standalone device set up, a 0.1 ms clock and seed 1. Returns (args, import_s,
     build_dir, rss_file)."""
-    ap = argparse.ArgumentParser(description=description)
-    ap.add_argument("--duration", type=float, default=1000.0, help="ms (default 1000)")
-    ap.add_argument("--threads", type=int, default=1)
-    args = ap.parse_args()
-    t0 = time.perf_counter()
-    import brian2 as b2
-    import_s = time.perf_counter() - t0
+    args = options(description)
+    b2, import_s = timed_import("brian2")
     build_dir, rss_file = setup(args.threads, prefix)
     b2.defaultclock.dt = 0.1 * b2.ms
     b2.seed(1)

@@ -1,20 +1,18 @@
 """Shared start of tools/nest/brunel_bench.py and cuba_bench.py: their options, NEST
 imported (timed) and its kernel reset to the settings both compare under."""
-import argparse
-import time
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from peer_bench import options, timed_import  # noqa: E402
 
 
 def start(description):
     """Options --duration (ms, default 1000) and --threads; ``nest`` imported, its messages
     below errors silenced, the kernel reset to a 0.1 ms resolution, --threads threads and
     rng_seed 1. Returns (args, nest, import_s)."""
-    ap = argparse.ArgumentParser(description=description)
-    ap.add_argument("--duration", type=float, default=1000.0, help="ms (default 1000)")
-    ap.add_argument("--threads", type=int, default=1)
-    args = ap.parse_args()
-    t0 = time.perf_counter()
-    import nest
-    import_s = time.perf_counter() - t0
+    args = options(description)
+    nest, import_s = timed_import("nest")
     if hasattr(nest, "VerbosityLevel"):
         nest.verbosity = nest.VerbosityLevel.ERROR
     else:
