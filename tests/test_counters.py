@@ -195,3 +195,27 @@ def test_plastic_projection():
     # net.weight in place, so it no longer holds the initial weights)
     initial = eventsim.build_network(eventsim.load_scenario(d)).synapse_table("ff")[2]
     assert not np.allclose(sim.weights("ff"), initial)
+
+
+def test_recent_spikes_are_those_younger_than_the_largest_delay():
+    """The spikes kept for the pending counts (and checkpoints) are those at or after the
+    start of the last window with spikes minus the largest delay and one window, however
+    many windows they were kept over (regression: kept per window by concatenation, now
+    pruned in batches; the bound must stay the last spiking window's, not the run's end)."""
+    times = [float(t) + 0.5 for t in range(500)]
+    d = scenario([{"name": "s", "size": 1, "model": "spike_source", "params": {"times": [times]}},
+                  lif("n", 3)],
+                 [{"source": "s", "target": "n", "rule": "all_to_all", "weight": 20.0,
+                   "delay": {"uniform": [1.1, 6.0]}}], duration=600.0)
+    _, net, sim = run(d)
+    eng = sim.engine
+    st, sg, _, _ = recount(net, sim, 600.0)
+    W, d_max = net.min_delay(), net.max_delay()
+    windows = np.unique(np.floor(st / W))
+    assert windows.size > 300 and st.max() < 550.0   # many windows with spikes, then silence
+    k_last = int(windows.max())
+    floor = k_last * W - d_max - W
+    keep = st >= floor
+    expected = sorted(zip(st[keep].tolist(), sg[keep].tolist()))
+    got = sorted(zip(eng.recent_t.tolist(), eng.recent_id.tolist()))
+    assert got == expected and len(expected) >= 3

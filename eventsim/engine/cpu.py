@@ -296,10 +296,9 @@ class CpuEngine(WindowLoop):
         """Each shard's events of the window (its bucket b, due checks, current steps),
         partitioned by block into part2[s]; with one launch for all populations, done
         there (``advance``)."""
-        c_end = max(self.cur_pos, int(np.searchsorted(self.cur_t, t1, side="left")))
-        need = int((self.b_count[:, b] + self.n_far).max()) + (c_end - self.cur_pos)
-        if self._fan[1].size:   # (the fan-out waiting for this launch can fill bucket b up to its room)
-            need = max(need, self._fan_room + int(self.n_far.max()) + (c_end - self.cur_pos))
+        # (the fan-out waiting for this launch can fill bucket b up to its room)
+        c_end, need = K.window_room(t1, b, self.b_count, self.n_far, self.cur_t, self.cur_pos,
+                                    self._fan_room if self._fan[1].size else -1)
         if need > self.part2.shape[1]:
             self.part2 = self._per_shard(max(need, 2 * self.part2.shape[1]), K.PART_DTYPE)
         self._window = (b, c_end)

@@ -1,11 +1,11 @@
 """Model-independent numba kernels of the window loop's steps, on the cpu.
 
 What is here, by step (eventsim.engine.window_loop): growable buffers (buffer,
-shard_buffers, push_spike, push_check, refill); gather (window_of, partition_shard(s), sort_block); exchange
+shard_buffers, push_spike, push_check, refill); gather (window_of, window_room, partition_shard(s), sort_block); exchange
 (exchange: the window's spikes in the documented order); consume (consume_shards);
 deliver (shard_runs: each shard's view of the synapse table; fanout_shard(s));
 sources (emit_spike_sources, emit_poisson_sources, first_draws); counters
-(count_emitted, count_pending). Every kernel works on plain arrays; the cpu engine
+(count_spikes, count_emitted, count_pending). Every kernel works on plain arrays; the cpu engine
 (eventsim.engine.cpu) allocates them and calls the kernels, the ``*_shards`` ones for
 every shard at once (``*_shards_serial``: the same source compiled for one thread).
 The per-neuron loop is not here: it is eventsim.engine.neuron_loop, per model.
@@ -273,6 +273,24 @@ def partition_shards(t1, b, buckets, b_count, far_t2, far_id2, far_ver2, n_far, 
 
 
 @njit(cache=True)
+def window_room(t1, b, b_count, n_far, cur_t, cur_pos, fan_room):
+    """(c_end, need) for the window ending at t1 (bucket b): its current steps are
+    cur_pos .. c_end-1, and each shard's part2 row must hold need records (its bucket's
+    arrivals, its checks, the steps; with fan_room >= 0, a fan-out still to come in the
+    launch can fill the bucket up to fan_room). One call per window instead of a few
+    numpy reductions."""
+    c_end = max(cur_pos, np.searchsorted(cur_t, t1))
+    need = 0
+    far = 0
+    for s in range(n_far.shape[0]):
+        need = max(need, b_count[s, b] + n_far[s])
+        far = max(far, n_far[s])
+    if fan_room >= 0:
+        need = max(need, fan_room + far)
+    return c_end, need + (c_end - cur_pos)
+
+
+@njit(cache=True)
 def sort_block(part, a, b, j0, nj, ev_ptr, fill, ev_t, ev_w, ev_kind):
     """Events part[a:b] (targets j0 .. j0+nj-1) sorted by (neuron, time) into ev_*, stable
     (queue order at equal times); neuron j0 + x's events are ev_*[ev_ptr[x]:ev_ptr[x + 1]].
@@ -462,6 +480,14 @@ def fanout_shards(spk_t, spk_id, n_spk, run_ptr2, run_a, run_b, target, weight,
     for s in prange(buckets.shape[0]):
         fanout_shard(spk_t, spk_id, n_spk, run_ptr2[s], run_a, run_b, target, weight, delay_index, delay_table,
                      delay_values, use_table, W, B, buckets[s], b_count[s])
+
+
+@njit(cache=True)
+def count_spikes(spike_count, gid):
+    """One more spike for each neuron of gid (repeats counted: np.add.at, without its
+    per-call cost)."""
+    for j in range(gid.shape[0]):
+        spike_count[gid[j]] += 1
 
 
 @njit(cache=True)

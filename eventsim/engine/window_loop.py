@@ -121,7 +121,7 @@ class WindowLoop:
         if st.size:
             self.deliver(st, si)
             self.record_post(st, si)
-            np.add.at(self.spike_count, si, 1)
+            K.count_spikes(self.spike_count, si)
             self._remember(st, si)
         self.t = t1
         return st, si
@@ -254,10 +254,49 @@ class WindowLoop:
         self.cur_pos = 0
 
     def _remember(self, st, si):
-        """Spikes younger than the largest delay (their arrivals may still be queued)."""
-        keep = self.recent_t >= self.t - self.d_max - self.W
-        self.recent_t = np.concatenate([self.recent_t[keep], st])
-        self.recent_id = np.concatenate([self.recent_id[keep], si])
+        """Spikes younger than the largest delay (their arrivals may still be queued): kept
+        as they come, pruned when read or every ``_RECENT_CHUNKS`` windows with spikes
+        (concatenating per window cost more than the rest of the bookkeeping). The prune
+        bound is the one of the last window with spikes, so that what is kept is the same
+        whenever it is pruned."""
+        self._recent.append((st, si))
+        self._recent_floor = self.t - self.d_max - self.W
+        if len(self._recent) >= self._RECENT_CHUNKS:
+            self._prune_recent()
+
+    _RECENT_CHUNKS = 256
+
+    def _prune_recent(self):
+        chunks = self._recent
+        if not chunks:
+            return
+        t = np.concatenate([self._recent_t] + [c[0] for c in chunks])
+        gid = np.concatenate([self._recent_id] + [c[1] for c in chunks])
+        keep = t >= self._recent_floor
+        self._recent_t, self._recent_id = t[keep], gid[keep]
+        chunks.clear()
+
+    @property
+    def recent_t(self):
+        """Times (ms) of the spikes whose arrivals may still be queued (with ``recent_id``)."""
+        self._prune_recent()
+        return self._recent_t
+
+    @recent_t.setter
+    def recent_t(self, t):
+        self._recent = []
+        self._recent_t = t
+
+    @property
+    def recent_id(self):
+        """Global ids of the spikes of ``recent_t``."""
+        self._prune_recent()
+        return self._recent_id
+
+    @recent_id.setter
+    def recent_id(self, gid):
+        self._recent = []
+        self._recent_id = gid
 
     def _setup_queue_layout(self):
         """Window length W, ring size B, the largest delay, and the synapse table's delay
