@@ -27,14 +27,14 @@ def test_compile_time_is_apart_from_simulation():
     def fresh(x):                          # never cached: numba compiles it on first call
         return 2 * x + 1
 
-    step = sim.engine.step_window
+    step = sim.engine.step_windows
     called = []
 
-    def stepping(t_until):
+    def stepping(t_until, stop_every=()):
         if not called:
             called.append(fresh(3))
-        return step(t_until)
-    sim.engine.step_window = stepping
+        return step(t_until, stop_every)
+    sim.engine.step_windows = stepping
 
     class Bar:
         told = []

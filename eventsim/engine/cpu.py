@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib
+import time
 
 import numpy as np
 import numba
@@ -102,6 +103,9 @@ class CpuEngine(WindowLoop):
         # spikes whose fan-out waits for the next window's launch (see deliver)
         self._fan = self._no_fan = (np.zeros(0), np.zeros(0, dtype=np.int64))
         self._fan_room = 0
+        # the compiled window loop's spikes (step_windows), and its windows per call
+        self._out_t, self._out_id = K.buffer(np.zeros(256)), K.buffer(np.zeros(256, dtype=np.int64))
+        self._batch_windows = 16
         if self.comm.size > 1:
             self._refuse_under_mpi()
 
@@ -321,11 +325,7 @@ class CpuEngine(WindowLoop):
         record layouts (typically all of them) go in one launch of the shards, with the
         partition of step 1."""
         self.n_spk2[:] = 0
-        shared = (self.t_state, self.ref_end, self.i_stim, self.version, self.updates,
-                  self.blk_ptr2, self.blk_start, self.part2, self.ev_ptr2, self.ev_fill2, self.ev_t2, self.ev_w2,
-                  self.ev_kind2, self.ps_ptr, self.ps_next, self.ps_k, self.ps_key, self.ps_mean, self.ps_w,
-                  self.ps_events, self.pbuf_t2, self.pbuf_w2, self.spk_t2, self.spk_id2, self.n_spk2,
-                  self.far_t2, self.far_id2, self.far_ver2, self.n_far)
+        shared = self._shared()
         if self._together:
             b, c_end = self._window
             k = self.groups[0].kernels
@@ -344,6 +344,62 @@ class CpuEngine(WindowLoop):
             samples = K.NO_SAMPLES if g.sampler is None else g.sampler.window(t1)
             self._parallel(g.kernels.update_parallel, g.kernels.update_parallel_serial)(
                 g.chunk_kb, g.i0, t1, g.state, g.params, *shared, *samples)
+
+    def step_windows(self, t_until, stop_every=()):
+        """Several windows in one call of the compiled window loop
+        (``cpu_kernels.run_windows``: no Python between windows) where it applies: one
+        process, one launch for all populations, no spike or Poisson sources, plasticity
+        or state probes; else one window (``step_window``). The spikes are the same
+        either way. Each call runs about ``BATCH_S`` seconds of windows (the count
+        adapted to the last call's), so that the caller's progress, stop requests and
+        wall-clock commits stay timely."""
+        if not self._batches():
+            return self.step_window(t_until)
+        k = self.groups[0].kernels
+        fan_t, fan_id = self._fan
+        stops = np.array(stop_every, dtype=np.float64).reshape(-1, 2)
+        t0, wall = self.t, time.perf_counter()
+        reason, t, cur_pos, n, fan_t, fan_id, fan_room, t_spiking = self._parallel(
+            k.run_windows, k.run_windows_serial)(
+            self.t, t_until, stops, self._batch_windows, fan_t, fan_id, self._fan_room, self.cap, self.outdeg2,
+            self.rank, self.src_t, self.src_id, self.spike_count, self._out_t, self._out_id,
+            self.buckets, self.b_count, self.run_ptr2, self.run_a, self.run_b, self.net.target, self.net.weight,
+            self.delay_index, self.delay_table, self.delay_values, self.use_table, self.W, self.B,
+            self.cur_t, self.cur_id, self.cur_di, self.cur_pos, self.blk_of, self.blk_shard, self.n_blk,
+            self._shard_kb, self._group_i0, *self._group_lists(t_until), *self._shared(), *self._probe_lists(t_until))
+        windows = K.window_of(t, self.W) - K.window_of(t0, self.W) if t > t0 else 0
+        if windows:
+            per = (time.perf_counter() - wall) / windows
+            self._batch_windows = int(min(max(self.BATCH_S / max(per, 1e-9), 1), 4096))
+        self.t, self.cur_pos = t, cur_pos
+        self._fan, self._fan_room = ((fan_t, fan_id) if fan_id.size else self._no_fan), fan_room
+        if reason == cpu_kernels.GROW_PART:
+            kw = K.window_of(self.t, self.W)
+            self.gather(kw % self.B, min((kw + 1) * self.W, t_until))
+        elif reason == cpu_kernels.GROW_BUCKETS:
+            self._alloc_buckets(max(2 * self.cap, fan_room))
+        st = K.contents(self._out_t)[:n].copy()
+        si = K.contents(self._out_id)[:n].copy()
+        if n:
+            self._remember(st, si, t_spiking)
+        return st, si
+
+    BATCH_S = 0.05
+    # False: every window on the per-window path (bench/phases.py times its steps there)
+    compiled_loop = True
+
+    def _batches(self):
+        """Whether ``step_windows`` runs the compiled window loop (see there)."""
+        return (self.compiled_loop and self._together and self.comm.size == 1 and not self.stdp.active and not self.spike_sources
+                and not self.poisson_sources and all(g.sampler is None for g in self.groups))
+
+    def _shared(self):
+        """The arguments every advance kernel takes, in their order."""
+        return (self.t_state, self.ref_end, self.i_stim, self.version, self.updates,
+                self.blk_ptr2, self.blk_start, self.part2, self.ev_ptr2, self.ev_fill2, self.ev_t2, self.ev_w2,
+                self.ev_kind2, self.ps_ptr, self.ps_next, self.ps_k, self.ps_key, self.ps_mean, self.ps_w,
+                self.ps_events, self.pbuf_t2, self.pbuf_w2, self.spk_t2, self.spk_id2, self.n_spk2,
+                self.far_t2, self.far_id2, self.far_ver2, self.n_far)
 
     def _group_lists(self, t1):
         """The populations' records as typed lists (rebuilt only when an array changed:

@@ -135,7 +135,8 @@ class Simulation:
             t_before = eng.t
             if ranks:
                 eng.flags_asked = (STOP if self.should_stop() else 0) | (COMMIT if wants_commit() else 0)
-            st, si = eng.step_window(until)
+            stops = [(e, last) for e, last in ((every, last_k), (ck_every, last_ck)) if e is not None]
+            st, si = eng.step_windows(until, stops)
             n += st.size
             self.sink.append(st, si)
             if progress is not None:

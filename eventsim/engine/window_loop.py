@@ -20,7 +20,9 @@ A backend (eventsim.engine.cpu, eventsim.engine.cuda) is a subclass that impleme
 steps 1-6 as the methods ``gather(b, t1)``, ``advance(t1)``, ``exchange(t1) -> (t, gid)``,
 ``consume(b, t_cut)``, ``deliver(t, gid)`` and ``record_post(t, gid)``, plus
 ``stream_events()`` (Poisson stimulus events delivered, per stream) and
-``reset_state()``. Everything else here is shared: the queue layout, the Poisson
+``reset_state()``; it may also run several windows per call (``step_windows``: the cpu
+backend runs the same steps for a batch of windows in compiled code). Everything else
+here is shared: the queue layout, the Poisson
 streams and current steps, the spike and Poisson sources, the counters.
 """
 from __future__ import annotations
@@ -125,6 +127,14 @@ class WindowLoop:
             self._remember(st, si)
         self.t = t1
         return st, si
+
+    def step_windows(self, t_until, stop_every=()):
+        """Simulate one or more windows (up to t_until); returns their spikes like
+        ``step_window``. A backend may run several windows at once, stopping after the
+        first window whose end t has floor(t / every) > last for one of the pairs
+        (every, last) of ``stop_every`` (the caller's commit and checkpoint times); this
+        one runs one window."""
+        return self.step_window(t_until)
 
     # ---- the backend's steps ----
     def gather(self, b, t1):
@@ -253,14 +263,15 @@ class WindowLoop:
             self.cur_t, self.cur_id, self.cur_di = np.zeros(0), np.zeros(0, np.int64), np.zeros(0)
         self.cur_pos = 0
 
-    def _remember(self, st, si):
+    def _remember(self, st, si, t_window=None):
         """Spikes younger than the largest delay (their arrivals may still be queued): kept
         as they come, pruned when read or every ``_RECENT_CHUNKS`` windows with spikes
         (concatenating per window cost more than the rest of the bookkeeping). The prune
         bound is the one of the last window with spikes, so that what is kept is the same
-        whenever it is pruned."""
+        whenever it is pruned. (``t_window``: the start of the last of the windows st, si
+        come from; default: the current window's.)"""
         self._recent.append((st, si))
-        self._recent_floor = self.t - self.d_max - self.W
+        self._recent_floor = (self.t if t_window is None else t_window) - self.d_max - self.W
         if len(self._recent) >= self._RECENT_CHUNKS:
             self._prune_recent()
 
