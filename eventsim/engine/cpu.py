@@ -390,8 +390,9 @@ class CpuEngine(WindowLoop):
 
     def _batches(self):
         """Whether ``step_windows`` runs the compiled window loop (see there)."""
-        return (self.compiled_loop and self._together and self.comm.size == 1 and not self.stdp.active and not self.spike_sources
-                and not self.poisson_sources and all(g.sampler is None for g in self.groups))
+        return (self.compiled_loop and self._together and self.comm.size == 1 and not self.stdp.active
+                and not self.spike_sources and not self.poisson_sources
+                and all(g.sampler is None for g in self.groups))
 
     def _shared(self):
         """The arguments every advance kernel takes, in their order."""

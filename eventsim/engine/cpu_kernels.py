@@ -11,7 +11,9 @@ kernels.partition_window): each block's events are sorted per neuron into the sc
 ev_* just before its neurons are advanced, so that they are still in cache when read.
 ``update_parallel`` runs it for every shard (thread) at once; ``gather_advance`` runs
 the previous window's fan-out, the partition and every population of one model in one
-launch of the shards.
+launch of the shards (``shard_window``: one shard's part); ``run_windows`` runs the
+whole window loop for a batch of windows, one such launch per window, with no Python in
+between (eventsim.engine.cpu: ``CpuEngine.step_windows``).
 
 ``compiled(kernel_module)`` compiles the loop and the drivers for one neuron model.
 """
@@ -135,8 +137,8 @@ def gather_advance(t1, b, buckets, b_count, fan_t, fan_id, n_fan, run_ptr2, run_
     for s_ in prange(shard_kb.shape[1] - 1):
         # (prange's index is unsigned; typed lists want a signed one)
         shard_window(np.int64(s_), t1, b, buckets, b_count, fan_t, fan_id, n_fan, run_ptr2, run_a, run_b,
-                     target, weight, delay_index, delay_table, delay_values, use_table, W, B, cur_t, cur_id, cur_di, cur_pos,
-                     cur_end, blk_of, blk_shard, n_blk, shard_kb, group_i0, states, params, t_state, ref_end,
+                     target, weight, delay_index, delay_table, delay_values, use_table, W, B, cur_t, cur_id, cur_di,
+                     cur_pos, cur_end, blk_of, blk_shard, n_blk, shard_kb, group_i0, states, params, t_state, ref_end,
                      i_stim, version, updates, blk_ptr2, blk_start, part2, ev_ptr2, ev_fill2, ev_t2, ev_w2,
                      ev_kind2, ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, pbuf_t2, pbuf_w2,
                      spk_t2, spk_id2, n_spk2, chk_t2, chk_id2, chk_ver2, n_chk2, rec_cols, rec_nexts, rec_vars,
@@ -232,8 +234,9 @@ _compiled: dict = {}
 
 def compiled(kernel_module: str):
     """The cpu loop of a neuron model with its drivers: a namespace with ``advance``,
-    ``sample_idle``, ``update_blocks``, ``update_parallel``, ``gather_advance`` (each
-    parallel one also as ``*_serial``) and ``model``."""
+    ``sample_idle``, ``update_blocks``, ``update_parallel``, ``shard_window``,
+    ``gather_advance``, ``run_windows`` (each parallel one also as ``*_serial``) and
+    ``model``."""
     if kernel_module in _compiled:
         return _compiled[kernel_module]
     import sys
@@ -243,7 +246,8 @@ def compiled(kernel_module: str):
     ns["advance"] = loop.advance
     ns["sample_idle"] = loop.sample_idle
     ns["__name__"] = f"{__name__}.{kernel_module.rsplit('.', 1)[-1]}"
-    drivers = compile_functions(ns, DRIVERS, "cpu", parallel=("update_parallel", "gather_advance", "run_windows"), tag=loop.tag)
+    drivers = compile_functions(ns, DRIVERS, "cpu", parallel=("update_parallel", "gather_advance", "run_windows"),
+                                tag=loop.tag)
     out = type(loop)(**vars(loop), **vars(drivers))
     _compiled[kernel_module] = out
     return out

@@ -1,8 +1,9 @@
 """Model-independent numba kernels of the window loop's steps, on the cpu.
 
 What is here, by step (eventsim.engine.window_loop): growable buffers (buffer,
-shard_buffers, push_spike, push_check, refill); gather (window_of, window_room, partition_shard(s), sort_block); exchange
-(exchange: the window's spikes in the documented order); consume (consume_shards);
+shard_buffers, push_spike, push_check, refill); gather (window_of, window_room,
+partition_shard(s), sort_block); exchange (exchange: the window's spikes in the
+documented order); consume (consume_shards);
 deliver (shard_runs: each shard's view of the synapse table; fanout_shard(s));
 sources (emit_spike_sources, emit_poisson_sources, first_draws); counters
 (count_spikes, count_emitted, count_pending). Every kernel works on plain arrays; the cpu engine
