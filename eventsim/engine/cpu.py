@@ -333,7 +333,7 @@ class CpuEngine(WindowLoop):
             self._fan = self._no_fan
             net = self.net
             self._parallel(k.gather_advance, k.gather_advance_serial)(
-                t1, b, self.buckets, self.b_count, fan_t, fan_id, fan_id.size, self.run_ptr2, self.run_a, self.run_b,
+                self.S, t1, b, self.buckets, self.b_count, fan_t, fan_id, fan_id.size, self.run_ptr2, self.run_a, self.run_b,
                 net.target, net.weight, self.delay_index, self.delay_table, self.delay_values, self.use_table, self.W,
                 self.B, self.cur_t, self.cur_id, self.cur_di, self.cur_pos, c_end,
                 self.blk_of, self.blk_shard, self.n_blk, self._shard_kb, self._group_i0, *self._group_lists(t1),

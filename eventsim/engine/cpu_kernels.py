@@ -114,16 +114,10 @@ def shard_window(s, t1, b, buckets, b_count, fan_t, fan_id, n_fan, run_ptr2, run
     n_chk2[s] = n_chk
 
 
-def gather_advance(t1, b, buckets, b_count, fan_t, fan_id, n_fan, run_ptr2, run_a, run_b, target, weight,
-                   delay_index, delay_table, delay_values, use_table, W, B,
-                   cur_t, cur_id, cur_di, cur_pos, cur_end, blk_of, blk_shard, n_blk, shard_kb, group_i0,
-                   states, params, t_state, ref_end, i_stim, version, updates,
-                   blk_ptr2, blk_start, part2, ev_ptr2, ev_fill2, ev_t2, ev_w2, ev_kind2,
-                   ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, pbuf_t2, pbuf_w2,
-                   spk_t2, spk_id2, n_spk2, chk_t2, chk_id2, chk_ver2, n_chk2,
-                   rec_cols, rec_nexts, rec_vars, rec_datas, smp_t0, smp_dt, k_lim, row0):
+def gather_advance(n_shards, *window):
     """Step 5 of the previous window, then steps 1 and 2 of this one, for several
-    populations of one model (same record layouts), in one launch of the shards: shard s
+    populations of one model (same record layouts), in one launch of n_shards shards
+    (``window``: ``shard_window``'s arguments after s, the same for every shard): shard s
     fans the previous window's n_fan spikes (fan_t, fan_id) out into its own buckets
     (kernels.fanout_shard with its view of the synapse table, run_ptr2[s]; first, since
     an arrival one minimum delay later lands in this window's bucket), partitions its
@@ -134,15 +128,8 @@ def gather_advance(t1, b, buckets, b_count, fan_t, fan_id, n_fan, run_ptr2, run_
     per step and population: fewer waits for the slower shard, a shard's share balanced
     over all populations together, and its events still in cache. The caller makes the
     scratch ev_*2[s] as long as part2[s]."""
-    for s_ in prange(shard_kb.shape[1] - 1):
-        # (prange's index is unsigned; typed lists want a signed one)
-        shard_window(np.int64(s_), t1, b, buckets, b_count, fan_t, fan_id, n_fan, run_ptr2, run_a, run_b,
-                     target, weight, delay_index, delay_table, delay_values, use_table, W, B, cur_t, cur_id, cur_di,
-                     cur_pos, cur_end, blk_of, blk_shard, n_blk, shard_kb, group_i0, states, params, t_state, ref_end,
-                     i_stim, version, updates, blk_ptr2, blk_start, part2, ev_ptr2, ev_fill2, ev_t2, ev_w2,
-                     ev_kind2, ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, pbuf_t2, pbuf_w2,
-                     spk_t2, spk_id2, n_spk2, chk_t2, chk_id2, chk_ver2, n_chk2, rec_cols, rec_nexts, rec_vars,
-                     rec_datas, smp_t0, smp_dt, k_lim, row0)
+    for s_ in prange(n_shards):
+        shard_window(np.int64(s_), *window)   # (prange's index is unsigned; typed lists want a signed one)
 
 
 # run_windows' reasons to stop (the first: its windows are done)
