@@ -10,7 +10,8 @@ gather, advance, exchange, consume, deliver, record_post; with populations of on
 advance holds the gather's partition too, as the engine runs both in one launch). The
 steps are timed on the engine's per-window path (``CpuEngine.compiled_loop = False``): a
 plain run takes its windows in batches, in compiled code, with no Python in between, so
-its loop is shorter than total_s by about other_s. --set overrides scenario keys (e.g. network.scale=0.25).
+its loop is shorter than total_s by about other_s. --set overrides scenario keys (e.g.
+network.scale=0.25).
 
 Figures: total_s (the timed run), one <step>_s per step, other_s (total less the steps:
 the loop's own Python, counters, output), windows, and per_window_us (total per window).

@@ -280,9 +280,9 @@ def test_the_queue_holds_the_last_windows_fan_out():
 def test_the_compiled_window_loop_gives_the_per_window_run():
     """A plain run takes its windows in batches, in compiled code (cpu_kernels.run_windows);
     it must give the per-window path's run to the bit: spikes, counters, the queue and
-    checks after it, and commits at the same times. Tiny starting capacities make both
-    grow the buckets, the partition and the scratch many times (within batches too), and
-    the runs end mid-window."""
+    checks after it, and commits at the same times. Tiny starting capacities make the
+    compiled run grow the buckets, the partition and the scratch many times (within
+    batches too), and the runs end mid-window."""
     from eventsim.engine import kernels as K
     from eventsim.scenario import load_scenario
     sc = load_scenario(ROOT / "scenarios" / "potjans2014_microcircuit.toml", overrides={

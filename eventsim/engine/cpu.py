@@ -333,9 +333,9 @@ class CpuEngine(WindowLoop):
             self._fan = self._no_fan
             net = self.net
             self._parallel(k.gather_advance, k.gather_advance_serial)(
-                self.S, t1, b, self.buckets, self.b_count, fan_t, fan_id, fan_id.size, self.run_ptr2, self.run_a, self.run_b,
-                net.target, net.weight, self.delay_index, self.delay_table, self.delay_values, self.use_table, self.W,
-                self.B, self.cur_t, self.cur_id, self.cur_di, self.cur_pos, c_end,
+                self.S, t1, b, self.buckets, self.b_count, fan_t, fan_id, fan_id.size, self.run_ptr2, self.run_a,
+                self.run_b, net.target, net.weight, self.delay_index, self.delay_table, self.delay_values,
+                self.use_table, self.W, self.B, self.cur_t, self.cur_id, self.cur_di, self.cur_pos, c_end,
                 self.blk_of, self.blk_shard, self.n_blk, self._shard_kb, self._group_i0, *self._group_lists(t1),
                 *shared, *self._probe_lists(t1))
             self.cur_pos = c_end
@@ -358,8 +358,8 @@ class CpuEngine(WindowLoop):
         k = self.groups[0].kernels
         fan_t, fan_id = self._fan
         stops = np.array(stop_every, dtype=np.float64).reshape(-1, 2)
-        t0, wall = self.t, time.perf_counter()
-        reason, t, cur_pos, n, fan_t, fan_id, fan_room, t_spiking = self._parallel(
+        wall = time.perf_counter()
+        reason, windows, t, cur_pos, n, fan_t, fan_id, fan_room, t_spiking = self._parallel(
             k.run_windows, k.run_windows_serial)(
             self.t, t_until, stops, self._batch_windows, fan_t, fan_id, self._fan_room, self.cap, self.outdeg2,
             self.rank, self.src_t, self.src_id, self.spike_count, self._out_t, self._out_id,
@@ -367,7 +367,6 @@ class CpuEngine(WindowLoop):
             self.delay_index, self.delay_table, self.delay_values, self.use_table, self.W, self.B,
             self.cur_t, self.cur_id, self.cur_di, self.cur_pos, self.blk_of, self.blk_shard, self.n_blk,
             self._shard_kb, self._group_i0, *self._group_lists(t_until), *self._shared(), *self._probe_lists(t_until))
-        windows = K.window_of(t, self.W) - K.window_of(t0, self.W) if t > t0 else 0
         if windows:
             per = (time.perf_counter() - wall) / windows
             self._batch_windows = int(min(max(self.BATCH_S / max(per, 1e-9), 1), 4096))

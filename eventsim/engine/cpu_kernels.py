@@ -157,13 +157,14 @@ def run_windows(t, until, stop_every, max_windows, fan_t, fan_id, fan_room, cap,
     the spikes counted, appended to out_t/out_id (growable buffers) and kept for the
     next launch's fan-out. Stops after the window ending at ``until``, after the first
     window whose end t has floor(t / every) > last for a row (every, last) of
-    ``stop_every`` (the caller's commit and checkpoint times), after max_windows windows, or before a
-    window that needs more room than part2 or the scratch has (GROW_PART) or after one
-    whose spikes need more than ``cap`` records in a bucket (GROW_BUCKETS): the caller
-    makes the room and calls again.
+    ``stop_every`` (the caller's commit and checkpoint times), after max_windows windows,
+    or before a window that needs more room than part2 or the scratch has (GROW_PART) or
+    after one whose spikes need more than ``cap`` records in a bucket (GROW_BUCKETS):
+    the caller makes the room and calls again.
 
-    Returns (reason, t, cur_pos, spikes appended, the pending fan-out (fan_t, fan_id) and
-    the room it needs, the start of the last window with spikes (-inf: none))."""
+    Returns (reason, windows run, t, cur_pos, spikes appended, the pending fan-out
+    (fan_t, fan_id) and the room it needs, the start of the last window with spikes
+    (-inf: none))."""
     n_out = 0
     reason = DONE
     t_spiking = -np.inf
@@ -213,7 +214,7 @@ def run_windows(t, until, stop_every, max_windows, fan_t, fan_id, fan_room, cap,
                 stop = True
         if stop:
             break
-    return reason, t, cur_pos, n_out, fan_t, fan_id, fan_room, t_spiking
+    return reason, windows, t, cur_pos, n_out, fan_t, fan_id, fan_room, t_spiking
 
 
 _compiled: dict = {}
