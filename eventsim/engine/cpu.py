@@ -98,7 +98,6 @@ class CpuEngine(WindowLoop):
         # the spike and Poisson sources' spikes of a window
         self.src_t = K.buffer(np.zeros(256))
         self.src_id = K.buffer(np.zeros(256, dtype=np.int64))
-        self.pbuf_t2, self.pbuf_w2 = self._per_shard(256, np.float64), self._per_shard(256, np.float64)
         self.stdp = StdpState(network)
         # spikes whose fan-out waits for the next window's launch (see deliver)
         self._fan = self._no_fan = (np.zeros(0), np.zeros(0, dtype=np.int64))
@@ -398,7 +397,7 @@ class CpuEngine(WindowLoop):
         return (self.t_state, self.ref_end, self.i_stim, self.version, self.updates,
                 self.blk_ptr2, self.blk_start, self.part2, self.ev_ptr2, self.ev_fill2, self.ev_t2, self.ev_w2,
                 self.ev_kind2, self.ps_ptr, self.ps_next, self.ps_k, self.ps_key, self.ps_mean, self.ps_w,
-                self.ps_events, self.pbuf_t2, self.pbuf_w2, self.spk_t2, self.spk_id2, self.n_spk2,
+                self.ps_events, self.spk_t2, self.spk_id2, self.n_spk2,
                 self.far_t2, self.far_id2, self.far_ver2, self.n_far)
 
     def _group_lists(self, t1):

@@ -45,7 +45,7 @@ def schedule_check(checks, n, t, i, ver):
 
 def update_blocks(kb0, kb1, i0, t1, state, params, t_state, ref_end, i_stim, version, updates,
                   blk_ptr, blk_start, part, ev_ptr, ev_fill, ev_t, ev_w, ev_kind,
-                  ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, pbuf_t, pbuf_w,
+                  ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events,
                   spk_t, spk_id, n_spk, chk_t, chk_id, chk_ver, n_chk,
                   rec_col, rec_next, rec_var, rec_data, smp_t0, smp_dt, k_lim, row0):
     """Blocks kb0 .. kb1-1 of the population starting at global id i0 through the window
@@ -58,7 +58,7 @@ def update_blocks(kb0, kb1, i0, t1, state, params, t_state, ref_end, i_stim, ver
         sort_block(part, blk_ptr[kb], blk_ptr[kb + 1], j0, j1 - j0, ev_ptr, ev_fill, ev_t, ev_w, ev_kind)
         n_spk, n_chk = advance(j0, j1, j0, i0, t1, state, params, t_state, ref_end, i_stim, version, updates,
                                ev_ptr, ev_t, ev_w, ev_kind,
-                               ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, pbuf_t, pbuf_w,
+                               ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events,
                                spikes, n_spk, checks, n_chk,
                                rec_col, rec_next, rec_var, rec_data, smp_t0, smp_dt, k_lim, row0)
     return n_spk, n_chk
@@ -66,7 +66,7 @@ def update_blocks(kb0, kb1, i0, t1, state, params, t_state, ref_end, i_stim, ver
 
 def update_parallel(chunk_kb, i0, t1, state, params, t_state, ref_end, i_stim, version, updates,
                     blk_ptr2, blk_start, part2, ev_ptr2, ev_fill2, ev_t2, ev_w2, ev_kind2,
-                    ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, pbuf_t2, pbuf_w2,
+                    ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events,
                     spk_t2, spk_id2, n_spk2, chk_t2, chk_id2, chk_ver2, n_chk2,
                     rec_col, rec_next, rec_var, rec_data, smp_t0, smp_dt, k_lim, row0):
     """``update_blocks`` for every shard at once: shard s advances its blocks of this
@@ -81,7 +81,7 @@ def update_parallel(chunk_kb, i0, t1, state, params, t_state, ref_end, i_stim, v
         n_spk2[s], n_chk2[s] = update_blocks(
             chunk_kb[s], chunk_kb[s + 1], i0, t1, state, params, t_state, ref_end, i_stim, version, updates,
             blk_ptr2[s], blk_start, part2[s], ev_ptr2[s], ev_fill2[s], ev_t2[s], ev_w2[s], ev_kind2[s],
-            ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, pbuf_t2[s], pbuf_w2[s],
+            ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events,
             spk_t2[s], spk_id2[s], n_spk2[s], chk_t2[s], chk_id2[s], chk_ver2[s], n_chk2[s],
             rec_col, rec_next, rec_var, rec_data, smp_t0, smp_dt, k_lim, row0)
 
@@ -91,7 +91,7 @@ def shard_window(s, t1, b, buckets, b_count, fan_t, fan_id, n_fan, run_ptr2, run
                    cur_t, cur_id, cur_di, cur_pos, cur_end, blk_of, blk_shard, n_blk, shard_kb, group_i0,
                    states, params, t_state, ref_end, i_stim, version, updates,
                    blk_ptr2, blk_start, part2, ev_ptr2, ev_fill2, ev_t2, ev_w2, ev_kind2,
-                   ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, pbuf_t2, pbuf_w2,
+                   ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events,
                    spk_t2, spk_id2, n_spk2, chk_t2, chk_id2, chk_ver2, n_chk2,
                    rec_cols, rec_nexts, rec_vars, rec_datas, smp_t0, smp_dt, k_lim, row0):
     """Shard s's part of ``gather_advance``: its fan-out of the previous window's spikes,
@@ -107,8 +107,8 @@ def shard_window(s, t1, b, buckets, b_count, fan_t, fan_id, n_fan, run_ptr2, run
         n_spk, n_chk = update_blocks(
             shard_kb[g, s], shard_kb[g, s + 1], group_i0[g], t1, states[g], params[g], t_state, ref_end,
             i_stim, version, updates, blk_ptr2[s], blk_start, part2[s], ev_ptr2[s], ev_fill2[s], ev_t2[s],
-            ev_w2[s], ev_kind2[s], ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, pbuf_t2[s],
-            pbuf_w2[s], spk_t2[s], spk_id2[s], n_spk, chk_t2[s], chk_id2[s], chk_ver2[s], n_chk,
+            ev_w2[s], ev_kind2[s], ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, spk_t2[s], spk_id2[s],
+            n_spk, chk_t2[s], chk_id2[s], chk_ver2[s], n_chk,
             rec_cols[g], rec_nexts[g], rec_vars[g], rec_datas[g], smp_t0[g], smp_dt[g], k_lim[g], row0[g])
     n_spk2[s] = n_spk
     n_chk2[s] = n_chk
@@ -142,7 +142,7 @@ def run_windows(t, until, stop_every, max_windows, fan_t, fan_id, fan_room, cap,
                 use_table, W, B, cur_t, cur_id, cur_di, cur_pos, blk_of, blk_shard, n_blk, shard_kb, group_i0,
                 states, params, t_state, ref_end, i_stim, version, updates,
                 blk_ptr2, blk_start, part2, ev_ptr2, ev_fill2, ev_t2, ev_w2, ev_kind2,
-                ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, pbuf_t2, pbuf_w2,
+                ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events,
                 spk_t2, spk_id2, n_spk2, chk_t2, chk_id2, chk_ver2, n_chk2,
                 rec_cols, rec_nexts, rec_vars, rec_datas, smp_t0, smp_dt, k_lim, row0):
     """The window loop's steps (eventsim.engine.window_loop) for up to max_windows windows
@@ -187,7 +187,7 @@ def run_windows(t, until, stop_every, max_windows, fan_t, fan_id, fan_room, cap,
                          cur_di, cur_pos, c_end, blk_of, blk_shard, n_blk, shard_kb, group_i0, states, params,
                          t_state, ref_end, i_stim, version, updates, blk_ptr2, blk_start, part2, ev_ptr2,
                          ev_fill2, ev_t2, ev_w2, ev_kind2, ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events,
-                         pbuf_t2, pbuf_w2, spk_t2, spk_id2, n_spk2, chk_t2, chk_id2, chk_ver2, n_chk2, rec_cols,
+                         spk_t2, spk_id2, n_spk2, chk_t2, chk_id2, chk_ver2, n_chk2, rec_cols,
                          rec_nexts, rec_vars, rec_datas, smp_t0, smp_dt, k_lim, row0)
         fan_t = np.empty(0)
         fan_id = np.empty(0, dtype=np.int64)

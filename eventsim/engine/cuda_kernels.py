@@ -30,7 +30,6 @@ KIND_SYN = K.KIND_SYN
 KIND_CURRENT = K.KIND_CURRENT
 KIND_CHECK = K.KIND_CHECK
 INF = math.inf
-PBUF = 32   # a thread's Poisson arrival buffer (refilled when exhausted; any size gives the same draws)
 
 _exp_draw = _rng.functions("cuda").exp_draw
 _window_of = cuda.jit(device=True, inline=True)(K.window_of.py_func)
@@ -397,15 +396,12 @@ def update_neurons(i0, n, t1, state, params, t_state, ref_end, i_stim, version, 
                    ev_ptr, ev_t, ev_w, ev_kind, ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events,
                    slot_t, slot_n, chk_t, chk_ver, flags,
                    rec_col, rec_next, rec_var, rec_data, smp_t0, smp_dt, k_lim, row0):
-    """One thread per neuron i0 + li: neuron_loop.advance for that one neuron, with a
-    Poisson arrival buffer of its own."""
+    """One thread per neuron i0 + li: neuron_loop.advance for that one neuron."""
     li = cuda.grid(1)
     if li >= n:
         return
-    pbuf_t = cuda.local.array(PBUF, np.float64)
-    pbuf_w = cuda.local.array(PBUF, np.float64)
     advance(i0 + li, i0 + li + 1, 0, i0, t1, state, params, t_state, ref_end, i_stim, version, updates,
-            ev_ptr, ev_t, ev_w, ev_kind, ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, pbuf_t, pbuf_w,
+            ev_ptr, ev_t, ev_w, ev_kind, ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events,
             (slot_t, slot_n, flags), 0, (chk_t, chk_ver), 0,
             rec_col, rec_next, rec_var, rec_data, smp_t0, smp_dt, k_lim, row0)
 

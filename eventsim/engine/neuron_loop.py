@@ -168,59 +168,6 @@ def crossing_free_until(s, p, i_ext, h0):
     return lo
 
 
-def fill_poisson(q0, q1, t1, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, pbuf_t, pbuf_w):
-    """A neuron's next Poisson stimulus arrivals before t1 (its streams q0 .. q1-1), in
-    time order (stream order at equal times), into pbuf (times, weights; up to its
-    capacity). Returns how many. Each is delivered in this window, so it is counted
-    here (ps_events, per stream: owned by the neuron).
-
-    Each stream is drawn one arrival ahead: ps_next[q, 0] is its next arrival (made by
-    draw ps_k[q]), ps_next[q, 1] the one after (kernels.draw_after). The test against t1
-    reads an arrival drawn in an earlier step, so it never waits for the draw just begun
-    (a log on the path of every decision cost a quarter of this function's time in the
-    microcircuit); the sums, and so the arrivals, are the same to the bit.
-    """
-    n = 0
-    cap = pbuf_t.shape[0]
-    if q1 == q0 + 1:
-        tq = ps_next[q0, 0]
-        ta = ps_next[q0, 1]
-        kq = ps_k[q0]
-        key = ps_key[q0]
-        mean = ps_mean[q0]
-        w = ps_w[q0]
-        while tq < t1 and n < cap:
-            pbuf_t[n] = tq
-            pbuf_w[n] = w
-            n += 1
-            kq += 1
-            tq = ta
-            ta = tq + exp_draw(key, kq + 1, mean)
-        ps_next[q0, 0] = tq
-        ps_next[q0, 1] = ta
-        ps_k[q0] = kq
-        ps_events[q0] += n
-        return n
-    while n < cap:
-        qm = -1
-        tm = t1
-        for q in range(q0, q1):
-            if ps_next[q, 0] < tm:
-                tm = ps_next[q, 0]
-                qm = q
-        if qm < 0:
-            break
-        pbuf_t[n] = tm
-        pbuf_w[n] = ps_w[qm]
-        ps_events[qm] += 1
-        n += 1
-        ps_k[qm] += 1
-        tq = ps_next[qm, 1]
-        ps_next[qm, 0] = tq
-        ps_next[qm, 1] = tq + exp_draw(ps_key[qm], ps_k[qm] + 1, ps_mean[qm])
-    return n
-
-
 def next_arrival(q0, q1, ps_next):
     """The earliest next arrival of streams q0 .. q1-1 (INF without streams)."""
     tp = INF
@@ -228,6 +175,30 @@ def next_arrival(q0, q1, ps_next):
         if ps_next[q, 0] < tp:
             tp = ps_next[q, 0]
     return tp
+
+
+def take_arrival(q0, q1, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events):
+    """Take the earliest next arrival of streams q0 .. q1-1 (q1 > q0; the lowest stream at
+    equal times): the stream moves on by one draw and counts it as delivered (ps_events).
+    Returns its weight.
+
+    Each stream is drawn one arrival ahead: ps_next[q, 0] is its next arrival (made by
+    draw ps_k[q]), ps_next[q, 1] the one after (kernels.draw_after). The loop's decisions
+    read arrivals drawn in an earlier step, so they never wait for the draw just begun (a
+    log on the path of every decision cost a quarter of the Poisson drawing's time in the
+    microcircuit); the sums, and so the arrivals, are the same to the bit.
+    """
+    qm = q0
+    for q in range(q0 + 1, q1):
+        if ps_next[q, 0] < ps_next[qm, 0]:
+            qm = q
+    k = ps_k[qm] + 1
+    ps_k[qm] = k
+    ps_events[qm] += 1
+    tq = ps_next[qm, 1]
+    ps_next[qm, 0] = tq
+    ps_next[qm, 1] = tq + exp_draw(ps_key[qm], k + 1, ps_mean[qm])
+    return ps_w[qm]
 
 
 def record_samples(s, p, t, t_end, refractory, i_ext, k, k_lim, t0, dt, row0, col, rec_var, data):
@@ -289,7 +260,7 @@ def sample_idle(t_end, li_begin, li_end, i0, state, params, t_state, ref_end, i_
 def advance(i_begin, i_end, base, i0, t1, state, params,
             t_state, ref_end, i_stim, version, updates,
             ev_ptr, ev_t, ev_w, ev_kind,
-            ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, pbuf_t, pbuf_w,
+            ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events,
             spikes, n_spk, checks, n_chk,
             rec_col, rec_next, rec_var, rec_data, smp_t0, smp_dt, k_lim, row0):
     """Advance neurons i_begin .. i_end-1 (global ids) through the window ending at t1.
@@ -299,7 +270,7 @@ def advance(i_begin, i_end, base, i0, t1, state, params,
     per-neuron arrays are global. Neuron i's events, sorted by
     time (queue order at equal times), are ev_*[ev_ptr[i - base]:ev_ptr[i - base + 1]]
     (a check's ev_w is the version it was scheduled under). ps_* are the neurons'
-    Poisson stimulus streams (ps_ptr), drawn in batches into the scratch pbuf.
+    Poisson stimulus streams (ps_ptr), drawn as their arrivals are taken (``take_arrival``).
     Spikes and crossing checks go to the target's ``emit_spike`` / ``schedule_check``
     (n_spk, n_chk: their counts, returned updated).
 
@@ -314,18 +285,12 @@ def advance(i_begin, i_end, base, i0, t1, state, params,
         e_end = ev_ptr[i - base + 1]
         q0 = ps_ptr[i]
         q1 = ps_ptr[i + 1]
-        tp0 = next_arrival(q0, q1, ps_next)
-        if e == e_end and tp0 >= t1:
+        # tp: the neuron's next Poisson arrival (INF without streams), kept up to date
+        # as arrivals are taken (take_arrival)
+        tp = next_arrival(q0, q1, ps_next)
+        if e == e_end and tp >= t1:
             continue  # nothing arrives in this window: the neuron is not touched (nor read)
-        pcap = pbuf_t.shape[0]
-        np_ = 0
-        pp = 0
-        # p_done: every Poisson arrival of the window is in the buffer (a draw that stops
-        # short of its capacity stopped at t1; drawing again would find nothing)
-        p_done = tp0 >= t1
-        if not p_done:
-            np_ = fill_poisson(q0, q1, t1, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, pbuf_t, pbuf_w)
-            p_done = np_ < pcap
+        one_stream = q1 == q0 + 1
         st = state[li]
         s = load(st)
         p = params[li if params.shape[0] > 1 else 0]   # one record: shared by the population
@@ -341,20 +306,14 @@ def advance(i_begin, i_end, base, i0, t1, state, params,
         k_smp = rec_next[li] if col >= 0 else 0
         while True:
             # --- the common case, in a tight loop: an input alone at its instant (a synaptic
-            # arrival or a Poisson arrival), the neuron not refractory, no crossing possible
-            # before it, no samples due. It does exactly what the general loop below does
-            # with such an input; anything else (a check, a current step, a tie, an
-            # exhausted Poisson buffer, refractoriness, a possible crossing) leaves it, before
-            # the event is taken, for the general loop. (A call such as exp's makes every
-            # float live across it go through the stack; fewer live values, fewer spills:
-            # 3 % of Brunel's loop, 11 % of the microcircuit's.)
+            # arrival or the arrival of a neuron's one Poisson stream), the neuron not
+            # refractory, no crossing possible before it, no samples due. It does exactly
+            # what the general loop below does with such an input; anything else (a check,
+            # a current step, a tie, several streams, refractoriness, a possible crossing)
+            # leaves it, before the event is taken, for the general loop. (A call such as
+            # exp's makes every float live across it go through the stack; fewer live
+            # values, fewer spills: 3 % of Brunel's loop, 11 % of the microcircuit's.)
             while col < 0:
-                if pp < np_:
-                    tp = pbuf_t[pp]
-                elif p_done:
-                    tp = INF   # every Poisson arrival of the window is drawn and taken
-                else:
-                    break
                 tq = ev_t[e] if e < e_end else INF
                 from_queue = tq <= tp   # (queue order first at equal times, as below)
                 if from_queue:
@@ -364,14 +323,11 @@ def advance(i_begin, i_end, base, i0, t1, state, params,
                     w = ev_w[e]
                     tie = tp == tn or (e + 1 < e_end and ev_t[e + 1] == tn)
                 else:
+                    if not one_stream:
+                        break
                     tn = tp
-                    w = pbuf_w[pp]
-                    if pp + 1 < np_:
-                        tie = pbuf_t[pp + 1] == tn
-                    elif p_done:
-                        tie = False
-                    else:
-                        break   # the buffer's last arrival: the next one is not drawn yet
+                    w = ps_w[q0]
+                    tie = ps_next[q0, 1] == tn
                 if tie or tn >= t1 or tn <= t or t < rend or tn < rend:
                     break
                 if gap_bound(s, p, istim, 0.0, tn - t) >= 0.0:
@@ -382,7 +338,8 @@ def advance(i_begin, i_end, base, i0, t1, state, params,
                 if from_queue:
                     e += 1
                 else:
-                    pp += 1
+                    take_arrival(q0, q1, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events)
+                    tp = ps_next[q0, 0]
                 touched = True
                 had_input = True
                 n_upd += 1
@@ -393,18 +350,13 @@ def advance(i_begin, i_end, base, i0, t1, state, params,
             # skip stale crossing checks (scheduled before an input) without touching the state
             while e < e_end and ev_kind[e] == KIND_CHECK and (had_input or ev_w[e] != ver):
                 e += 1
-            if pp == np_ and not p_done:
-                np_ = fill_poisson(q0, q1, t1, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, pbuf_t,
-                                   pbuf_w)
-                p_done = np_ < pcap
-                pp = 0
             tn = INF
             check = False
             if e < e_end:
                 tn = ev_t[e]
                 check = ev_kind[e] == KIND_CHECK
-            if pp < np_ and pbuf_t[pp] < tn:
-                tn = pbuf_t[pp]
+            if tp < tn:
+                tn = tp
                 check = False
             if tn >= t1:
                 break
@@ -444,7 +396,8 @@ def advance(i_begin, i_end, base, i0, t1, state, params,
                 s = spike_reset(s, p)
                 rend = t + tref
             t = tn
-            # --- every input that arrives at tn, then one threshold test ---
+            # --- every input that arrives at tn (queue order, then stream order), then one
+            # threshold test ---
             refractory = tn < rend
             got_input = False
             while e < e_end and ev_t[e] == tn:
@@ -456,20 +409,11 @@ def advance(i_begin, i_end, base, i0, t1, state, params,
                     istim += ev_w[e]
                     got_input = True
                 e += 1
-            while True:
-                while pp < np_ and pbuf_t[pp] == tn:
-                    s = receive(s, p, pbuf_w[pp], refractory)
-                    got_input = True
-                    pp += 1
-                if pp < np_ or p_done:
-                    break
-                # buffer exhausted exactly here: more arrivals at tn are possible
-                np_ = fill_poisson(q0, q1, t1, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, pbuf_t,
-                                   pbuf_w)
-                p_done = np_ < pcap
-                pp = 0
-                if np_ == 0 or pbuf_t[0] != tn:
-                    break
+            while tp == tn:
+                w = take_arrival(q0, q1, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events)
+                s = receive(s, p, w, refractory)
+                got_input = True
+                tp = next_arrival(q0, q1, ps_next)
             if got_input:
                 had_input = True
                 n_upd += 1
@@ -481,9 +425,8 @@ def advance(i_begin, i_end, base, i0, t1, state, params,
             # --- after the window's last event: crossings before t1, then a check for later ---
             # (a new version invalidates every check scheduled before)
             ver += 1
-            # the next Poisson arrival (>= t1) touches the neuron anyway: no check is
+            # the next Poisson arrival (tp >= t1) touches the neuron anyway: no check is
             # needed for a crossing that cannot come before it
-            tp = next_arrival(q0, q1, ps_next)
             while True:
                 if t < rend:
                     if rend < t1:
@@ -528,16 +471,16 @@ def advance(i_begin, i_end, base, i0, t1, state, params,
 
 
 # in dependency order (callees first)
-FUNCTIONS = ("state_values", "refine_crossing", "first_crossing", "crossing_free_until", "fill_poisson", "next_arrival",
+FUNCTIONS = ("state_values", "refine_crossing", "first_crossing", "crossing_free_until", "next_arrival", "take_arrival",
              "record_samples", "sample_idle", "advance")
 MODEL_FUNCTIONS = ("load", "store", "evolve", "evolve_refractory", "receive", "gap_now", "gap", "gap_bound",
                    "spike_reset", "refractory_period")
 # _nrt=False on the cpu: no reference counting of array arguments in a function called
 # once or twice per neuron and window (numba's atomic incref/decref of its arrays took
 # half of the microcircuit's run time, and contend between threads)
-NRT_FREE = ("fill_poisson",)
+NRT_FREE = ()
 # small leaves called once or twice per neuron and window: inlined on the cpu
-INLINE = ("next_arrival",)
+INLINE = ("next_arrival", "take_arrival")
 
 
 def source_tag(*modules) -> str:
