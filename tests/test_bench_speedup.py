@@ -18,6 +18,12 @@ def test_speedup_of_a_short_run():
     assert [(r["run"], r["threads"]) for r in runs] == [(1, 1), (1, 2), (2, 1), (2, 2)]
     assert len({r["spikes"] for r in runs}) == 1 and runs[0]["spikes"] > 100
     assert all(r["loop_s"] > 0 for r in runs)
-    med1 = sorted(r["loop_s"] for r in runs if r["threads"] == 1)
-    assert abs(summary["median_loop_s"]["1"] - sum(med1) / 2) <= 2e-4   # (JSON lines round to 0.1 ms)
+    # medians of two runs (their mean) and the speed-up, recomputed from the runs' lines
+    med = {n: sum(r["loop_s"] for r in runs if r["threads"] == n) / 2 for n in (1, 2)}
+    for n in (1, 2):
+        assert abs(summary["median_loop_s"][str(n)] - med[n]) <= 2e-4   # (JSON lines round to 0.1 ms)
+    # (the lines' loop_s round to 0.1 ms, the speed-up to 1e-3)
+    want = med[1] / med[2]
+    tol = 1e-3 + want * 2e-4 * (1 / med[1] + 1 / med[2])
+    assert abs(summary["speedup"]["2"] - want) <= tol, (summary, med)
     assert summary["speedup"]["1"] == 1.0

@@ -314,3 +314,58 @@ def test_the_compiled_window_loop_gives_the_per_window_run():
         assert np.array_equal(np.asarray(st1[key]), np.asarray(st2[key])), key
     assert k1 == k2 and len(k1) >= 20
     assert cap1 >= 64   # grew from 1
+
+
+def test_a_shard_that_is_done_takes_the_blocks_of_a_slower_one(monkeypatch):
+    """Work stealing (cpu_kernels.shard_blocks): two shards run one after the other (the
+    serial twins: no thread pool in the test process), so that shard 0 finds every block
+    of shard 1 untaken and advances them all, emitting shard 1's spikes and filing the
+    crossing checks of shard 1's neurons through kernels.merge_checks. Both the compiled
+    window loop and the per-window path must give the one-shard run to the bit: spikes,
+    counters, the queue and the checks after it. Deterministic: which shard takes a block
+    does not depend on timing here."""
+    import numba
+
+    from eventsim.engine import cpu
+    from eventsim.engine import kernels as K
+    from eventsim.scenario import load_scenario
+    sc = load_scenario(ROOT / "scenarios" / "potjans2014_microcircuit.toml", overrides={
+        "network.scale": 0.05, "simulation.duration": 60.0, "analysis.t_start": 0.0})
+    net = eventsim.build_network(sc)
+
+    def run(threads, compiled):
+        sim = eventsim.Simulation(net, seed=sc.seed, threads=threads)
+        sim.engine.compiled_loop = compiled
+        assert sim.engine.S == threads and sim.engine._together
+        sim.run(60.0)
+        spikes = [b"".join(a.tobytes() for a in sim.spikes(p.name)) for p in net.populations]
+        return spikes, sim.engine.spike_count.copy(), sim.engine.updates.copy(), sim.engine.get_state()
+
+    want = run(1, True)
+    monkeypatch.setattr(numba.config, "NUMBA_NUM_THREADS", 2)   # two shards on any machine
+    monkeypatch.setattr(cpu.CpuEngine, "_parallel", lambda self, parallel, serial: serial)
+    foreign, emitted = [], []
+    merge = K.merge_checks
+
+    def merge_and_count(f_t2, f_id2, f_ver2, n_f2, *rest):
+        foreign.append(int(n_f2.sum()))   # checks shard 0 scheduled for shard 1's neurons
+        return merge(f_t2, f_id2, f_ver2, n_f2, *rest)
+    monkeypatch.setattr(K, "merge_checks", merge_and_count)
+    exchange = cpu.CpuEngine.exchange
+
+    def exchange_and_count(self, *args):
+        emitted.append(self.n_spk2.copy())
+        return exchange(self, *args)
+    monkeypatch.setattr(cpu.CpuEngine, "exchange", exchange_and_count)
+    for compiled in (True, False):
+        got = run(2, compiled)
+        assert got[0] == want[0] and sum(len(x) for x in want[0]) > 0
+        assert np.array_equal(got[1], want[1]) and want[1].sum() > 100 and np.array_equal(got[2], want[2])
+        assert got[3].keys() == want[3].keys()
+        for key in want[3]:
+            assert np.array_equal(np.asarray(got[3][key]), np.asarray(want[3][key])), key
+    # the per-window path: shard 0 advanced shard 1's blocks (every spike is shard 0's)
+    # and scheduled checks for its neurons
+    emitted = np.array(emitted)
+    assert emitted[:, 0].sum() > 100 and emitted[:, 1].sum() == 0
+    assert sum(foreign) > 0

@@ -95,6 +95,12 @@ class CpuEngine(WindowLoop):
         self._alloc_scratch(1024)
         self.ev_ptr2 = self._per_shard(BLOCK + 1, np.int64)
         self.ev_fill2 = self._per_shard(BLOCK, np.int64)
+        # work stealing (cpu_kernels.shard_blocks): per shard its blocks (population,
+        # block) and a count of those taken (K.PAD apart), and the checks a shard
+        # schedules for other shards' neurons
+        self._taken = np.zeros(self.S * K.PAD, dtype=np.int64)
+        self.f_t2, self.f_id2, self.f_ver2 = self._lists(np.float64), self._lists(np.int64), self._lists(np.int64)
+        self.n_f2 = np.zeros(self.S, dtype=np.int64)
         # the spike and Poisson sources' spikes of a window
         self.src_t = K.buffer(np.zeros(256))
         self.src_id = K.buffer(np.zeros(256, dtype=np.int64))
@@ -278,6 +284,15 @@ class CpuEngine(WindowLoop):
             for g in self.groups)
         self._shard_kb = np.array([g.chunk_kb for g in self.groups], dtype=np.int64).reshape(len(self.groups), S + 1)
         self._group_i0 = np.array([g.i0 for g in self.groups], dtype=np.int64)
+        work = [[(gi, kb) for gi in range(len(self.groups)) for kb in range(self._shard_kb[gi, sh],
+                                                                              self._shard_kb[gi, sh + 1])]
+                for sh in range(S)]
+        self._n_work = np.array([len(w) for w in work], dtype=np.int64)
+        self._work_g2 = np.zeros((S, max(1, self._n_work.max(initial=0))), dtype=np.int64)
+        self._work_kb2 = np.zeros_like(self._work_g2)
+        for sh, w in enumerate(work):
+            if w:
+                self._work_g2[sh, :len(w)], self._work_kb2[sh, :len(w)] = np.array(w, dtype=np.int64).T
         self._lists_of = self._probes_of = self._no_probes = None
         # each shard's synapses, by source: runs of the CSR rows (the fan-out's rows),
         # and the room a spike needs in each shard's buckets
@@ -321,8 +336,8 @@ class CpuEngine(WindowLoop):
     def advance(self, t1):
         """Every shard's neurons through the window, population by population; spikes and
         new checks go to the shard's buffers. Populations of one model with the same
-        record layouts (typically all of them) go in one launch of the shards, with the
-        partition of step 1."""
+        record layouts (typically all of them) go in one pair of launches of the shards,
+        with the partition of step 1 (cpu_kernels.gather_advance)."""
         self.n_spk2[:] = 0
         shared = self._shared()
         if self._together:
@@ -331,12 +346,16 @@ class CpuEngine(WindowLoop):
             fan_t, fan_id = self._fan
             self._fan = self._no_fan
             net = self.net
-            self._parallel(k.gather_advance, k.gather_advance_serial)(
-                self.S, t1, b, self.buckets, self.b_count, fan_t, fan_id, fan_id.size, self.run_ptr2, self.run_a,
-                self.run_b, net.target, net.weight, self.delay_index, self.delay_table, self.delay_values,
-                self.use_table, self.W, self.B, self.cur_t, self.cur_id, self.cur_di, self.cur_pos, c_end,
-                self.blk_of, self.blk_shard, self.n_blk, self._shard_kb, self._group_i0, *self._group_lists(t1),
-                *shared, *self._probe_lists(t1))
+            part_args = (t1, b, self.buckets, self.b_count, fan_t, fan_id, fan_id.size, self.run_ptr2, self.run_a,
+                         self.run_b, net.target, net.weight, self.delay_index, self.delay_table, self.delay_values,
+                         self.use_table, self.W, self.B, self.cur_t, self.cur_id, self.cur_di, self.cur_pos, c_end,
+                         self.blk_of, self.blk_shard, self.n_blk, self.version, self.blk_ptr2, self.part2,
+                         self.far_t2, self.far_id2, self.far_ver2, self.n_far)
+            block_args = (t1, self._group_i0, *self._group_lists(t1), *shared, *self._probe_lists(t1),
+                          *self._stealing())
+            self._parallel(k.gather_advance, k.gather_advance_serial)(self.S, part_args, block_args)
+            K.merge_checks(self.f_t2, self.f_id2, self.f_ver2, self.n_f2, self.far_t2, self.far_id2, self.far_ver2,
+                           self.n_far, self.blk_of, self.blk_shard)
             self.cur_pos = c_end
             return
         for g in self.groups:
@@ -365,7 +384,8 @@ class CpuEngine(WindowLoop):
             self.buckets, self.b_count, self.run_ptr2, self.run_a, self.run_b, self.net.target, self.net.weight,
             self.delay_index, self.delay_table, self.delay_values, self.use_table, self.W, self.B,
             self.cur_t, self.cur_id, self.cur_di, self.cur_pos, self.blk_of, self.blk_shard, self.n_blk,
-            self._shard_kb, self._group_i0, *self._group_lists(t_until), *self._shared(), *self._probe_lists(t_until))
+            self._group_i0, *self._group_lists(t_until), *self._shared(), *self._probe_lists(t_until),
+            *self._stealing())
         if windows:
             per = (time.perf_counter() - wall) / windows
             self._batch_windows = int(min(max(self.BATCH_S / max(per, 1e-9), 1), 4096))
@@ -399,6 +419,12 @@ class CpuEngine(WindowLoop):
                 self.ev_kind2, self.ps_ptr, self.ps_next, self.ps_k, self.ps_key, self.ps_mean, self.ps_w,
                 self.ps_events, self.spk_t2, self.spk_id2, self.n_spk2,
                 self.far_t2, self.far_id2, self.far_ver2, self.n_far)
+
+    def _stealing(self):
+        """The work-stealing arguments of a launch (cpu_kernels.shard_blocks), its
+        counters zeroed."""
+        self._taken[:] = 0
+        return self._work_g2, self._work_kb2, self._n_work, self._taken, self.f_t2, self.f_id2, self.f_ver2, self.n_f2
 
     def _group_lists(self, t1):
         """The populations' records as typed lists (rebuilt only when an array changed:

@@ -10,9 +10,10 @@ blk_start[kb] .. blk_start[kb+1]-1, its events part[blk_ptr[kb]:blk_ptr[kb+1]], 
 kernels.partition_window): each block's events are sorted per neuron into the scratch
 ev_* just before its neurons are advanced, so that they are still in cache when read.
 ``update_parallel`` runs it for every shard (thread) at once; ``gather_advance`` runs
-the previous window's fan-out, the partition and every population of one model in one
-launch of the shards (``shard_window``: one shard's part); ``run_windows`` runs the
-whole window loop for a batch of windows, one such launch per window, with no Python in
+the previous window's fan-out and the partition (``shard_partition``), then every
+population of one model (``shard_blocks``, with work stealing: a shard that is done
+takes blocks of a slower one), in two launches of the shards; ``run_windows`` runs the
+whole window loop for a batch of windows, these launches per window, with no Python in
 between (eventsim.engine.cpu: ``CpuEngine.step_windows``).
 
 ``compiled(kernel_module)`` compiles the loop and the drivers for one neuron model.
@@ -25,12 +26,13 @@ import numpy as np
 from numba import prange
 
 from .dual import compile_functions
-from .kernels import (consume_shards, count_spikes, exchange, fanout_shard, partition_shard, push_check, push_spike,
-                      room_needed, sort_block, window_of, window_room)
+from .kernels import (PAD, consume_shards, count_spikes, exchange, fanout_shard, fetch_add, merge_checks,
+                      partition_shard, push_check, push_spike, room_needed, sort_block, window_of, window_room)
 
 # the loop's output functions (compiled inline into it)
 FUNCTIONS = ("emit_spike", "schedule_check")
-DRIVERS = ("update_blocks", "update_parallel", "shard_window", "gather_advance", "run_windows")
+DRIVERS = ("update_blocks", "update_parallel", "shard_partition", "shard_blocks", "gather_advance",
+           "run_windows")
 
 advance = sample_idle = None   # bound to the model's compiled loop by ``compiled``
 
@@ -86,50 +88,90 @@ def update_parallel(chunk_kb, i0, t1, state, params, t_state, ref_end, i_stim, v
             rec_col, rec_next, rec_var, rec_data, smp_t0, smp_dt, k_lim, row0)
 
 
-def shard_window(s, t1, b, buckets, b_count, fan_t, fan_id, n_fan, run_ptr2, run_a, run_b, target, weight,
-                 delay_index, delay_table, delay_values, use_table, W, B,
-                   cur_t, cur_id, cur_di, cur_pos, cur_end, blk_of, blk_shard, n_blk, shard_kb, group_i0,
-                   states, params, t_state, ref_end, i_stim, version, updates,
-                   blk_ptr2, blk_start, part2, ev_ptr2, ev_fill2, ev_t2, ev_w2, ev_kind2,
-                   ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events,
-                   spk_t2, spk_id2, n_spk2, chk_t2, chk_id2, chk_ver2, n_chk2,
-                   rec_cols, rec_nexts, rec_vars, rec_datas, smp_t0, smp_dt, k_lim, row0):
-    """Shard s's part of ``gather_advance``: its fan-out of the previous window's spikes,
-    its partition of this window's events, its neurons through the window."""
+def shard_partition(s, t1, b, buckets, b_count, fan_t, fan_id, n_fan, run_ptr2, run_a, run_b, target, weight,
+                    delay_index, delay_table, delay_values, use_table, W, B,
+                    cur_t, cur_id, cur_di, cur_pos, cur_end, blk_of, blk_shard, n_blk, version,
+                    blk_ptr2, part2, chk_t2, chk_id2, chk_ver2, n_chk2):
+    """Shard s's first part of ``gather_advance``: its fan-out of the previous window's
+    spikes, then its partition of this window's events (n_chk2[s]: its checks kept)."""
     if n_fan > 0:
         fanout_shard(fan_t, fan_id, n_fan, run_ptr2[s], run_a, run_b, target, weight, delay_index, delay_table,
                      delay_values, use_table, W, B, buckets[s], b_count[s])
-    n_chk = partition_shard(s, t1, buckets[s, b], b_count[s, b], chk_t2[s][0], chk_id2[s][0], chk_ver2[s][0],
-                            n_chk2[s], version, cur_t, cur_id, cur_di, cur_pos, cur_end, blk_of, blk_shard,
-                            n_blk, blk_ptr2[s], part2[s])[0]
+    n_chk2[s] = partition_shard(s, t1, buckets[s, b], b_count[s, b], chk_t2[s][0], chk_id2[s][0], chk_ver2[s][0],
+                                n_chk2[s], version, cur_t, cur_id, cur_di, cur_pos, cur_end, blk_of, blk_shard,
+                                n_blk, blk_ptr2[s], part2[s])[0]
+
+
+def shard_blocks(s, t1, group_i0, states, params, t_state, ref_end, i_stim, version, updates,
+                 blk_ptr2, blk_start, part2, ev_ptr2, ev_fill2, ev_t2, ev_w2, ev_kind2,
+                 ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events,
+                 spk_t2, spk_id2, n_spk2, chk_t2, chk_id2, chk_ver2, n_chk2,
+                 rec_cols, rec_nexts, rec_vars, rec_datas, smp_t0, smp_dt, k_lim, row0,
+                 work_g2, work_kb2, n_work, taken, f_t2, f_id2, f_ver2, n_f2):
+    """Shard s's second part of ``gather_advance``: blocks of neurons through the window,
+    its own first, then those the other shards have not taken yet (work stealing).
+
+    Shard o's blocks are work_g2[o, j], work_kb2[o, j] (population, block), j < n_work[o];
+    whoever advances one takes it by counting taken[o * PAD] up (``kernels.fetch_add``),
+    so each block is advanced once, by one shard, whichever: a block's result depends on
+    its own events and neurons only (every shard's partition is done: the launch before).
+    Shard s's spikes go to its buffer (the exchange orders them), the crossing checks of
+    its own neurons to its list, those of other shards' neurons to f_*2[s]
+    (``kernels.merge_checks`` files them after the launch). A shard slowed down (by the
+    host, or by a window with more work in its neurons) no longer holds up the other,
+    which takes over its remaining blocks. Run one shard after the other (the serial
+    twin), the first advances every block.
+    """
     n_spk = n_spk2[s]
-    for g in range(group_i0.shape[0]):
-        n_spk, n_chk = update_blocks(
-            shard_kb[g, s], shard_kb[g, s + 1], group_i0[g], t1, states[g], params[g], t_state, ref_end,
-            i_stim, version, updates, blk_ptr2[s], blk_start, part2[s], ev_ptr2[s], ev_fill2[s], ev_t2[s],
-            ev_w2[s], ev_kind2[s], ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, spk_t2[s], spk_id2[s],
-            n_spk, chk_t2[s], chk_id2[s], chk_ver2[s], n_chk,
-            rec_cols[g], rec_nexts[g], rec_vars[g], rec_datas[g], smp_t0[g], smp_dt[g], k_lim[g], row0[g])
+    n_chk = n_chk2[s]
+    n_f = n_f2[s]
+    S = n_work.shape[0]
+    for k in range(S):
+        o = (s + k) % S
+        while True:
+            j = fetch_add(taken, o * PAD, 1)
+            if j >= n_work[o]:
+                break
+            g = work_g2[o, j]
+            kb = work_kb2[o, j]
+            if o == s:
+                n_spk, n_chk = update_blocks(
+                    kb, kb + 1, group_i0[g], t1, states[g], params[g], t_state, ref_end, i_stim, version, updates,
+                    blk_ptr2[s], blk_start, part2[s], ev_ptr2[s], ev_fill2[s], ev_t2[s], ev_w2[s], ev_kind2[s],
+                    ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, spk_t2[s], spk_id2[s], n_spk,
+                    chk_t2[s], chk_id2[s], chk_ver2[s], n_chk,
+                    rec_cols[g], rec_nexts[g], rec_vars[g], rec_datas[g], smp_t0[g], smp_dt[g], k_lim[g], row0[g])
+            else:
+                n_spk, n_f = update_blocks(
+                    kb, kb + 1, group_i0[g], t1, states[g], params[g], t_state, ref_end, i_stim, version, updates,
+                    blk_ptr2[o], blk_start, part2[o], ev_ptr2[s], ev_fill2[s], ev_t2[s], ev_w2[s], ev_kind2[s],
+                    ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, spk_t2[s], spk_id2[s], n_spk,
+                    f_t2[s], f_id2[s], f_ver2[s], n_f,
+                    rec_cols[g], rec_nexts[g], rec_vars[g], rec_datas[g], smp_t0[g], smp_dt[g], k_lim[g], row0[g])
     n_spk2[s] = n_spk
     n_chk2[s] = n_chk
+    n_f2[s] = n_f
 
 
-def gather_advance(n_shards, *window):
+def gather_advance(n_shards, part_args, block_args):
     """Step 5 of the previous window, then steps 1 and 2 of this one, for several
-    populations of one model (same record layouts), in one launch of n_shards shards
-    (``window``: ``shard_window``'s arguments after s, the same for every shard): shard s
-    fans the previous window's n_fan spikes (fan_t, fan_id) out into its own buckets
-    (kernels.fanout_shard with its view of the synapse table, run_ptr2[s]; first, since
-    an arrival one minimum delay later lands in this window's bucket), partitions its
-    events of the window (kernels.partition_shard: bucket b, its checks, the current steps cur_pos ..
-    cur_end-1), then advances, population by population, blocks shard_kb[g, s] ..
-    shard_kb[g, s+1]-1 of population g (first id group_i0[g], records states[g] and
-    params[g], state probe rec_*[g]: typed lists). One launch per window instead of one
-    per step and population: fewer waits for the slower shard, a shard's share balanced
-    over all populations together, and its events still in cache. The caller makes the
-    scratch ev_*2[s] as long as part2[s]."""
+    populations of one model (same record layouts), in two launches of n_shards shards.
+    First ``shard_partition(s, *part_args)``: shard s fans the previous window's n_fan
+    spikes (fan_t, fan_id) out into its own buckets (kernels.fanout_shard with its view of
+    the synapse table, run_ptr2[s]; first, since an arrival one minimum delay later lands
+    in this window's bucket) and partitions its events of the window
+    (kernels.partition_shard: bucket b, its checks, the current steps cur_pos .. cur_end-1).
+    Then ``shard_blocks(s, *block_args)``: the blocks of every population (first id
+    group_i0[g], records states[g] and params[g], state probe rec_*[g]: typed lists), each
+    shard its own first, then, by work stealing, those of shards still busy. One pair of
+    launches per window instead of one launch per step and population: a shard's share
+    balanced over all populations together, its events still in cache. The caller makes
+    the scratch ev_*2[s] as long as part2[s], zeroes the work counters before, and files
+    the stolen blocks' checks after (``kernels.merge_checks``)."""
     for s_ in prange(n_shards):
-        shard_window(np.int64(s_), *window)   # (prange's index is unsigned; typed lists want a signed one)
+        shard_partition(np.int64(s_), *part_args)   # (prange's index is unsigned; typed lists want a signed one)
+    for s_ in prange(n_shards):
+        shard_blocks(np.int64(s_), *block_args)
 
 
 # run_windows' reasons to stop (the first: its windows are done)
@@ -139,12 +181,13 @@ DONE, GROW_PART, GROW_BUCKETS = 0, 1, 2
 def run_windows(t, until, stop_every, max_windows, fan_t, fan_id, fan_room, cap, outdeg2, rank, src_t, src_id,
                 spike_count, out_t, out_id,
                 buckets, b_count, run_ptr2, run_a, run_b, target, weight, delay_index, delay_table, delay_values,
-                use_table, W, B, cur_t, cur_id, cur_di, cur_pos, blk_of, blk_shard, n_blk, shard_kb, group_i0,
+                use_table, W, B, cur_t, cur_id, cur_di, cur_pos, blk_of, blk_shard, n_blk, group_i0,
                 states, params, t_state, ref_end, i_stim, version, updates,
                 blk_ptr2, blk_start, part2, ev_ptr2, ev_fill2, ev_t2, ev_w2, ev_kind2,
                 ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events,
                 spk_t2, spk_id2, n_spk2, chk_t2, chk_id2, chk_ver2, n_chk2,
-                rec_cols, rec_nexts, rec_vars, rec_datas, smp_t0, smp_dt, k_lim, row0):
+                rec_cols, rec_nexts, rec_vars, rec_datas, smp_t0, smp_dt, k_lim, row0,
+                work_g2, work_kb2, n_work, taken, f_t2, f_id2, f_ver2, n_f2):
     """The window loop's steps (eventsim.engine.window_loop) for up to max_windows windows
     from t, in compiled code: no Python between windows (at scale 0.25 of the
     microcircuit, its 40-60 us per window were 5-9 % of a window on two threads). For one
@@ -152,8 +195,10 @@ def run_windows(t, until, stop_every, max_windows, fan_t, fan_id, fan_room, cap,
     engine's ``step_windows`` says when); everything else is the per-window path's,
     kernel for kernel, so the spikes are the same.
 
-    Per window: the launch of ``shard_window`` on every shard (the previous window's
-    fan-out, this window's partition and advance), the exchange, the bucket consumed,
+    Per window: the launches of ``shard_partition`` and ``shard_blocks`` on every shard
+    (the previous window's fan-out, this window's partition, then its blocks advanced,
+    with work stealing: see ``gather_advance``), the stolen blocks' checks filed with
+    their shards, the exchange, the bucket consumed,
     the spikes counted, appended to out_t/out_id (growable buffers) and kept for the
     next launch's fan-out. Stops after the window ending at ``until``, after the first
     window whose end t has floor(t / every) > last for a row (every, last) of
@@ -181,14 +226,20 @@ def run_windows(t, until, stop_every, max_windows, fan_t, fan_id, fan_room, cap,
             break
         for s in range(n_spk2.shape[0]):
             n_spk2[s] = 0
-        for s_ in prange(shard_kb.shape[1] - 1):
-            shard_window(np.int64(s_), t1, b, buckets, b_count, fan_t, fan_id, n_fan, run_ptr2, run_a, run_b,
-                         target, weight, delay_index, delay_table, delay_values, use_table, W, B, cur_t, cur_id,
-                         cur_di, cur_pos, c_end, blk_of, blk_shard, n_blk, shard_kb, group_i0, states, params,
-                         t_state, ref_end, i_stim, version, updates, blk_ptr2, blk_start, part2, ev_ptr2,
-                         ev_fill2, ev_t2, ev_w2, ev_kind2, ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events,
-                         spk_t2, spk_id2, n_spk2, chk_t2, chk_id2, chk_ver2, n_chk2, rec_cols,
-                         rec_nexts, rec_vars, rec_datas, smp_t0, smp_dt, k_lim, row0)
+        for j in range(taken.shape[0]):   # (a plain loop: numba makes taken[:] = 0 a parallel launch)
+            taken[j] = 0
+        for s_ in prange(n_work.shape[0]):
+            shard_partition(np.int64(s_), t1, b, buckets, b_count, fan_t, fan_id, n_fan, run_ptr2, run_a, run_b,
+                            target, weight, delay_index, delay_table, delay_values, use_table, W, B, cur_t, cur_id,
+                            cur_di, cur_pos, c_end, blk_of, blk_shard, n_blk, version, blk_ptr2, part2, chk_t2,
+                            chk_id2, chk_ver2, n_chk2)
+        for s_ in prange(n_work.shape[0]):
+            shard_blocks(np.int64(s_), t1, group_i0, states, params, t_state, ref_end, i_stim, version, updates,
+                         blk_ptr2, blk_start, part2, ev_ptr2, ev_fill2, ev_t2, ev_w2, ev_kind2, ps_ptr, ps_next, ps_k,
+                         ps_key, ps_mean, ps_w, ps_events, spk_t2, spk_id2, n_spk2, chk_t2, chk_id2, chk_ver2, n_chk2,
+                         rec_cols, rec_nexts, rec_vars, rec_datas, smp_t0, smp_dt, k_lim, row0, work_g2, work_kb2,
+                         n_work, taken, f_t2, f_id2, f_ver2, n_f2)
+        merge_checks(f_t2, f_id2, f_ver2, n_f2, chk_t2, chk_id2, chk_ver2, n_chk2, blk_of, blk_shard)
         fan_t = np.empty(0)
         fan_id = np.empty(0, dtype=np.int64)
         cur_pos = c_end
@@ -222,8 +273,8 @@ _compiled: dict = {}
 
 def compiled(kernel_module: str):
     """The cpu loop of a neuron model with its drivers: a namespace with ``advance``,
-    ``sample_idle``, ``update_blocks``, ``update_parallel``, ``shard_window``,
-    ``gather_advance``, ``run_windows`` (each parallel one also as ``*_serial``) and
+    ``sample_idle``, ``update_blocks``, ``update_parallel``, ``shard_partition``,
+    ``shard_blocks``, ``gather_advance``, ``run_windows`` (each parallel one also as ``*_serial``) and
     ``model``."""
     if kernel_module in _compiled:
         return _compiled[kernel_module]

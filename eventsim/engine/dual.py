@@ -26,7 +26,10 @@ def compile_functions(module_globals: dict, names, target: str = "cpu", inline=(
     ``nrt_free`` (cpu): compiled without reference counting of array arguments;
     ``parallel`` (cpu): compiled with numba's parallel=True (prange), and also without, as
     ``<name>_serial`` (one source, the target an argument of compilation: a prange loop
-    is a plain loop there, and no thread pool starts).
+    is a plain loop there, and no thread pool starts). numba's loop fusion is off: two
+    prange loops in a row are two launches with every iteration of the first done before
+    the second starts (fused, the second loop's work stealing would take blocks of
+    shards whose partition, in the first loop, is not done).
     ``tag``: part of each function's cache name; a caller that binds functions of other
     modules into ``module_globals`` passes a hash of their sources (numba checks a cached
     function against its own source file only).
@@ -49,7 +52,7 @@ def compile_functions(module_globals: dict, names, target: str = "cpu", inline=(
             opts = {"_nrt": False} if name in nrt_free else {}
             if name in parallel:
                 out[name + "_serial"] = serial_twin(g)
-                opts["parallel"] = True
+                opts["parallel"] = {"fusion": False}
             compiled = njit(cache=True, inline="always" if name in inline else "never", **opts)(g)
         elif target == "cuda":
             from numba import cuda

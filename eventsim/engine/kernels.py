@@ -28,7 +28,9 @@ one threshold test, so the order only fixes the floating-point summation order.
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 from numba.typed import List
 
 from .dual import serial_twin
@@ -116,6 +118,27 @@ def refill(buf, a, size):
 def refill_shard(bufs, s, a, size):
     """``refill`` of shard s's growable buffer."""
     refill(bufs[s], a, size)
+
+
+@intrinsic
+def fetch_add(typingctx, arr, i, v):
+    """Atomically arr[i] += v (a 1-d int64 array); returns the value before (sequentially
+    consistent: what a thread wrote before its fetch_add is seen by a thread whose
+    fetch_add comes after). The work stealing of the shards' blocks counts with it."""
+    sig = types.int64(arr, i, v)
+
+    def codegen(context, builder, signature, args):
+        a, idx, val = args
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, a)
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [idx])
+        return builder.atomic_rmw("add", ptr, val, "seq_cst")
+    return sig, codegen
+
+
+# shards' work counters and ready flags sit this many int64 apart (128 bytes: one per
+# cache-line pair, so that two shards' counters never share a line)
+PAD = 16
 
 
 @njit(cache=True)
@@ -332,6 +355,23 @@ def sort_block(part, a, b, j0, nj, ev_ptr, fill, ev_t, ev_w, ev_kind):
             ev_t[m + 1] = tj
             ev_w[m + 1] = wj
             ev_kind[m + 1] = kj
+
+
+@njit(cache=True)
+def merge_checks(f_t2, f_id2, f_ver2, n_f2, far_t2, far_id2, far_ver2, n_far, blk_of, blk_shard):
+    """Crossing checks of neurons of other shards (f_*2[r][0][:n_f2[r]]: those that shard r
+    scheduled for blocks it took from other shards) appended to their own shards' lists
+    (far_*2[s], n_far[s]), shard r after shard r (at most one check per neuron and window:
+    the order of a neuron's checks is the windows'). n_f2 is emptied."""
+    for r in range(n_f2.shape[0]):
+        f_t = f_t2[r][0]
+        f_id = f_id2[r][0]
+        f_ver = f_ver2[r][0]
+        for j in range(n_f2[r]):
+            i = f_id[j]
+            s = blk_shard[blk_of[i]]
+            n_far[s] = push_check(far_t2[s], far_id2[s], far_ver2[s], n_far[s], f_t[j], i, f_ver[j])
+        n_f2[r] = 0
 
 
 @njit(cache=True)
