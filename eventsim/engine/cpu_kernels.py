@@ -112,9 +112,10 @@ def shard_blocks(s, t1, group_i0, states, params, t_state, ref_end, i_stim, vers
     its own first, then those the other shards have not taken yet (work stealing).
 
     Shard o's blocks are work_g2[o, j], work_kb2[o, j] (population, block), j < n_work[o];
-    whoever advances one takes it by counting taken[o * PAD] up (``kernels.fetch_add``),
-    so each block is advanced once, by one shard, whichever: a block's result depends on
-    its own events and neurons only (every shard's partition is done: the launch before).
+    whoever advances some takes them by counting taken[o * PAD] up (``kernels.fetch_add``;
+    a share of those left, as OpenMP's guided schedule), so each block is advanced once, by
+    one shard, whichever: a block's result depends on its own events and neurons only
+    (every shard's partition is done: the launch before).
     Shard s's spikes go to its buffer (the exchange orders them), the crossing checks of
     its own neurons to its list, those of other shards' neurons to f_*2[s]
     (``kernels.merge_checks`` files them after the launch). A shard slowed down (by the
@@ -128,26 +129,41 @@ def shard_blocks(s, t1, group_i0, states, params, t_state, ref_end, i_stim, vers
     S = n_work.shape[0]
     for k in range(S):
         o = (s + k) % S
+        n = n_work[o]
         while True:
-            j = fetch_add(taken, o * PAD, 1)
-            if j >= n_work[o]:
+            # guided: a share of what is left (all of it with one shard), at least one
+            # block; consecutive blocks of a population in one call (a call per block cost
+            # CUBA 15 % on one thread: 32 calls of 70 arguments per 0.1 ms window)
+            left = n - fetch_add(taken, o * PAD, 0)
+            c = left if S == 1 else max(1, left // (2 * S))
+            j = fetch_add(taken, o * PAD, c)
+            if j >= n:
                 break
-            g = work_g2[o, j]
-            kb = work_kb2[o, j]
-            if o == s:
-                n_spk, n_chk = update_blocks(
-                    kb, kb + 1, group_i0[g], t1, states[g], params[g], t_state, ref_end, i_stim, version, updates,
-                    blk_ptr2[s], blk_start, part2[s], ev_ptr2[s], ev_fill2[s], ev_t2[s], ev_w2[s], ev_kind2[s],
-                    ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, spk_t2[s], spk_id2[s], n_spk,
-                    chk_t2[s], chk_id2[s], chk_ver2[s], n_chk,
-                    rec_cols[g], rec_nexts[g], rec_vars[g], rec_datas[g], smp_t0[g], smp_dt[g], k_lim[g], row0[g])
-            else:
-                n_spk, n_f = update_blocks(
-                    kb, kb + 1, group_i0[g], t1, states[g], params[g], t_state, ref_end, i_stim, version, updates,
-                    blk_ptr2[o], blk_start, part2[o], ev_ptr2[s], ev_fill2[s], ev_t2[s], ev_w2[s], ev_kind2[s],
-                    ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, spk_t2[s], spk_id2[s], n_spk,
-                    f_t2[s], f_id2[s], f_ver2[s], n_f,
-                    rec_cols[g], rec_nexts[g], rec_vars[g], rec_datas[g], smp_t0[g], smp_dt[g], k_lim[g], row0[g])
+            end = min(j + c, n)
+            while j < end:
+                g = work_g2[o, j]
+                kb0 = work_kb2[o, j]
+                j1 = j + 1
+                while j1 < end and work_g2[o, j1] == g and work_kb2[o, j1] == kb0 + (j1 - j):
+                    j1 += 1
+                kb1 = kb0 + (j1 - j)
+                j = j1
+                if o == s:
+                    n_spk, n_chk = update_blocks(
+                        kb0, kb1, group_i0[g], t1, states[g], params[g], t_state, ref_end, i_stim, version,
+                        updates, blk_ptr2[s], blk_start, part2[s], ev_ptr2[s], ev_fill2[s], ev_t2[s], ev_w2[s],
+                        ev_kind2[s], ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, spk_t2[s], spk_id2[s],
+                        n_spk, chk_t2[s], chk_id2[s], chk_ver2[s], n_chk,
+                        rec_cols[g], rec_nexts[g], rec_vars[g], rec_datas[g], smp_t0[g], smp_dt[g], k_lim[g],
+                        row0[g])
+                else:
+                    n_spk, n_f = update_blocks(
+                        kb0, kb1, group_i0[g], t1, states[g], params[g], t_state, ref_end, i_stim, version,
+                        updates, blk_ptr2[o], blk_start, part2[o], ev_ptr2[s], ev_fill2[s], ev_t2[s], ev_w2[s],
+                        ev_kind2[s], ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, spk_t2[s], spk_id2[s],
+                        n_spk, f_t2[s], f_id2[s], f_ver2[s], n_f,
+                        rec_cols[g], rec_nexts[g], rec_vars[g], rec_datas[g], smp_t0[g], smp_dt[g], k_lim[g],
+                        row0[g])
     n_spk2[s] = n_spk
     n_chk2[s] = n_chk
     n_f2[s] = n_f
