@@ -148,22 +148,21 @@ def shard_blocks(s, t1, group_i0, states, params, t_state, ref_end, i_stim, vers
                     j1 += 1
                 kb1 = kb0 + (j1 - j)
                 j = j1
+                # checks of the shard's own neurons to its list, of others' to f_*2[s]
                 if o == s:
-                    n_spk, n_chk = update_blocks(
-                        kb0, kb1, group_i0[g], t1, states[g], params[g], t_state, ref_end, i_stim, version,
-                        updates, blk_ptr2[s], blk_start, part2[s], ev_ptr2[s], ev_fill2[s], ev_t2[s], ev_w2[s],
-                        ev_kind2[s], ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, spk_t2[s], spk_id2[s],
-                        n_spk, chk_t2[s], chk_id2[s], chk_ver2[s], n_chk,
-                        rec_cols[g], rec_nexts[g], rec_vars[g], rec_datas[g], smp_t0[g], smp_dt[g], k_lim[g],
-                        row0[g])
+                    c_t, c_id, c_ver, n_c = chk_t2[s], chk_id2[s], chk_ver2[s], n_chk
                 else:
-                    n_spk, n_f = update_blocks(
-                        kb0, kb1, group_i0[g], t1, states[g], params[g], t_state, ref_end, i_stim, version,
-                        updates, blk_ptr2[o], blk_start, part2[o], ev_ptr2[s], ev_fill2[s], ev_t2[s], ev_w2[s],
-                        ev_kind2[s], ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, spk_t2[s], spk_id2[s],
-                        n_spk, f_t2[s], f_id2[s], f_ver2[s], n_f,
-                        rec_cols[g], rec_nexts[g], rec_vars[g], rec_datas[g], smp_t0[g], smp_dt[g], k_lim[g],
-                        row0[g])
+                    c_t, c_id, c_ver, n_c = f_t2[s], f_id2[s], f_ver2[s], n_f
+                n_spk, n_c = update_blocks(
+                    kb0, kb1, group_i0[g], t1, states[g], params[g], t_state, ref_end, i_stim, version, updates,
+                    blk_ptr2[o], blk_start, part2[o], ev_ptr2[s], ev_fill2[s], ev_t2[s], ev_w2[s], ev_kind2[s],
+                    ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, spk_t2[s], spk_id2[s], n_spk,
+                    c_t, c_id, c_ver, n_c,
+                    rec_cols[g], rec_nexts[g], rec_vars[g], rec_datas[g], smp_t0[g], smp_dt[g], k_lim[g], row0[g])
+                if o == s:
+                    n_chk = n_c
+                else:
+                    n_f = n_c
     n_spk2[s] = n_spk
     n_chk2[s] = n_chk
     n_f2[s] = n_f
