@@ -282,10 +282,9 @@ class CpuEngine(WindowLoop):
         self._together = len(self.groups) > 1 and all(
             g.kernels is g0.kernels and g.state.dtype == g0.state.dtype and g.params.dtype == g0.params.dtype
             for g in self.groups)
-        self._shard_kb = np.array([g.chunk_kb for g in self.groups], dtype=np.int64).reshape(len(self.groups), S + 1)
         self._group_i0 = np.array([g.i0 for g in self.groups], dtype=np.int64)
-        work = [[(gi, kb) for gi in range(len(self.groups)) for kb in range(self._shard_kb[gi, sh],
-                                                                              self._shard_kb[gi, sh + 1])]
+        # each shard's blocks, population by population (the work lists of the launch)
+        work = [[(gi, kb) for gi, g in enumerate(self.groups) for kb in range(g.chunk_kb[sh], g.chunk_kb[sh + 1])]
                 for sh in range(S)]
         self._n_work = np.array([len(w) for w in work], dtype=np.int64)
         self._work_g2 = np.zeros((S, max(1, self._n_work.max(initial=0))), dtype=np.int64)

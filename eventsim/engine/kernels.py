@@ -136,8 +136,8 @@ def fetch_add(typingctx, arr, i, v):
     return sig, codegen
 
 
-# shards' work counters and ready flags sit this many int64 apart (128 bytes: one per
-# cache-line pair, so that two shards' counters never share a line)
+# shards' work counters (cpu_kernels.shard_blocks) sit this many int64 apart (128 bytes:
+# one per cache-line pair, so that two shards' counters never share a line)
 PAD = 16
 
 
