@@ -105,6 +105,7 @@ class CpuEngine(WindowLoop):
         self.src_t = K.buffer(np.zeros(256))
         self.src_id = K.buffer(np.zeros(256, dtype=np.int64))
         self.stdp = StdpState(network)
+        self._setup_segments()
         # spikes whose fan-out waits for the next window's launch (see deliver)
         self._fan = self._no_fan = (np.zeros(0), np.zeros(0, dtype=np.int64))
         self._fan_room = 0
@@ -124,6 +125,7 @@ class CpuEngine(WindowLoop):
         self.recent_id = np.zeros(0, dtype=np.int64)
         self._fan = self._no_fan
         self.b_count[:] = 0
+        self._linearize()
         for g in self.groups:
             g.state = g.kernel_module.init_state(g.pop)
         self.t_state[:] = self.t
@@ -210,6 +212,7 @@ class CpuEngine(WindowLoop):
             for b, x in enumerate(per[s]):
                 self.buckets[s, b, :x.size] = x
                 self.b_count[s, b] = x.size
+        self._linearize()
         if "discarded" in d:
             self.discarded = np.asarray(d["discarded"], dtype=np.int64).copy()
         for j, g in enumerate(self.groups):
@@ -308,6 +311,39 @@ class CpuEngine(WindowLoop):
         cum = np.concatenate([[0], np.cumsum(self.run_b - self.run_a)])
         self.outdeg2 = np.ascontiguousarray((cum[self.run_ptr2[:, 1:]] - cum[self.run_ptr2[:, :-1]]).T)
 
+    # the fan-out by block's table, at most this many bytes (4 per neuron and block)
+    SEGMENT_TABLE_BYTES = 64 << 20
+
+    def _setup_segments(self):
+        """The fan-out by block (kernels.fanout_segments) where it applies: every synapse
+        has one delay, the CSR rows are sorted by target (as the network builder leaves
+        them), no STDP (its fan-out is its own), and the table of each source's synapses
+        per block fits in SEGMENT_TABLE_BYTES. Each bucket keeps its plain records first
+        (raw_n), then up to MAXSEG segments (n_seg, offsets seg_a/seg_b per block)."""
+        net = self.net
+        self.raw_n = self._per_shard(self.B, np.int64)
+        self.n_seg = self._per_shard(self.B, np.int64)
+        D, blk_syn = 0.0, np.zeros((0, 0), dtype=np.int32)
+        n_syn = int(net.indptr[-1]) if self.N else 0
+        if 0 < n_syn < 2 ** 31 and not self.stdp.active and \
+                self.N * (self.n_blk + 1) * 4 <= self.SEGMENT_TABLE_BYTES:
+            used = self.delay_table[np.bincount(self.delay_index, minlength=self.delay_table.size) > 0] \
+                if self.use_table else self.delay_values
+            if used.min() == used.max():
+                table = np.zeros((self.N, self.n_blk + 1), dtype=np.int32)
+                if K.block_synapses(net.indptr, net.target, self.blk_start, table):
+                    D, blk_syn = float(used[0]), table
+        width = self.n_blk if blk_syn.size else 1
+        self.seg_a = np.zeros((self.S, self.B, K.MAXSEG, width), dtype=np.int64)
+        self.seg_b = np.zeros_like(self.seg_a)
+        self._seg = (D, blk_syn, self._work_kb2, self._n_work, self.raw_n, self.n_seg, self.seg_a, self.seg_b)
+
+    def _linearize(self):
+        """Every bucket's records as plain records (after a fan-out or a restore that
+        wrote plain records after, or without, segments)."""
+        self.raw_n[:] = self.b_count
+        self.n_seg[:] = 0
+
     # ---- the window loop's steps (see eventsim.engine.window_loop) ----
     def gather(self, b, t1):
         """Each shard's events of the window (its bucket b, due checks, current steps),
@@ -351,8 +387,8 @@ class CpuEngine(WindowLoop):
                          self.blk_of, self.blk_shard, self.n_blk, self.version, self.blk_ptr2, self.part2,
                          self.far_t2, self.far_id2, self.far_ver2, self.n_far)
             block_args = (t1, self._group_i0, *self._group_lists(t1), *shared, *self._probe_lists(t1),
-                          *self._stealing())
-            self._parallel(k.gather_advance, k.gather_advance_serial)(self.S, part_args, block_args)
+                          *self._stealing(), b, self.buckets)
+            self._parallel(k.gather_advance, k.gather_advance_serial)(self.S, part_args, block_args, self._seg)
             K.merge_checks(self.f_t2, self.f_id2, self.f_ver2, self.n_f2, self.far_t2, self.far_id2, self.far_ver2,
                            self.n_far, self.blk_of, self.blk_shard)
             self.cur_pos = c_end
@@ -360,7 +396,8 @@ class CpuEngine(WindowLoop):
         for g in self.groups:
             samples = K.NO_SAMPLES if g.sampler is None else g.sampler.window(t1)
             self._parallel(g.kernels.update_parallel, g.kernels.update_parallel_serial)(
-                g.chunk_kb, g.i0, t1, g.state, g.params, *shared, *samples)
+                g.chunk_kb, g.i0, t1, g.state, g.params, *shared, *samples,
+                (self.buckets[0, 0], 0, self.seg_a[0, 0], self.seg_b[0, 0]))   # (no segments: see _fan_out)
 
     def step_windows(self, t_until, stop_every=()):
         """Several windows in one call of the compiled window loop
@@ -384,7 +421,7 @@ class CpuEngine(WindowLoop):
             self.delay_index, self.delay_table, self.delay_values, self.use_table, self.W, self.B,
             self.cur_t, self.cur_id, self.cur_di, self.cur_pos, self.blk_of, self.blk_shard, self.n_blk,
             self._group_i0, *self._group_lists(t_until), *self._shared(), *self._probe_lists(t_until),
-            *self._stealing())
+            *self._stealing(), self._seg)
         if windows:
             per = (time.perf_counter() - wall) / windows
             self._batch_windows = int(min(max(self.BATCH_S / max(per, 1e-9), 1), 4096))
@@ -485,6 +522,7 @@ class CpuEngine(WindowLoop):
             return
         if self.stdp.active:   # (on one thread: a source's plastic synapses share its traces)
             self.stdp.fanout(self, st, si)
+            self._linearize()
             return
         if self._together:
             self._fan = (st, si)
@@ -497,6 +535,7 @@ class CpuEngine(WindowLoop):
         self._parallel(K.fanout_shards, K.fanout_shards_serial)(
             st, si, si.size, self.run_ptr2, self.run_a, self.run_b, net.target, net.weight, self.delay_index,
             self.delay_table, self.delay_values, self.use_table, self.W, self.B, self.buckets, self.b_count)
+        self._linearize()
 
     def _fan_out_now(self):
         """The fan-out still waiting for the next launch (``deliver``), now."""
@@ -514,7 +553,8 @@ class CpuEngine(WindowLoop):
         return parallel
 
     def consume(self, b, t_cut):
-        K.consume_shards(b, t_cut is not None, 0.0 if t_cut is None else t_cut, self.buckets, self.b_count)
+        K.consume_shards(b, t_cut is not None, 0.0 if t_cut is None else t_cut, self.buckets, self.b_count,
+                         self.raw_n, self.n_seg)
 
     def record_post(self, st, si):
         if self.stdp.active:

@@ -26,8 +26,9 @@ import numpy as np
 from numba import prange
 
 from .dual import compile_functions
-from .kernels import (PAD, consume_shards, count_spikes, exchange, fanout_shard, fetch_add, merge_checks,
-                      partition_shard, push_check, push_spike, room_needed, sort_block, window_of, window_room)
+from .kernels import (PAD, consume_shards, count_spikes, exchange, fanout_segments, fanout_shard, fetch_add,
+                      merge_checks, partition_shard, push_check, push_spike, room_needed, sort_block, sort_block_seg,
+                      window_of, window_room)
 
 # the loop's output functions (compiled inline into it)
 FUNCTIONS = ("emit_spike", "schedule_check")
@@ -49,15 +50,22 @@ def update_blocks(kb0, kb1, i0, t1, state, params, t_state, ref_end, i_stim, ver
                   blk_ptr, blk_start, part, ev_ptr, ev_fill, ev_t, ev_w, ev_kind,
                   ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events,
                   spk_t, spk_id, n_spk, chk_t, chk_id, chk_ver, n_chk,
-                  rec_col, rec_next, rec_var, rec_data, smp_t0, smp_dt, k_lim, row0):
+                  rec_col, rec_next, rec_var, rec_data, smp_t0, smp_dt, k_lim, row0, segs):
     """Blocks kb0 .. kb1-1 of the population starting at global id i0 through the window
-    ending at t1 (see the module docstring); returns the new fill counts (n_spk, n_chk)."""
+    ending at t1 (see the module docstring); returns the new fill counts (n_spk, n_chk).
+    segs = (bucket, n_seg, seg_a, seg_b): the blocks' bucket of the window and its
+    segments (kernels.fanout_segments; n_seg = 0: none, every arrival is in part)."""
     spikes = (spk_t, spk_id)
     checks = (chk_t, chk_id, chk_ver)
+    bucket, n_seg, seg_a, seg_b = segs
     for kb in range(kb0, kb1):
         j0 = blk_start[kb]
         j1 = blk_start[kb + 1]
-        sort_block(part, blk_ptr[kb], blk_ptr[kb + 1], j0, j1 - j0, ev_ptr, ev_fill, ev_t, ev_w, ev_kind)
+        if n_seg > 0:
+            sort_block_seg(part, blk_ptr[kb], blk_ptr[kb + 1], kb, j0, j1 - j0, bucket, n_seg, seg_a, seg_b,
+                           ev_ptr, ev_fill, ev_t, ev_w, ev_kind)
+        else:
+            sort_block(part, blk_ptr[kb], blk_ptr[kb + 1], j0, j1 - j0, ev_ptr, ev_fill, ev_t, ev_w, ev_kind)
         n_spk, n_chk = advance(j0, j1, j0, i0, t1, state, params, t_state, ref_end, i_stim, version, updates,
                                ev_ptr, ev_t, ev_w, ev_kind,
                                ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events,
@@ -70,7 +78,7 @@ def update_parallel(chunk_kb, i0, t1, state, params, t_state, ref_end, i_stim, v
                     blk_ptr2, blk_start, part2, ev_ptr2, ev_fill2, ev_t2, ev_w2, ev_kind2,
                     ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events,
                     spk_t2, spk_id2, n_spk2, chk_t2, chk_id2, chk_ver2, n_chk2,
-                    rec_col, rec_next, rec_var, rec_data, smp_t0, smp_dt, k_lim, row0):
+                    rec_col, rec_next, rec_var, rec_data, smp_t0, smp_dt, k_lim, row0, segs):
     """``update_blocks`` for every shard at once: shard s advances its blocks of this
     population, chunk_kb[s] .. chunk_kb[s+1]-1, with its own events (part2[s],
     blk_ptr2[s]), scratch (row s of the other *2 arrays), and growable spike and check
@@ -85,19 +93,29 @@ def update_parallel(chunk_kb, i0, t1, state, params, t_state, ref_end, i_stim, v
             blk_ptr2[s], blk_start, part2[s], ev_ptr2[s], ev_fill2[s], ev_t2[s], ev_w2[s], ev_kind2[s],
             ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events,
             spk_t2[s], spk_id2[s], n_spk2[s], chk_t2[s], chk_id2[s], chk_ver2[s], n_chk2[s],
-            rec_col, rec_next, rec_var, rec_data, smp_t0, smp_dt, k_lim, row0)
+            rec_col, rec_next, rec_var, rec_data, smp_t0, smp_dt, k_lim, row0, segs)
 
 
 def shard_partition(s, t1, b, buckets, b_count, fan_t, fan_id, n_fan, run_ptr2, run_a, run_b, target, weight,
                     delay_index, delay_table, delay_values, use_table, W, B,
                     cur_t, cur_id, cur_di, cur_pos, cur_end, blk_of, blk_shard, n_blk, version,
-                    blk_ptr2, part2, chk_t2, chk_id2, chk_ver2, n_chk2):
+                    blk_ptr2, part2, chk_t2, chk_id2, chk_ver2, n_chk2, seg):
     """Shard s's first part of ``gather_advance``: its fan-out of the previous window's
-    spikes, then its partition of this window's events (n_chk2[s]: its checks kept)."""
+    spikes, then its partition of this window's events (n_chk2[s]: its checks kept).
+    seg = (D, blk_syn, my_kb2, n_my, raw_n, n_seg, seg_a, seg_b): with blk_syn not empty
+    (one delay D), the fan-out files the arrivals by block (kernels.fanout_segments) and
+    the partition takes the bucket's plain records only."""
+    D, blk_syn, my_kb2, n_my, raw_n, n_seg, seg_a, seg_b = seg
+    segmented = blk_syn.shape[0] > 0
     if n_fan > 0:
-        fanout_shard(fan_t, fan_id, n_fan, run_ptr2[s], run_a, run_b, target, weight, delay_index, delay_table,
-                     delay_values, use_table, W, B, buckets[s], b_count[s])
-    n_chk2[s] = partition_shard(s, t1, buckets[s, b], b_count[s, b], chk_t2[s][0], chk_id2[s][0], chk_ver2[s][0],
+        if segmented:
+            fanout_segments(fan_t, fan_id, n_fan, D, W, B, blk_syn, my_kb2[s], n_my[s], target, weight, buckets[s],
+                            b_count[s], raw_n[s], n_seg[s], seg_a[s], seg_b[s])
+        else:
+            fanout_shard(fan_t, fan_id, n_fan, run_ptr2[s], run_a, run_b, target, weight, delay_index, delay_table,
+                         delay_values, use_table, W, B, buckets[s], b_count[s])
+    nb = raw_n[s, b] if segmented else b_count[s, b]
+    n_chk2[s] = partition_shard(s, t1, buckets[s, b], nb, chk_t2[s][0], chk_id2[s][0], chk_ver2[s][0],
                                 n_chk2[s], version, cur_t, cur_id, cur_di, cur_pos, cur_end, blk_of, blk_shard,
                                 n_blk, blk_ptr2[s], part2[s])[0]
 
@@ -107,7 +125,7 @@ def shard_blocks(s, t1, group_i0, states, params, t_state, ref_end, i_stim, vers
                  ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events,
                  spk_t2, spk_id2, n_spk2, chk_t2, chk_id2, chk_ver2, n_chk2,
                  rec_cols, rec_nexts, rec_vars, rec_datas, smp_t0, smp_dt, k_lim, row0,
-                 work_g2, work_kb2, n_work, taken, f_t2, f_id2, f_ver2, n_f2):
+                 work_g2, work_kb2, n_work, taken, f_t2, f_id2, f_ver2, n_f2, b, buckets, seg):
     """Shard s's second part of ``gather_advance``: blocks of neurons through the window,
     its own first, then those the other shards have not taken yet (work stealing).
 
@@ -127,6 +145,7 @@ def shard_blocks(s, t1, group_i0, states, params, t_state, ref_end, i_stim, vers
     n_chk = n_chk2[s]
     n_f = n_f2[s]
     S = n_work.shape[0]
+    n_seg, seg_a, seg_b = seg[5], seg[6], seg[7]
     for k in range(S):
         o = (s + k) % S
         n = n_work[o]
@@ -158,7 +177,8 @@ def shard_blocks(s, t1, group_i0, states, params, t_state, ref_end, i_stim, vers
                     blk_ptr2[o], blk_start, part2[o], ev_ptr2[s], ev_fill2[s], ev_t2[s], ev_w2[s], ev_kind2[s],
                     ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, spk_t2[s], spk_id2[s], n_spk,
                     c_t, c_id, c_ver, n_c,
-                    rec_cols[g], rec_nexts[g], rec_vars[g], rec_datas[g], smp_t0[g], smp_dt[g], k_lim[g], row0[g])
+                    rec_cols[g], rec_nexts[g], rec_vars[g], rec_datas[g], smp_t0[g], smp_dt[g], k_lim[g], row0[g],
+                    (buckets[o, b], n_seg[o, b], seg_a[o, b], seg_b[o, b]))
                 if o == s:
                     n_chk = n_c
                 else:
@@ -168,25 +188,27 @@ def shard_blocks(s, t1, group_i0, states, params, t_state, ref_end, i_stim, vers
     n_f2[s] = n_f
 
 
-def gather_advance(n_shards, part_args, block_args):
+def gather_advance(n_shards, part_args, block_args, seg):
     """Step 5 of the previous window, then steps 1 and 2 of this one, for several
     populations of one model (same record layouts), in two launches of n_shards shards.
-    First ``shard_partition(s, *part_args)``: shard s fans the previous window's n_fan
+    First ``shard_partition(s, *part_args, seg)``: shard s fans the previous window's n_fan
     spikes (fan_t, fan_id) out into its own buckets (kernels.fanout_shard with its view of
     the synapse table, run_ptr2[s]; first, since an arrival one minimum delay later lands
     in this window's bucket) and partitions its events of the window
     (kernels.partition_shard: bucket b, its checks, the current steps cur_pos .. cur_end-1).
-    Then ``shard_blocks(s, *block_args)``: the blocks of every population (first id
+    Then ``shard_blocks(s, *block_args, seg)``: the blocks of every population (first id
     group_i0[g], records states[g] and params[g], state probe rec_*[g]: typed lists), each
     shard its own first, then, by work stealing, those of shards still busy. One pair of
     launches per window instead of one launch per step and population: a shard's share
     balanced over all populations together, its events still in cache. The caller makes
     the scratch ev_*2[s] as long as part2[s], zeroes the work counters before, and files
     the stolen blocks' checks after (``kernels.merge_checks``)."""
+    # (seg, a tuple of arrays, goes separately: a launch's gufunc takes no tuple of arrays
+    # nested in another)
     for s_ in prange(n_shards):
-        shard_partition(np.int64(s_), *part_args)   # (prange's index is unsigned; typed lists want a signed one)
+        shard_partition(np.int64(s_), *part_args, seg)   # (prange's index is unsigned; typed lists want a signed one)
     for s_ in prange(n_shards):
-        shard_blocks(np.int64(s_), *block_args)
+        shard_blocks(np.int64(s_), *block_args, seg)
 
 
 # run_windows' reasons to stop (the first: its windows are done)
@@ -202,7 +224,7 @@ def run_windows(t, until, stop_every, max_windows, fan_t, fan_id, fan_room, cap,
                 ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events,
                 spk_t2, spk_id2, n_spk2, chk_t2, chk_id2, chk_ver2, n_chk2,
                 rec_cols, rec_nexts, rec_vars, rec_datas, smp_t0, smp_dt, k_lim, row0,
-                work_g2, work_kb2, n_work, taken, f_t2, f_id2, f_ver2, n_f2):
+                work_g2, work_kb2, n_work, taken, f_t2, f_id2, f_ver2, n_f2, seg):
     """The window loop's steps (eventsim.engine.window_loop) for up to max_windows windows
     from t, in compiled code: no Python between windows (at scale 0.25 of the
     microcircuit, its 40-60 us per window were 5-9 % of a window on two threads). For one
@@ -247,19 +269,19 @@ def run_windows(t, until, stop_every, max_windows, fan_t, fan_id, fan_room, cap,
             shard_partition(np.int64(s_), t1, b, buckets, b_count, fan_t, fan_id, n_fan, run_ptr2, run_a, run_b,
                             target, weight, delay_index, delay_table, delay_values, use_table, W, B, cur_t, cur_id,
                             cur_di, cur_pos, c_end, blk_of, blk_shard, n_blk, version, blk_ptr2, part2, chk_t2,
-                            chk_id2, chk_ver2, n_chk2)
+                            chk_id2, chk_ver2, n_chk2, seg)
         for s_ in prange(n_work.shape[0]):
             shard_blocks(np.int64(s_), t1, group_i0, states, params, t_state, ref_end, i_stim, version, updates,
                          blk_ptr2, blk_start, part2, ev_ptr2, ev_fill2, ev_t2, ev_w2, ev_kind2, ps_ptr, ps_next, ps_k,
                          ps_key, ps_mean, ps_w, ps_events, spk_t2, spk_id2, n_spk2, chk_t2, chk_id2, chk_ver2, n_chk2,
                          rec_cols, rec_nexts, rec_vars, rec_datas, smp_t0, smp_dt, k_lim, row0, work_g2, work_kb2,
-                         n_work, taken, f_t2, f_id2, f_ver2, n_f2)
+                         n_work, taken, f_t2, f_id2, f_ver2, n_f2, b, buckets, seg)
         merge_checks(f_t2, f_id2, f_ver2, n_f2, chk_t2, chk_id2, chk_ver2, n_chk2, blk_of, blk_shard)
         fan_t = np.empty(0)
         fan_id = np.empty(0, dtype=np.int64)
         cur_pos = c_end
         st, si = exchange(spk_t2, spk_id2, n_spk2, src_t, src_id, 0, rank)
-        consume_shards(b, t1 < t_end, t1, buckets, b_count)
+        consume_shards(b, t1 < t_end, t1, buckets, b_count, seg[4], seg[5])
         windows += 1
         t0 = t
         t = t1

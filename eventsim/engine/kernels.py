@@ -338,6 +338,13 @@ def sort_block(part, a, b, j0, nj, ev_ptr, fill, ev_t, ev_w, ev_kind):
         ev_t[pos] = r.t
         ev_w[pos] = r.w
         ev_kind[pos] = r.kind
+    sort_by_time(nj, ev_ptr, ev_t, ev_w, ev_kind)
+
+
+@njit(cache=True)
+def sort_by_time(nj, ev_ptr, ev_t, ev_w, ev_kind):
+    """Each neuron's events ev_*[ev_ptr[x]:ev_ptr[x + 1]] sorted by time, stable (an
+    insertion sort: they come nearly sorted)."""
     for x in range(nj):
         lo = ev_ptr[x]
         for j in range(lo + 1, ev_ptr[x + 1]):
@@ -358,6 +365,136 @@ def sort_block(part, a, b, j0, nj, ev_ptr, fill, ev_t, ev_w, ev_kind):
 
 
 @njit(cache=True)
+def sort_block_seg(part, a, b, kb, j0, nj, bucket, n_seg, seg_a, seg_b, ev_ptr, fill, ev_t, ev_w, ev_kind):
+    """``sort_block`` of block kb when its bucket also holds segments (``fanout_segments``):
+    its arrivals there are bucket[seg_a[g, kb]:seg_b[g, kb]], g < n_seg. A neuron's events
+    before the sort by time: the partitioned arrivals of part[a:b] (the bucket's records
+    before its first segment: older), the segments' in order, then part's checks and
+    current steps: the order the partition of the whole bucket gives, so the result is
+    the same to the bit."""
+    for x in range(nj + 1):
+        ev_ptr[x] = 0
+    for j in range(a, b):
+        ev_ptr[part[j].tgt - j0 + 1] += 1
+    for g in range(n_seg):
+        for r in range(seg_a[g, kb], seg_b[g, kb]):
+            ev_ptr[bucket[r].tgt - j0 + 1] += 1
+    for x in range(nj):
+        ev_ptr[x + 1] += ev_ptr[x]
+        fill[x] = ev_ptr[x]
+    for j in range(a, b):
+        r = part[j]
+        if r.kind == KIND_SYN:
+            x = r.tgt - j0
+            pos = fill[x]
+            fill[x] = pos + 1
+            ev_t[pos] = r.t
+            ev_w[pos] = r.w
+            ev_kind[pos] = KIND_SYN
+    for g in range(n_seg):
+        for k in range(seg_a[g, kb], seg_b[g, kb]):
+            r = bucket[k]
+            x = r.tgt - j0
+            pos = fill[x]
+            fill[x] = pos + 1
+            ev_t[pos] = r.t
+            ev_w[pos] = r.w
+            ev_kind[pos] = KIND_SYN
+    for j in range(a, b):
+        r = part[j]
+        if r.kind != KIND_SYN:
+            x = r.tgt - j0
+            pos = fill[x]
+            fill[x] = pos + 1
+            ev_t[pos] = r.t
+            ev_w[pos] = r.w
+            ev_kind[pos] = r.kind
+    sort_by_time(nj, ev_ptr, ev_t, ev_w, ev_kind)
+
+
+# segments a bucket holds at most (fanout_segments): with one delay, a bucket gets the
+# arrivals of at most three windows' fan-outs; more are filed as plain records
+MAXSEG = 4
+
+
+@njit(cache=True)
+def block_synapses(indptr, target, blk_start, blk_syn):
+    """blk_syn[src, kb]: the first synapse of source src onto block kb or a later one (its
+    CSR row sorted by target), so that its synapses onto block kb are blk_syn[src, kb] ..
+    blk_syn[src, kb + 1]-1. Returns False, blk_syn unfinished, when a row is not sorted."""
+    n_blk = blk_start.shape[0] - 1
+    for src in range(indptr.shape[0] - 1):
+        kb = 0
+        for syn in range(indptr[src], indptr[src + 1]):
+            if syn > indptr[src] and target[syn] < target[syn - 1]:
+                return False
+            while kb <= n_blk and blk_start[kb] <= target[syn]:
+                blk_syn[src, kb] = syn
+                kb += 1
+        while kb <= n_blk:
+            blk_syn[src, kb] = indptr[src + 1]
+            kb += 1
+    return True
+
+
+@njit(cache=True)
+def fanout_segments(spk_t, spk_id, n_spk, D, W, B, blk_syn, my_kb, n_my, target, weight, buckets, b_count,
+                    raw_n, n_seg, seg_a, seg_b):
+    """``fanout_shard`` for a network whose synapses all have the delay D (CSR rows sorted
+    by target, blk_syn: see block_synapses), writing each bucket's new arrivals grouped
+    by block: the spikes (by time) whose arrivals land in one window make a segment g of
+    its bucket b, block kb's part of it being buckets[b, seg_a[b, g, kb]:seg_b[b, g, kb]]
+    (kb: the shard's blocks my_kb[:n_my]), in spike then synapse order: per target, the
+    order of ``fanout_shard``. The blocks then read their arrivals there
+    (``sort_block_seg``): the partition's pass over every arrival is saved (16 % of
+    Brunel's loop on one thread). A bucket's first raw_n[b] records are plain records
+    (restored from a checkpoint, or filed by another fan-out): they come before its
+    segments; with MAXSEG segments already, the bucket's records all become plain."""
+    cnt = np.zeros(n_my, dtype=np.int64)
+    j = 0
+    while j < n_spk:
+        kw = window_of(spk_t[j] + D, W)
+        j1 = j + 1
+        while j1 < n_spk and window_of(spk_t[j1] + D, W) == kw:
+            j1 += 1
+        b = kw % B
+        g = n_seg[b]
+        if g == seg_a.shape[1]:   # (MAXSEG, as the engine allocates them)
+            raw_n[b] = b_count[b]
+            g = 0
+        for x in range(n_my):
+            cnt[x] = 0
+        for jj in range(j, j1):
+            row = blk_syn[spk_id[jj]]
+            for x in range(n_my):
+                kb = my_kb[x]
+                cnt[x] += row[kb + 1] - row[kb]
+        pos = b_count[b]
+        for x in range(n_my):
+            kb = my_kb[x]
+            seg_a[b, g, kb] = pos
+            seg_b[b, g, kb] = pos   # (the write cursor, then the end)
+            pos += cnt[x]
+        b_count[b] = pos
+        n_seg[b] = g + 1
+        for jj in range(j, j1):
+            src = spk_id[jj]
+            ta = spk_t[jj] + D   # (as fanout_shard computes it)
+            row = blk_syn[src]
+            for x in range(n_my):
+                kb = my_kb[x]
+                c = seg_b[b, g, kb]
+                for syn in range(row[kb], row[kb + 1]):
+                    rec = buckets[b, c]
+                    rec.t = ta
+                    rec.w = weight[syn]
+                    rec.tgt = target[syn]
+                    c += 1
+                seg_b[b, g, kb] = c
+        j = j1
+
+
+@njit(cache=True)
 def merge_checks(f_t2, f_id2, f_ver2, n_f2, far_t2, far_id2, far_ver2, n_far, blk_of, blk_shard):
     """Crossing checks of neurons of other shards (f_*2[r][0][:n_f2[r]]: those that shard r
     scheduled for blocks it took from other shards) appended to their own shards' lists
@@ -375,9 +512,10 @@ def merge_checks(f_t2, f_id2, f_ver2, n_f2, far_t2, far_id2, far_ver2, n_far, bl
 
 
 @njit(cache=True)
-def consume_shards(b, cut, t_cut, buckets, b_count):
+def consume_shards(b, cut, t_cut, buckets, b_count, raw_n, n_seg):
     """Every shard's bucket b emptied; with ``cut`` (a window cut short by run(until)) the
-    records with t >= t_cut are kept."""
+    records with t >= t_cut are kept (in their order: as plain records, see
+    fanout_segments)."""
     for s in range(buckets.shape[0]):
         bucket = buckets[s, b]
         keep = 0
@@ -387,6 +525,8 @@ def consume_shards(b, cut, t_cut, buckets, b_count):
                     bucket[keep] = bucket[j]
                     keep += 1
         b_count[s, b] = keep
+        raw_n[s, b] = keep
+        n_seg[s, b] = 0
 
 
 @njit(cache=True)

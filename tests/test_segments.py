@@ -1,0 +1,246 @@
+"""The fan-out by block (kernels.fanout_segments): where every synapse has one delay, the
+fan-out files a bucket's arrivals grouped by block and the blocks read them there, with
+no partition pass. It must give exactly what the fan-out into plain records, the
+partition and the per-block sort give: the same events per neuron in the same order."""
+import tomllib
+
+import numpy as np
+import pytest
+
+import eventsim
+from eventsim.engine import kernels as K
+from eventsim.engine.cpu import CpuEngine
+
+
+def _net(seed, n_src=40, n_tgt=300, p=0.2):
+    """A random CSR table, rows sorted by target, with repeated targets (multapses)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for _ in range(n_src):
+        t = np.sort(rng.choice(n_tgt, size=rng.binomial(n_tgt, p), replace=True))
+        rows.append(t)
+    indptr = np.concatenate([[0], np.cumsum([r.size for r in rows])]).astype(np.int64)
+    target = np.concatenate(rows).astype(np.int32)
+    weight = rng.normal(0.0, 1.0, target.size)
+    return indptr, target, weight
+
+
+@pytest.mark.parametrize("maxseg", [4, 1])
+def test_segments_give_the_partition_and_sort_of_plain_records(maxseg):
+    """Three fan-outs (the third into a bucket that holds plain records and a segment;
+    with maxseg 1 it overflows and everything becomes plain), then each block's events
+    from sort_block_seg equal sort_block's over the partition of the plain bucket."""
+    indptr, target, weight = _net(1)
+    n_tgt = 300
+    W, B, D = 0.5, 3, 0.5
+    blk_start = np.array([0, 128, 200, 256, n_tgt], dtype=np.int64)
+    n_blk = blk_start.size - 1
+    blk_of = np.repeat(np.arange(n_blk, dtype=np.int32), np.diff(blk_start))
+    blk_shard = np.zeros(n_blk, dtype=np.int32)
+    blk_syn = np.zeros((indptr.size - 1, n_blk + 1), dtype=np.int32)
+    assert K.block_synapses(indptr, target, blk_start, blk_syn)
+    rng = np.random.default_rng(2)
+    # spikes of windows 3 and 4 (arrivals in windows 4 and 5: buckets 1 and 2; three at
+    # one time: ties, summed in spike order), then 4 again with one spike exactly on a
+    # window boundary
+    fans = [(np.sort(rng.uniform(1.5, 2.0, 12)), rng.integers(0, 40, 12)),
+            (np.sort(np.concatenate([rng.uniform(2.0, 2.5, 6), [2.2, 2.2, 2.2]])), rng.integers(0, 40, 9)),
+            (np.concatenate([[2.0], np.sort(rng.uniform(2.0, 2.5, 5))]), rng.integers(0, 40, 6))]
+    cap = 100000
+    plain = np.zeros((B, cap), dtype=K.ARRIVAL_DTYPE)
+    plain_n = np.zeros(B, dtype=np.int64)
+    seg = np.zeros((B, cap), dtype=K.ARRIVAL_DTYPE)
+    seg_n = np.zeros(B, dtype=np.int64)
+    raw_n = np.zeros(B, dtype=np.int64)
+    n_seg = np.zeros(B, dtype=np.int64)
+    seg_a = np.zeros((B, maxseg, n_blk), dtype=np.int64)
+    seg_b = np.zeros_like(seg_a)
+    run_ptr = np.arange(indptr.size, dtype=np.int64)
+    d_index, d_table = np.zeros(target.size, np.uint16), np.array([D])
+    my_kb = np.arange(n_blk, dtype=np.int64)
+    # a plain record restored into bucket 2 first (a checkpoint's queue): before any segment
+    for q, qn in ((plain, plain_n), (seg, seg_n)):
+        q[2, 0] = (2.3, 0.7, 5, 0)
+        qn[2] = 1
+    raw_n[2] = 1
+    for st, si in fans:
+        si = si.astype(np.int64)
+        K.fanout_shard(st, si, st.size, run_ptr, indptr[:-1], indptr[1:], target, weight, d_index, d_table,
+                       np.zeros(0), True, W, B, plain, plain_n)
+        K.fanout_segments(st, si, st.size, D, W, B, blk_syn, my_kb, n_blk, target, weight, seg, seg_n,
+                          raw_n, n_seg, seg_a, seg_b)
+    assert np.array_equal(plain_n, seg_n)
+    assert n_seg[2] >= 1 and n_seg.max() <= maxseg
+    if maxseg == 1:
+        assert raw_n[2] > 1    # the bucket overflowed: its segments became plain records
+    empty = np.zeros(0)
+    for b in range(B):
+        t1 = (np.argmax(np.arange(100) % B == b) + 100) * W   # (checks and current steps: none)
+        outs = []
+        for q, nb in ((plain, plain_n[b]), (seg, raw_n[b])):
+            part = np.zeros(cap, dtype=K.PART_DTYPE)
+            blk_ptr = np.zeros(n_blk + 1, dtype=np.int64)
+            K.partition_shard(0, t1, q[b], nb, empty, np.zeros(0, np.int64), np.zeros(0, np.int64), 0,
+                              np.zeros(n_tgt, np.int64), empty, np.zeros(0, np.int64), empty, 0, 0, blk_of,
+                              blk_shard, n_blk, blk_ptr, part)
+            outs.append((part, blk_ptr))
+        for kb in range(n_blk):
+            j0, nj = blk_start[kb], blk_start[kb + 1] - blk_start[kb]
+            got = []
+            for use_seg, (part, blk_ptr) in zip((False, True), outs):
+                ev_ptr, fill = np.zeros(nj + 1, np.int64), np.zeros(nj, np.int64)
+                ev_t, ev_w, ev_k = np.zeros(cap), np.zeros(cap), np.zeros(cap, np.int32)
+                if use_seg:
+                    K.sort_block_seg(part, blk_ptr[kb], blk_ptr[kb + 1], kb, j0, nj, seg[b], n_seg[b], seg_a[b],
+                                     seg_b[b], ev_ptr, fill, ev_t, ev_w, ev_k)
+                else:
+                    K.sort_block(part, blk_ptr[kb], blk_ptr[kb + 1], j0, nj, ev_ptr, fill, ev_t, ev_w, ev_k)
+                n = ev_ptr[nj]
+                got.append((ev_ptr.copy(), ev_t[:n].copy(), ev_w[:n].copy(), ev_k[:n].copy()))
+            assert got[0][0][-1] > 0 or b == 0
+            for x, y in zip(*got):
+                assert np.array_equal(x, y), (b, kb)
+
+
+UNIFORM = """
+[simulation]
+duration = 60.0
+seed = 3
+
+[[population]]
+name = "exc"
+size = 300
+model = "lif"
+[population.params]
+tau_m = 20.0
+v_rest = 0.0
+v_th = 15.0
+v_reset = 0.0
+t_ref = 2.0
+synapse = "delta"
+
+[[population]]
+name = "inh"
+size = 140
+model = "lif"
+[population.params]
+tau_m = 10.0
+v_rest = 0.0
+v_th = 15.0
+v_reset = 0.0
+t_ref = 1.0
+synapse = "exp"
+tau_syn_ex = 2.0
+tau_syn_in = 2.0
+
+[[stimulus]]
+name = "drive"
+kind = "poisson"
+rate = 9000.0
+target = "exc"
+weight = 0.2
+delay = 1.0
+
+[[stimulus]]
+name = "drive_inh"
+kind = "poisson"
+rate = 9000.0
+target = "inh"
+weight = 30.0
+delay = 1.0
+
+[[stimulus]]
+name = "step"
+kind = "current"
+times = [10.0, 30.0]
+amplitudes = [60.0, 0.0]
+target = "inh"
+
+[[projection]]
+source = "exc"
+target = "exc"
+rule = "fixed_indegree"
+indegree = 40
+weight = 0.3
+delay = 0.7
+
+[[projection]]
+source = "exc"
+target = "inh"
+rule = "fixed_indegree"
+indegree = 40
+weight = 20.0
+delay = 0.7
+
+[[projection]]
+source = "inh"
+target = "exc"
+rule = "fixed_indegree"
+indegree = 20
+weight = -1.0
+delay = 0.7
+"""
+
+
+def _spikes(sim, net):
+    return {p.name: sim.spikes(p.name) for p in net.populations}
+
+
+def _run(threads=1, cuts=(), segments=True, monkeypatch=None):
+    sc = eventsim.load_scenario(UNIFORM_DICT())
+    net = eventsim.build_network(sc)
+    if not segments:
+        monkeypatch.setattr(CpuEngine, "SEGMENT_TABLE_BYTES", 0)
+    sim = eventsim.Simulation(net, seed=sc.seed, threads=threads)
+    assert (sim.engine._seg[1].size > 0) == segments
+    for t in (*cuts, sc.duration):
+        sim.run(t)
+    return sim, net
+
+
+def UNIFORM_DICT():
+    return tomllib.loads(UNIFORM)
+
+
+def test_a_network_of_one_delay_runs_the_same_with_and_without_segments(monkeypatch):
+    """Spikes, state and counters equal to the bit: segments on one and two threads, run
+    in pieces (windows cut short keep their arrivals as plain records), and the plain
+    queue of the fan-out into records."""
+    ref, net = _run(segments=False, monkeypatch=monkeypatch)
+    monkeypatch.undo()
+    want = _spikes(ref, net)
+    assert sum(t.size for t, _ in want.values()) > 500
+    for threads, cuts in ((1, ()), (2, ()), (1, (7.33, 13.1, 13.15, 41.0))):
+        sim, net = _run(threads, cuts)
+        got = _spikes(sim, net)
+        for name in want:
+            assert np.array_equal(got[name][0], want[name][0]) and np.array_equal(got[name][1], want[name][1]), \
+                (threads, cuts, name)
+        assert np.array_equal(sim.engine.t_state, ref.engine.t_state)
+        for g, h in zip(sim.engine.groups, ref.engine.groups):
+            assert g.state.tobytes() == h.state.tobytes()
+        c1, c2 = sim.counters(), ref.counters()
+        for name in c2["populations"]:
+            assert np.array_equal(c1["populations"][name]["neuron_updates"], c2["populations"][name]["neuron_updates"])
+
+
+def test_a_checkpoint_of_a_segmented_queue_restores_to_the_same_run(tmp_path):
+    """A checkpoint mid-window (its queue: every bucket's records by target) restored into
+    a new Simulation, whose buckets then hold plain records, to which the next fan-outs
+    add segments (their order checked in the kernel test above): the spikes of a run
+    that never stopped."""
+    sc = eventsim.load_scenario(UNIFORM_DICT())
+    whole = eventsim.Simulation(eventsim.build_network(sc), seed=sc.seed)
+    whole.run(sc.duration)
+    first = eventsim.Simulation(eventsim.build_network(sc), seed=sc.seed)
+    first.run(21.05)
+    first.save_checkpoint(tmp_path / "c.ckpt")
+    second = eventsim.Simulation(eventsim.build_network(sc), seed=sc.seed)
+    second.restore(tmp_path / "c.ckpt")
+    assert second.engine.raw_n.max() > 0 and second.engine.n_seg.max() == 0
+    second.run(sc.duration)
+    for name in ("exc", "inh"):
+        t_all, i_all = whole.spikes(name)
+        t0, i0 = first.spikes(name)
+        t1, i1 = second.spikes(name)
+        assert np.array_equal(np.concatenate([t0, t1]), t_all) and np.array_equal(np.concatenate([i0, i1]), i_all)
