@@ -2,8 +2,9 @@
 fan-out files a bucket's arrivals grouped by block and the blocks read them there, with
 no partition pass. It must give exactly what the fan-out into plain records, the
 partition and the per-block sort give: the same events per neuron in the same order."""
-import tomllib
+import copy
 
+import numba
 import numpy as np
 import pytest
 
@@ -29,7 +30,8 @@ def _net(seed, n_src=40, n_tgt=300, p=0.2):
 def test_segments_give_the_partition_and_sort_of_plain_records(maxseg):
     """Three fan-outs (the third into a bucket that holds plain records and a segment;
     with maxseg 1 it overflows and everything becomes plain), then each block's events
-    from sort_block_seg equal sort_block's over the partition of the plain bucket."""
+    from sort_block with the segments equal its events over the partition of the plain
+    bucket."""
     indptr, target, weight = _net(1)
     n_tgt = 300
     W, B, D = 0.5, 3, 0.5
@@ -91,10 +93,11 @@ def test_segments_give_the_partition_and_sort_of_plain_records(maxseg):
                 ev_ptr, fill = np.zeros(nj + 1, np.int64), np.zeros(nj, np.int64)
                 ev_t, ev_w, ev_k = np.zeros(cap), np.zeros(cap), np.zeros(cap, np.int32)
                 if use_seg:
-                    K.sort_block_seg(part, blk_ptr[kb], blk_ptr[kb + 1], kb, j0, nj, seg[b], n_seg[b], seg_a[b],
-                                     seg_b[b], ev_ptr, fill, ev_t, ev_w, ev_k)
-                else:
-                    K.sort_block(part, blk_ptr[kb], blk_ptr[kb + 1], j0, nj, ev_ptr, fill, ev_t, ev_w, ev_k)
+                    K.sort_block(part, blk_ptr[kb], blk_ptr[kb + 1], kb, j0, nj, seg[b], n_seg[b], seg_a[b],
+                                 seg_b[b], ev_ptr, fill, ev_t, ev_w, ev_k)
+                else:   # (plain records only: no segments)
+                    K.sort_block(part, blk_ptr[kb], blk_ptr[kb + 1], kb, j0, nj, seg[b], 0, seg_a[b], seg_b[b],
+                                 ev_ptr, fill, ev_t, ev_w, ev_k)
                 n = ev_ptr[nj]
                 got.append((ev_ptr.copy(), ev_t[:n].copy(), ev_w[:n].copy(), ev_k[:n].copy()))
             assert got[0][0][-1] > 0 or b == 0
@@ -102,116 +105,56 @@ def test_segments_give_the_partition_and_sort_of_plain_records(maxseg):
                 assert np.array_equal(x, y), (b, kb)
 
 
-UNIFORM = """
-[simulation]
-duration = 60.0
-seed = 3
-
-[[population]]
-name = "exc"
-size = 300
-model = "lif"
-[population.params]
-tau_m = 20.0
-v_rest = 0.0
-v_th = 15.0
-v_reset = 0.0
-t_ref = 2.0
-synapse = "delta"
-
-[[population]]
-name = "inh"
-size = 140
-model = "lif"
-[population.params]
-tau_m = 10.0
-v_rest = 0.0
-v_th = 15.0
-v_reset = 0.0
-t_ref = 1.0
-synapse = "exp"
-tau_syn_ex = 2.0
-tau_syn_in = 2.0
-
-[[stimulus]]
-name = "drive"
-kind = "poisson"
-rate = 9000.0
-target = "exc"
-weight = 0.2
-delay = 1.0
-
-[[stimulus]]
-name = "drive_inh"
-kind = "poisson"
-rate = 9000.0
-target = "inh"
-weight = 30.0
-delay = 1.0
-
-[[stimulus]]
-name = "step"
-kind = "current"
-times = [10.0, 30.0]
-amplitudes = [60.0, 0.0]
-target = "inh"
-
-[[projection]]
-source = "exc"
-target = "exc"
-rule = "fixed_indegree"
-indegree = 40
-weight = 0.3
-delay = 0.7
-
-[[projection]]
-source = "exc"
-target = "inh"
-rule = "fixed_indegree"
-indegree = 40
-weight = 20.0
-delay = 0.7
-
-[[projection]]
-source = "inh"
-target = "exc"
-rule = "fixed_indegree"
-indegree = 20
-weight = -1.0
-delay = 0.7
-"""
+# two populations (delta and exp synapses), Poisson drive, a current step, every
+# projection with the delay 0.7 ms
+UNIFORM = {
+    "simulation": {"duration": 60.0, "seed": 3},
+    "population": [
+        {"name": "exc", "size": 300, "model": "lif",
+         "params": {"tau_m": 20.0, "v_rest": 0.0, "v_th": 15.0, "v_reset": 0.0, "t_ref": 2.0, "synapse": "delta"}},
+        {"name": "inh", "size": 140, "model": "lif",
+         "params": {"tau_m": 10.0, "v_rest": 0.0, "v_th": 15.0, "v_reset": 0.0, "t_ref": 1.0, "synapse": "exp",
+                    "tau_syn_ex": 2.0, "tau_syn_in": 2.0}}],
+    "stimulus": [
+        {"name": "drive", "kind": "poisson", "rate": 9000.0, "target": "exc", "weight": 0.2, "delay": 1.0},
+        {"name": "drive_inh", "kind": "poisson", "rate": 9000.0, "target": "inh", "weight": 30.0, "delay": 1.0},
+        {"name": "step", "kind": "current", "times": [10.0, 30.0], "amplitudes": [60.0, 0.0], "target": "inh"}],
+    "projection": [
+        {"source": s, "target": t, "rule": "fixed_indegree", "indegree": k, "weight": w, "delay": 0.7}
+        for s, t, k, w in (("exc", "exc", 40, 0.3), ("exc", "inh", 40, 20.0), ("inh", "exc", 20, -1.0))],
+}
 
 
 def _spikes(sim, net):
     return {p.name: sim.spikes(p.name) for p in net.populations}
 
 
-def _run(threads=1, cuts=(), segments=True, monkeypatch=None):
-    sc = eventsim.load_scenario(UNIFORM_DICT())
+def _run(monkeypatch, threads=1, cuts=(), segments=True):
+    """The network on ``threads`` shards (two run one after the other, as the serial twins:
+    two shards on any machine, and no thread pool in the test process)."""
+    sc = eventsim.load_scenario(copy.deepcopy(UNIFORM))
     net = eventsim.build_network(sc)
-    if not segments:
-        monkeypatch.setattr(CpuEngine, "SEGMENT_TABLE_BYTES", 0)
-    sim = eventsim.Simulation(net, seed=sc.seed, threads=threads)
-    assert (sim.engine._seg[1].size > 0) == segments
-    for t in (*cuts, sc.duration):
-        sim.run(t)
+    with monkeypatch.context() as m:
+        if not segments:
+            m.setattr(CpuEngine, "SEGMENT_TABLE_BYTES", 0)
+        m.setattr(numba.config, "NUMBA_NUM_THREADS", max(threads, numba.config.NUMBA_NUM_THREADS))
+        m.setattr(CpuEngine, "_parallel", lambda self, parallel, serial: serial)
+        sim = eventsim.Simulation(net, seed=sc.seed, threads=threads)
+        assert sim.engine.S == threads and (sim.engine._seg[1].size > 0) == segments
+        for t in (*cuts, sc.duration):
+            sim.run(t)
     return sim, net
-
-
-def UNIFORM_DICT():
-    return tomllib.loads(UNIFORM)
 
 
 def test_a_network_of_one_delay_runs_the_same_with_and_without_segments(monkeypatch):
     """Spikes, state and counters equal to the bit: segments on one and two threads, run
     in pieces (windows cut short keep their arrivals as plain records), and the plain
     queue of the fan-out into records."""
-    ref, net = _run(segments=False, monkeypatch=monkeypatch)
-    monkeypatch.undo()
+    ref, net = _run(monkeypatch, segments=False)
     want = _spikes(ref, net)
     assert sum(t.size for t, _ in want.values()) > 500
     for threads, cuts in ((1, ()), (2, ()), (1, (7.33, 13.1, 13.15, 41.0))):
-        sim, net = _run(threads, cuts)
+        sim, net = _run(monkeypatch, threads, cuts)
         got = _spikes(sim, net)
         for name in want:
             assert np.array_equal(got[name][0], want[name][0]) and np.array_equal(got[name][1], want[name][1]), \
@@ -229,7 +172,7 @@ def test_a_checkpoint_of_a_segmented_queue_restores_to_the_same_run(tmp_path):
     a new Simulation, whose buckets then hold plain records, to which the next fan-outs
     add segments (their order checked in the kernel test above): the spikes of a run
     that never stopped."""
-    sc = eventsim.load_scenario(UNIFORM_DICT())
+    sc = eventsim.load_scenario(copy.deepcopy(UNIFORM))
     whole = eventsim.Simulation(eventsim.build_network(sc), seed=sc.seed)
     whole.run(sc.duration)
     first = eventsim.Simulation(eventsim.build_network(sc), seed=sc.seed)

@@ -27,7 +27,7 @@ from numba import prange
 
 from .dual import compile_functions
 from .kernels import (PAD, consume_shards, count_spikes, exchange, fanout_segments, fanout_shard, fetch_add,
-                      merge_checks, partition_shard, push_check, push_spike, room_needed, sort_block, sort_block_seg,
+                      merge_checks, partition_shard, push_check, push_spike, room_needed, sort_block,
                       window_of, window_room)
 
 # the loop's output functions (compiled inline into it)
@@ -61,11 +61,8 @@ def update_blocks(kb0, kb1, i0, t1, state, params, t_state, ref_end, i_stim, ver
     for kb in range(kb0, kb1):
         j0 = blk_start[kb]
         j1 = blk_start[kb + 1]
-        if n_seg > 0:
-            sort_block_seg(part, blk_ptr[kb], blk_ptr[kb + 1], kb, j0, j1 - j0, bucket, n_seg, seg_a, seg_b,
-                           ev_ptr, ev_fill, ev_t, ev_w, ev_kind)
-        else:
-            sort_block(part, blk_ptr[kb], blk_ptr[kb + 1], j0, j1 - j0, ev_ptr, ev_fill, ev_t, ev_w, ev_kind)
+        sort_block(part, blk_ptr[kb], blk_ptr[kb + 1], kb, j0, j1 - j0, bucket, n_seg, seg_a, seg_b,
+                   ev_ptr, ev_fill, ev_t, ev_w, ev_kind)
         n_spk, n_chk = advance(j0, j1, j0, i0, t1, state, params, t_state, ref_end, i_stim, version, updates,
                                ev_ptr, ev_t, ev_w, ev_kind,
                                ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events,

@@ -314,10 +314,25 @@ def window_room(t1, b, b_count, n_far, cur_t, cur_pos, fan_room):
     return c_end, need + (c_end - cur_pos)
 
 
+@njit(cache=True, inline="always")
+def _file(fill, x, t, w, kind, ev_t, ev_w, ev_kind):
+    """An event into neuron x's next place (fill[x]) of the sorted scratch."""
+    pos = fill[x]
+    fill[x] = pos + 1
+    ev_t[pos] = t
+    ev_w[pos] = w
+    ev_kind[pos] = kind
+
+
 @njit(cache=True)
-def sort_block(part, a, b, j0, nj, ev_ptr, fill, ev_t, ev_w, ev_kind):
-    """Events part[a:b] (targets j0 .. j0+nj-1) sorted by (neuron, time) into ev_*, stable
+def sort_block(part, a, b, kb, j0, nj, bucket, n_seg, seg_a, seg_b, ev_ptr, fill, ev_t, ev_w, ev_kind):
+    """Block kb's events (targets j0 .. j0+nj-1) sorted by (neuron, time) into ev_*, stable
     (queue order at equal times); neuron j0 + x's events are ev_*[ev_ptr[x]:ev_ptr[x + 1]].
+    They are part[a:b] (the partition: arrivals, then checks, then current steps) and,
+    when the block's bucket holds segments (``fanout_segments``; n_seg > 0), its arrivals
+    there, bucket[seg_a[g, kb]:seg_b[g, kb]] for g < n_seg, which come after part's
+    arrivals (those are the bucket's plain records: older) and before its checks and
+    current steps: the order the partition of the whole bucket gives.
 
     A counting sort by neuron, then an insertion sort by time within each neuron:
     buckets are filled in emission order, so runs are nearly sorted and this is close
@@ -327,17 +342,29 @@ def sort_block(part, a, b, j0, nj, ev_ptr, fill, ev_t, ev_w, ev_kind):
         ev_ptr[x] = 0
     for j in range(a, b):
         ev_ptr[part[j].tgt - j0 + 1] += 1
+    for g in range(n_seg):
+        for r in range(seg_a[g, kb], seg_b[g, kb]):
+            ev_ptr[bucket[r].tgt - j0 + 1] += 1
     for x in range(nj):
         ev_ptr[x + 1] += ev_ptr[x]
         fill[x] = ev_ptr[x]
-    for j in range(a, b):
-        r = part[j]
-        x = r.tgt - j0
-        pos = fill[x]
-        fill[x] = pos + 1
-        ev_t[pos] = r.t
-        ev_w[pos] = r.w
-        ev_kind[pos] = r.kind
+    if n_seg == 0:
+        for j in range(a, b):
+            r = part[j]
+            _file(fill, r.tgt - j0, r.t, r.w, r.kind, ev_t, ev_w, ev_kind)
+    else:
+        for j in range(a, b):
+            r = part[j]
+            if r.kind == KIND_SYN:
+                _file(fill, r.tgt - j0, r.t, r.w, KIND_SYN, ev_t, ev_w, ev_kind)
+        for g in range(n_seg):
+            for k in range(seg_a[g, kb], seg_b[g, kb]):
+                r = bucket[k]
+                _file(fill, r.tgt - j0, r.t, r.w, KIND_SYN, ev_t, ev_w, ev_kind)
+        for j in range(a, b):
+            r = part[j]
+            if r.kind != KIND_SYN:
+                _file(fill, r.tgt - j0, r.t, r.w, r.kind, ev_t, ev_w, ev_kind)
     sort_by_time(nj, ev_ptr, ev_t, ev_w, ev_kind)
 
 
@@ -362,54 +389,6 @@ def sort_by_time(nj, ev_ptr, ev_t, ev_w, ev_kind):
             ev_t[m + 1] = tj
             ev_w[m + 1] = wj
             ev_kind[m + 1] = kj
-
-
-@njit(cache=True)
-def sort_block_seg(part, a, b, kb, j0, nj, bucket, n_seg, seg_a, seg_b, ev_ptr, fill, ev_t, ev_w, ev_kind):
-    """``sort_block`` of block kb when its bucket also holds segments (``fanout_segments``):
-    its arrivals there are bucket[seg_a[g, kb]:seg_b[g, kb]], g < n_seg. A neuron's events
-    before the sort by time: the partitioned arrivals of part[a:b] (the bucket's records
-    before its first segment: older), the segments' in order, then part's checks and
-    current steps: the order the partition of the whole bucket gives, so the result is
-    the same to the bit."""
-    for x in range(nj + 1):
-        ev_ptr[x] = 0
-    for j in range(a, b):
-        ev_ptr[part[j].tgt - j0 + 1] += 1
-    for g in range(n_seg):
-        for r in range(seg_a[g, kb], seg_b[g, kb]):
-            ev_ptr[bucket[r].tgt - j0 + 1] += 1
-    for x in range(nj):
-        ev_ptr[x + 1] += ev_ptr[x]
-        fill[x] = ev_ptr[x]
-    for j in range(a, b):
-        r = part[j]
-        if r.kind == KIND_SYN:
-            x = r.tgt - j0
-            pos = fill[x]
-            fill[x] = pos + 1
-            ev_t[pos] = r.t
-            ev_w[pos] = r.w
-            ev_kind[pos] = KIND_SYN
-    for g in range(n_seg):
-        for k in range(seg_a[g, kb], seg_b[g, kb]):
-            r = bucket[k]
-            x = r.tgt - j0
-            pos = fill[x]
-            fill[x] = pos + 1
-            ev_t[pos] = r.t
-            ev_w[pos] = r.w
-            ev_kind[pos] = KIND_SYN
-    for j in range(a, b):
-        r = part[j]
-        if r.kind != KIND_SYN:
-            x = r.tgt - j0
-            pos = fill[x]
-            fill[x] = pos + 1
-            ev_t[pos] = r.t
-            ev_w[pos] = r.w
-            ev_kind[pos] = r.kind
-    sort_by_time(nj, ev_ptr, ev_t, ev_w, ev_kind)
 
 
 # segments a bucket holds at most (fanout_segments): with one delay, a bucket gets the
@@ -446,7 +425,7 @@ def fanout_segments(spk_t, spk_id, n_spk, D, W, B, blk_syn, my_kb, n_my, target,
     its bucket b, block kb's part of it being buckets[b, seg_a[b, g, kb]:seg_b[b, g, kb]]
     (kb: the shard's blocks my_kb[:n_my]), in spike then synapse order: per target, the
     order of ``fanout_shard``. The blocks then read their arrivals there
-    (``sort_block_seg``): the partition's pass over every arrival is saved (16 % of
+    (``sort_block``): the partition's pass over every arrival is saved (16 % of
     Brunel's loop on one thread). A bucket's first raw_n[b] records are plain records
     (restored from a checkpoint, or filed by another fan-out): they come before its
     segments; with MAXSEG segments already, the bucket's records all become plain."""
