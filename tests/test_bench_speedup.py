@@ -27,3 +27,21 @@ def test_speedup_of_a_short_run():
     tol = 1e-3 + want * 2e-4 * (1 / med[1] + 1 / med[2])
     assert abs(summary["speedup"]["2"] - want) <= tol, (summary, med)
     assert summary["speedup"]["1"] == 1.0
+
+
+def test_host_scaling_prints_runs_and_their_speed_up():
+    """bench/host_scaling.py: the machine's own 1 -> 2 thread ceiling; its summary is the
+    median of the printed runs' ratios (two numba threads on any machine)."""
+    import os
+    env = dict(os.environ, NUMBA_NUM_THREADS="2")
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "host_scaling.py"), "--repeat", "3",
+                          "--seconds", "0.02"], capture_output=True, text=True, timeout=600, cwd=ROOT, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    lines = [json.loads(x) for x in out.stdout.strip().splitlines()]
+    runs, summary = lines[:-1], lines[-1]
+    assert [(r["run"], r["threads"]) for r in runs] == [(k, n) for k in range(3) for n in (1, 2)]
+    ratios = sorted(runs[2 * k]["s"] / runs[2 * k + 1]["s"] for k in range(3))
+    # (the lines' times round to 0.1 ms)
+    tol = 1e-3 + ratios[1] * 2e-4 * max(1 / r["s"] for r in runs)
+    assert abs(summary["median_speedup"] - ratios[1]) <= tol, (summary, ratios)
+    assert summary["min_speedup"] <= summary["median_speedup"] <= summary["max_speedup"]
