@@ -2,9 +2,10 @@
 
 What is here, by step (eventsim.engine.window_loop): growable buffers (buffer,
 shard_buffers, push_spike, push_check, refill); gather (window_of, window_room,
-partition_shard(s), sort_block); exchange (exchange: the window's spikes in the
-documented order); consume (consume_shards);
-deliver (shard_runs: each shard's view of the synapse table; fanout_shard(s));
+partition_shard(s), sort_block, sort_by_time); exchange (exchange: the window's spikes
+in the documented order); consume (consume_shards);
+deliver (shard_runs: each shard's view of the synapse table; fanout_shard(s); with one
+delay, fanout_segments and its table block_synapses);
 sources (emit_spike_sources, emit_poisson_sources, first_draws); counters
 (count_spikes, count_emitted, count_pending). Every kernel works on plain arrays; the cpu engine
 (eventsim.engine.cpu) allocates them and calls the kernels, the ``*_shards`` ones for
@@ -14,7 +15,9 @@ The per-neuron loop is not here: it is eventsim.engine.neuron_loop, per model.
 Queue layout: per shard, a ring of B buckets, bucket k % B holding the synaptic
 arrivals at the shard's neurons of window k = [k W, (k + 1) W), W = the network's
 minimum delay. The buckets are rows of one 3-D array (shard, bucket, record) of
-ARRIVAL records (time, weight, target), each with a fill count.
+ARRIVAL records (time, weight, target), each with a fill count. With one delay
+(fanout_segments), a bucket's first raw_n records are plain, the rest segments grouped
+by block; per target neuron the order is the same.
 
 Deterministic order (the documented tie-break): a neuron's events in a window are
 applied in order of time, and at equal times in queue order: by emission window,
