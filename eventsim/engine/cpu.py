@@ -521,8 +521,7 @@ class CpuEngine(WindowLoop):
         if total == 0:
             return
         if self.stdp.active:   # (on one thread: a source's plastic synapses share its traces)
-            self.stdp.fanout(self, st, si)
-            self._linearize()
+            self.stdp.fanout(self, st, si)   # (plain records: no segments with STDP, _setup_segments)
             return
         if self._together:
             self._fan = (st, si)

@@ -142,7 +142,7 @@ def shard_blocks(s, t1, group_i0, states, params, t_state, ref_end, i_stim, vers
     n_chk = n_chk2[s]
     n_f = n_f2[s]
     S = n_work.shape[0]
-    n_seg, seg_a, seg_b = seg[5], seg[6], seg[7]
+    _D, _blk_syn, _my_kb2, _n_my, _raw_n, n_seg, seg_a, seg_b = seg
     for k in range(S):
         o = (s + k) % S
         n = n_work[o]
@@ -248,6 +248,7 @@ def run_windows(t, until, stop_every, max_windows, fan_t, fan_id, fan_room, cap,
     reason = DONE
     t_spiking = -np.inf
     windows = 0
+    _D, _blk_syn, _my_kb2, _n_my, raw_n, n_seg, _seg_a, _seg_b = seg   # (see shard_partition)
     while t < until and windows < max_windows:
         k = window_of(t, W)
         t_end = (k + 1) * W
@@ -278,7 +279,7 @@ def run_windows(t, until, stop_every, max_windows, fan_t, fan_id, fan_room, cap,
         fan_id = np.empty(0, dtype=np.int64)
         cur_pos = c_end
         st, si = exchange(spk_t2, spk_id2, n_spk2, src_t, src_id, 0, rank)
-        consume_shards(b, t1 < t_end, t1, buckets, b_count, seg[4], seg[5])
+        consume_shards(b, t1 < t_end, t1, buckets, b_count, raw_n, n_seg)
         windows += 1
         t0 = t
         t = t1
