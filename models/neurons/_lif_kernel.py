@@ -54,6 +54,8 @@ PARAM_DTYPE = np.dtype([(name, "f8") for name in USER_PARAMS] + [
     ("R", "f8"),          # tau_m / c_m
     ("v_inf0", "f8"),     # v_rest + i_e R
     ("inv_c", "f8"),      # 1 / c_m
+    ("inv_d_ex", "f8"),   # 1/(b_ex - a) (inf when tau_syn_ex = tau_m: then unused)
+    ("inv_d_in", "f8"),   # 1/(b_in - a)
 ])
 # what a state probe can sample (``recordable`` returns them in this order), and their units;
 # i_ex/i_in are the synaptic currents (alpha too), di_ex/di_in the alpha synapses' inner variable
@@ -99,6 +101,9 @@ def pack_params(pop):
     p["R"] = p["tau_m"] / p["c_m"]
     p["v_inf0"] = p["v_rest"] + p["i_e"] * p["R"]
     p["inv_c"] = 1.0 / p["c_m"]
+    with np.errstate(divide="ignore"):   # (tau_syn = tau_m: decay() takes its limit form)
+        p["inv_d_ex"] = 1.0 / (p["b_ex"] - p["a"])
+        p["inv_d_in"] = 1.0 / (p["b_in"] - p["a"])
     return p
 
 
@@ -210,12 +215,14 @@ def store(st, s):
     st.di_in = s[4]
 
 
-def decay(a, b, dt, ea):
+def decay(a, b, dt, ea, inv_d):
     """(e^{-b dt}, P(dt)) given ea = e^{-a dt}: one expm1 instead of two exps and an expm1.
 
     For b >= a, e^{-b dt} = ea (1 + m) and P(dt) = ea dt phi(d dt) = -ea m / d with
-    d = b - a, m = expm1(-d dt) (both within a few ulp of the direct forms). For b < a
-    ea can underflow while e^{-b dt} does not: the direct forms are used.
+    d = b - a, m = expm1(-d dt) (both within a few ulp of the direct forms); inv_d = 1/d
+    is the neuron's constant (a division per input was on the path of every update:
+    7 % of the microcircuit's loop). For b < a ea can underflow while e^{-b dt} does
+    not: the direct forms are used.
     """
     d = b - a
     if d < 0.0:
@@ -224,7 +231,7 @@ def decay(a, b, dt, ea):
     if x == 0.0:
         return ea, ea * dt
     m = math.expm1(-x)
-    return ea + ea * m, ea * dt * (-m / x)
+    return ea + ea * m, ea * (-m) * inv_d
 
 
 def free_lif(s, p, dt, i_ext):
@@ -241,7 +248,7 @@ def free_lif(s, p, dt, i_ext):
     pex = 0.0
     have_ex = False
     if i_ex != 0.0:
-        eb_ex, pex = decay(p.a, p.b_ex, dt, ea)
+        eb_ex, pex = decay(p.a, p.b_ex, dt, ea, p.inv_d_ex)
         have_ex = True
         v += i_ex * p.inv_c * pex
         i_ex *= eb_ex
@@ -249,7 +256,7 @@ def free_lif(s, p, dt, i_ext):
         if have_ex and p.b_in == p.b_ex:
             eb_in, pin = eb_ex, pex
         else:
-            eb_in, pin = decay(p.a, p.b_in, dt, ea)
+            eb_in, pin = decay(p.a, p.b_in, dt, ea, p.inv_d_in)
         v += i_in * p.inv_c * pin
         i_in *= eb_in
     if di_ex != 0.0:
