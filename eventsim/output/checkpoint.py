@@ -25,7 +25,9 @@ import numpy as np
 from eventsim.errors import InputError
 
 FORMAT = "eventsim-checkpoint"
-VERSION = 1
+# 2: Poisson intervals from the ziggurat (engine/rng.py): a version-1 checkpoint holds
+# arrivals drawn by -log(u), and resuming it here would not continue its run's trains
+VERSION = 2
 
 
 class CheckpointError(InputError):

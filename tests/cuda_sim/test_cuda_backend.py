@@ -123,7 +123,7 @@ def test_poisson_stimuli_merged_per_neuron():
         [dict(source="n", target="n", rule="fixed_indegree", indegree=2, weight=1.0, delay=1.5)],
         [dict(name="fast", kind="poisson", target="n", rate=3000.0, weight=0.4, delay=1.0),
          dict(name="slow", kind="poisson", target="n", rate=1000.0, weight=0.9, delay=1.7, ids=[1, 2, 3, 5])],
-        duration=10.0)
+        duration=20.0)
     sp = run_both(sc, n_cuda=2, seed=4)[0]
     assert sp["n"][0].size >= 8
 
