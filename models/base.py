@@ -55,7 +55,20 @@ class NeuronModel:
     is_source: bool = False       # emits spikes, receives no input
     state: tuple = ()             # state variable names, in kernel column order
     kernel_module: str | None = None   # module with the numba scalar functions
+    # (option, {value: module}): a population whose option has one of these values runs the
+    # kernel compiled for it (the same equations with that option fixed at compilation)
+    kernel_variants: tuple | None = None
     extra: dict = field(default_factory=dict)
+
+    def kernel_for(self, options) -> str | None:
+        """The kernel module of a population with these options (``kernel_variants``, else
+        ``kernel_module``)."""
+        if self.kernel_variants is not None:
+            option, modules = self.kernel_variants
+            value = options.get(option, self.params[option].default)
+            if value in modules:
+                return modules[value]
+        return self.kernel_module
 
     @property
     def numeric_params(self):

@@ -23,14 +23,15 @@ class _NeuronGroup:
 
     def __init__(self, pop):
         model = neuron_model(pop.model)
-        km = importlib.import_module(model.kernel_module)
+        kernel = model.kernel_for(pop.options)
+        km = importlib.import_module(kernel)
         self.pop = pop
         self.i0 = pop.offset
         self.n = pop.size
         self.params = population_params(km, pop)   # structured arrays: per neuron, or one shared
         self.state = km.init_state(pop)
         self.kernel_module = km
-        self.kernels = cpu_kernels.compiled(model.kernel_module)
+        self.kernels = cpu_kernels.compiled(kernel)
         self.sampler = None   # an eventsim.output.report.StateSampler while its state is recorded
 
 

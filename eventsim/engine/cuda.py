@@ -48,8 +48,9 @@ class _DeviceGroup:
 
     def __init__(self, pop, W):
         model = neuron_model(pop.model)
-        self.km = importlib.import_module(model.kernel_module)
-        self.kernels = CK.model_kernels(model.kernel_module)
+        kernel = model.kernel_for(pop.options)
+        self.km = importlib.import_module(kernel)
+        self.kernels = CK.model_kernels(kernel)
         self.pop = pop
         self.i0 = pop.offset
         self.n = pop.size

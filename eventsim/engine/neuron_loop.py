@@ -508,7 +508,7 @@ def compile_loop(kernel_module: str, target: str, outputs) -> types.SimpleNamesp
     from . import rng
     model = km.CPU if target == "cpu" else compile_functions(vars(km), km.FUNCTIONS, target)
     draws = rng.functions(target)
-    tag = source_tag(sys.modules[__name__], km, outputs)
+    tag = source_tag(sys.modules[__name__], km, *getattr(km, "SOURCE_MODULES", ()), outputs)
     out_ns = compile_functions(vars(outputs), outputs.FUNCTIONS, target, inline=outputs.FUNCTIONS, tag=tag)
     ns = dict(globals())
     for name in MODEL_FUNCTIONS:

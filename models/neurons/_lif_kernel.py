@@ -37,6 +37,11 @@ import numpy as np
 
 from eventsim.engine.dual import compile_functions
 
+# True only in the kernel compiled for delta synapses (_lif_delta_kernel): a constant of
+# compilation, so that numba/LLVM drop the synaptic currents (always 0 with delta synapses)
+# from the event loop. Every population of synapse kind "delta" runs that kernel.
+DELTA_ONLY = False
+
 STATE_DTYPE = np.dtype([("v", "f8"), ("i_ex", "f8"), ("i_in", "f8"), ("di_ex", "f8"), ("di_in", "f8")])
 USER_PARAMS = ("tau_m", "c_m", "v_rest", "v_reset", "v_th", "t_ref", "i_e", "tau_syn_ex", "tau_syn_in")
 PARAM_DTYPE = np.dtype([(name, "f8") for name in USER_PARAMS] + [
@@ -203,16 +208,21 @@ def v_inf(p, i_ext):
 
 def load(st):
     """A neuron's state record -> the state tuple (v, i_ex, i_in, di_ex, di_in) the kernels
-    work on (tuples live in registers; the record is written back once per window)."""
+    work on (tuples live in registers; the record is written back once per window).
+    DELTA_ONLY: the currents are the constant 0, so that the compiler drops them and every
+    branch on them."""
+    if DELTA_ONLY:
+        return (st.v, 0.0, 0.0, 0.0, 0.0)
     return (st.v, st.i_ex, st.i_in, st.di_ex, st.di_in)
 
 
 def store(st, s):
     st.v = s[0]
-    st.i_ex = s[1]
-    st.i_in = s[2]
-    st.di_ex = s[3]
-    st.di_in = s[4]
+    if not DELTA_ONLY:
+        st.i_ex = s[1]
+        st.i_in = s[2]
+        st.di_ex = s[3]
+        st.di_in = s[4]
 
 
 def decay(a, b, dt, ea, inv_d):
@@ -296,6 +306,10 @@ def receive(s, p, w, refractory):
     """An input of weight w arrives (delta: mV jump, dropped while refractory; exp: pA;
     alpha: peak pA, starting the alpha current through dI)."""
     v, i_ex, i_in, di_ex, di_in = s
+    if DELTA_ONLY:
+        if not refractory:
+            v += w
+        return (v, 0.0, 0.0, 0.0, 0.0)
     if p.syn_alpha != 0.0:
         if w >= 0.0:
             di_ex += w * p.e_b_ex
