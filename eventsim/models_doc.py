@@ -66,7 +66,12 @@ def _model(model):
     if model.state:
         out.append("State: " + ", ".join(f"`{s}`" for s in model.state) + ".\n")
     if model.kernel_module:
-        out.append(f"Kernel: `{model.kernel_module}`.\n")
+        line = f"Kernel: `{model.kernel_module}`"
+        if model.kernel_variants is not None:
+            option, modules = model.kernel_variants
+            line += "; " + "; ".join(f"`{option} = \"{v}\"`: `{m}` (the same equations compiled for it)"
+                                     for v, m in modules.items())
+        out.append(line + ".\n")
     out.append(f"Source: {_cell(model.source)}\n")
     return "\n".join(out)
 
