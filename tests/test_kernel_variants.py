@@ -12,6 +12,9 @@ import eventsim
 from eventsim.models import neuron_model
 from eventsim.models.base import NeuronModel
 
+# drawn delays (the partition path; tests/test_segments.py's network has one delay, for the
+# fan-out by block) and a drive strong enough that delta inputs arrive during refractoriness:
+# a variant that mishandled them would show here
 NET = {
     "simulation": {"duration": 60.0, "seed": 5},
     "population": [
