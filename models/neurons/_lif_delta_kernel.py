@@ -3,8 +3,8 @@
 The same source, with ``DELTA_ONLY = True`` bound at compilation: the synaptic currents
 are the constant 0, so the compiled event loop carries the membrane potential alone
 (one value instead of five) and none of the branches on the currents. The arithmetic is
-``_lif_kernel``'s, so the spikes are the same to the bit (tests/test_models.py checks
-it); Brunel's loop takes 13 % less time (docs/benchmarks.md). Populations of model
+``_lif_kernel``'s, so the spikes are the same to the bit (tests/test_kernel_variants.py
+checks it); Brunel's loop takes 13 % less time (docs/benchmarks.md). Populations of model
 ``lif`` with ``synapse = "delta"`` (the default) run it (``NeuronModel.kernel_variants``).
 """
 from eventsim.engine.dual import compile_functions

@@ -230,9 +230,9 @@ def decay(a, b, dt, ea, inv_d):
 
     For b >= a, e^{-b dt} = ea (1 + m) and P(dt) = ea dt phi(d dt) = -ea m / d with
     d = b - a, m = expm1(-d dt) (both within a few ulp of the direct forms); inv_d = 1/d
-    is the neuron's constant (a division per input was on the path of every update:
-    7 % of the microcircuit's loop). For b < a ea can underflow while e^{-b dt} does
-    not: the direct forms are used.
+    is the neuron's constant, so that an input costs no division (no measurable gain on
+    one thread, about 4 % on two: docs/benchmarks.md). For b < a ea can underflow while
+    e^{-b dt} does not: the direct forms are used.
     """
     d = b - a
     if d < 0.0:
