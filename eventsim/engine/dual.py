@@ -8,6 +8,8 @@ the GPU. Nobody keeps two hand-written copies.
 """
 from __future__ import annotations
 
+import hashlib
+import inspect
 import types
 
 from numba import njit
@@ -67,6 +69,16 @@ def compile_functions(module_globals: dict, names, target: str = "cpu", inline=(
         ns[name] = compiled
         out[name] = compiled
     return types.SimpleNamespace(**out)
+
+
+def source_tag(*modules) -> str:
+    """A hash of the modules' sources: compiled code that binds functions of several
+    modules is cached under it (numba checks a cached function against its own file only,
+    so a changed model, or a changed output function, must change the cache entry)."""
+    h = hashlib.sha1()
+    for m in modules:
+        h.update(inspect.getsource(m).encode())
+    return h.hexdigest()[:12]
 
 
 def serial_twin(f):

@@ -36,14 +36,12 @@ neurons without events are written by ``sample_idle``.
 """
 from __future__ import annotations
 
-import hashlib
 import importlib
-import inspect
 import math
 import sys
 import types
 
-from .dual import compile_functions
+from .dual import compile_functions, source_tag  # noqa: F401 (source_tag: here for callers)
 from .kernels import KIND_CHECK, KIND_CURRENT, KIND_SYN
 
 INF = math.inf
@@ -481,16 +479,6 @@ MODEL_FUNCTIONS = ("load", "store", "evolve", "evolve_refractory", "receive", "g
 NRT_FREE = ()
 # small leaves called once or twice per neuron and window: inlined on the cpu
 INLINE = ("next_arrival", "take_arrival")
-
-
-def source_tag(*modules) -> str:
-    """A hash of the modules' sources: compiled code that binds functions of several
-    modules is cached under it (numba checks a cached function against its own file only,
-    so a changed model, or a changed output function, must change the cache entry)."""
-    h = hashlib.sha1()
-    for m in modules:
-        h.update(inspect.getsource(m).encode())
-    return h.hexdigest()[:12]
 
 
 _compiled: dict = {}

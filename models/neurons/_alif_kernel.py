@@ -19,6 +19,7 @@ The state tuple is LIF's (v, i_ex, i_in, di_ex, di_in) followed by a.
 import math
 
 import numpy as np
+from eventsim.engine.elementary import exp_neg, expm1_neg  # noqa: F401 (compiled below)
 from eventsim.models.neurons import _lif_kernel as _lif
 
 # LIF's plain functions, under the names their bodies call them by (compiled below)
@@ -46,7 +47,7 @@ from eventsim.models.neurons._lif_kernel import receive as lif_receive
 # LIF's receive branches on it: ALIF's kernel is compiled for every synapse kind
 DELTA_ONLY = False
 
-from eventsim.engine.dual import compile_functions
+from eventsim.engine.dual import compile_functions, source_tag
 
 STATE_DTYPE = np.dtype(_lif.STATE_DTYPE.descr + [("a", "f8")])
 USER_PARAMS = _lif.USER_PARAMS + ("tau_a", "delta_th")
@@ -104,12 +105,12 @@ def membrane(s):
 
 def evolve(s, p, dt, i_ext):
     v, i_ex, i_in, di_ex, di_in = lif_evolve(membrane(s), p, dt, i_ext)
-    return (v, i_ex, i_in, di_ex, di_in, s[5] * math.exp(-dt * p.inv_tau_a))
+    return (v, i_ex, i_in, di_ex, di_in, s[5] * exp_neg(-dt * p.inv_tau_a))
 
 
 def evolve_refractory(s, p, dt):
     v, i_ex, i_in, di_ex, di_in = lif_evolve_refractory(membrane(s), p, dt)
-    return (v, i_ex, i_in, di_ex, di_in, s[5] * math.exp(-dt * p.inv_tau_a))
+    return (v, i_ex, i_in, di_ex, di_in, s[5] * exp_neg(-dt * p.inv_tau_a))
 
 
 def receive(s, p, w, refractory):
@@ -124,7 +125,7 @@ def gap_now(s, p):
 
 def gap(s, p, i_ext, t):
     """v(t) - v_th - a(t) after free evolution over t from state s."""
-    return lif_gap(membrane(s), p, i_ext, t) - s[5] * math.exp(-t * p.inv_tau_a)
+    return lif_gap(membrane(s), p, i_ext, t) - s[5] * exp_neg(-t * p.inv_tau_a)
 
 
 def gap_bound(s, p, i_ext, t0, t1):
@@ -153,11 +154,16 @@ def recordable(s, p):
     return (s[0], p.v_th + s[5], s[1] + s[2], s[1], s[2], s[3], s[4], s[5])
 
 
-FUNCTIONS = ("phi", "psp", "decay", "psp_bound", "psi", "chi", "apsp", "q_peak", "apsp_bound", "v_inf", "free_lif",
+FUNCTIONS = ("exp_neg", "expm1_neg",
+             "phi", "psp", "decay", "psp_bound", "psi", "chi", "apsp", "q_peak", "apsp_bound", "v_inf", "free_lif",
              "lif_evolve", "lif_evolve_refractory", "lif_receive", "lif_gap", "lif_gap_bound",
              "load", "store", "membrane", "evolve", "evolve_refractory", "receive", "gap_now", "gap",
              "gap_bound", "spike_reset", "refractory_period", "recordable")
 # the event loop's per-event calls, inlined on the CPU (see compile_functions)
-INLINE = ("v_inf", "load", "store", "decay", "free_lif", "membrane", "lif_evolve", "lif_receive", "lif_gap_bound", "evolve",
+INLINE = ("exp_neg", "expm1_neg",
+          "v_inf", "load", "store", "decay", "free_lif", "membrane", "lif_evolve", "lif_receive", "lif_gap_bound", "evolve",
           "receive", "gap_now", "gap_bound", "spike_reset", "refractory_period")
-CPU = compile_functions(globals(), FUNCTIONS, "cpu", inline=INLINE)
+# the sources whose code this module compiles besides its own: LIF's functions (their hash
+# names the loop's cache entries; numba checks a cached function against its own file only)
+SOURCE_MODULES = (_lif,) + _lif.SOURCE_MODULES
+CPU = compile_functions(globals(), FUNCTIONS, "cpu", inline=INLINE, tag=source_tag(*SOURCE_MODULES))

@@ -35,7 +35,9 @@ import math
 
 import numpy as np
 
-from eventsim.engine.dual import compile_functions
+from eventsim.engine import elementary
+from eventsim.engine.dual import compile_functions, source_tag
+from eventsim.engine.elementary import exp_neg, expm1_neg  # noqa: F401 (compiled below)
 
 # True only in the kernel compiled for delta synapses (_lif_delta_kernel): a constant of
 # compilation, so that numba/LLVM drop the synaptic currents (always 0 with delta synapses)
@@ -240,7 +242,7 @@ def decay(a, b, dt, ea, inv_d):
     x = d * dt
     if x == 0.0:
         return ea, ea * dt
-    m = math.expm1(-x)
+    m = expm1_neg(-x)
     return ea + ea * m, ea * (-m) * inv_d
 
 
@@ -252,8 +254,13 @@ def free_lif(s, p, dt, i_ext):
     decay when tau_syn_ex = tau_syn_in (the common case: two transcendentals in all)."""
     v, i_ex, i_in, di_ex, di_in = s
     vi = v_inf(p, i_ext)
-    ea = math.exp(-p.a * dt)
+    ea = exp_neg(-p.a * dt)
     v = vi + (v - vi) * ea
+    if DELTA_ONLY:
+        # the literal zeros: a current returned as computed (0 e^{-b dt}) is not known to
+        # be 0 by the compiler (0 x is nan for an infinite x), which then carried four
+        # zeros through the event loop and tested them at every input (Brunel 8-15 %)
+        return (v, 0.0, 0.0, 0.0, 0.0)
     eb_ex = 1.0
     pex = 0.0
     have_ex = False
@@ -271,11 +278,11 @@ def free_lif(s, p, dt, i_ext):
         i_in *= eb_in
     if di_ex != 0.0:
         v += di_ex * p.inv_c * apsp(p.a, p.b_ex, dt)
-        di_ex *= math.exp(-p.b_ex * dt)
+        di_ex *= exp_neg(-p.b_ex * dt)
         i_ex += di_ex * dt
     if di_in != 0.0:
         v += di_in * p.inv_c * apsp(p.a, p.b_in, dt)
-        di_in *= math.exp(-p.b_in * dt)
+        di_in *= exp_neg(-p.b_in * dt)
         i_in += di_in * dt
     return (v, i_ex, i_in, di_ex, di_in)
 
@@ -288,16 +295,18 @@ def evolve(s, p, dt, i_ext):
 def evolve_refractory(s, p, dt):
     """Evolution over dt while v is clamped at v_reset: synaptic currents decay."""
     v, i_ex, i_in, di_ex, di_in = s
+    if DELTA_ONLY:
+        return (v, 0.0, 0.0, 0.0, 0.0)
     if (i_ex != 0.0) | (i_in != 0.0):
-        e_ex = math.exp(-p.b_ex * dt)
-        e_in = e_ex if p.b_in == p.b_ex else math.exp(-p.b_in * dt)
+        e_ex = exp_neg(-p.b_ex * dt)
+        e_in = e_ex if p.b_in == p.b_ex else exp_neg(-p.b_in * dt)
         i_ex *= e_ex
         i_in *= e_in
     if di_ex != 0.0:
-        di_ex *= math.exp(-p.b_ex * dt)
+        di_ex *= exp_neg(-p.b_ex * dt)
         i_ex += di_ex * dt
     if di_in != 0.0:
-        di_in *= math.exp(-p.b_in * dt)
+        di_in *= exp_neg(-p.b_in * dt)
         i_in += di_in * dt
     return (v, i_ex, i_in, di_ex, di_in)
 
@@ -381,6 +390,8 @@ def gap_bound(s, p, i_ext, t0, t1):
 
 
 def spike_reset(s, p):
+    if DELTA_ONLY:
+        return (p.v_reset, 0.0, 0.0, 0.0, 0.0)
     return (p.v_reset, s[1], s[2], s[3], s[4])
 
 
@@ -393,10 +404,16 @@ def recordable(s, p):
     return (s[0], p.v_th, s[1] + s[2], s[1], s[2], s[3], s[4])
 
 
-FUNCTIONS = ("phi", "psp", "decay", "psp_bound", "psi", "chi", "apsp", "q_peak", "apsp_bound", "v_inf", "load", "store",
+FUNCTIONS = ("exp_neg", "expm1_neg",
+             "phi", "psp", "decay", "psp_bound", "psi", "chi", "apsp", "q_peak", "apsp_bound", "v_inf", "load", "store",
              "free_lif", "evolve", "evolve_refractory",
              "receive", "gap_now", "gap", "gap_bound", "spike_reset", "refractory_period", "recordable")
 # the event loop's per-event calls, inlined on the CPU (see compile_functions)
-INLINE = ("v_inf", "load", "store", "decay", "free_lif", "evolve", "receive", "gap_now", "gap_bound", "spike_reset",
+INLINE = ("exp_neg", "expm1_neg",
+          "v_inf", "load", "store", "decay", "free_lif", "evolve", "receive", "gap_now", "gap_bound", "spike_reset",
           "refractory_period")
-CPU = compile_functions(globals(), FUNCTIONS, "cpu", inline=INLINE)
+# the sources whose code this module compiles besides its own (their hash names the
+# compiled functions' and the loop's cache entries: numba checks a cached function
+# against its own file only)
+SOURCE_MODULES = (elementary,)
+CPU = compile_functions(globals(), FUNCTIONS, "cpu", inline=INLINE, tag=source_tag(*SOURCE_MODULES))
