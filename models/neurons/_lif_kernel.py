@@ -43,6 +43,9 @@ from eventsim.engine.elementary import exp_neg, expm1_neg  # noqa: F401 (compile
 # compilation, so that numba/LLVM drop the synaptic currents (always 0 with delta synapses)
 # from the event loop. Every population of synapse kind "delta" runs that kernel.
 DELTA_ONLY = False
+# True only in the kernel compiled for exponential synapses (_lif_exp_kernel): the alpha
+# synapses' inner variables di_ex, di_in (always 0 there) drop out likewise
+EXP_ONLY = False
 
 STATE_DTYPE = np.dtype([("v", "f8"), ("i_ex", "f8"), ("i_in", "f8"), ("di_ex", "f8"), ("di_in", "f8")])
 USER_PARAMS = ("tau_m", "c_m", "v_rest", "v_reset", "v_th", "t_ref", "i_e", "tau_syn_ex", "tau_syn_in")
@@ -215,6 +218,8 @@ def load(st):
     branch on them."""
     if DELTA_ONLY:
         return (st.v, 0.0, 0.0, 0.0, 0.0)
+    if EXP_ONLY:
+        return (st.v, st.i_ex, st.i_in, 0.0, 0.0)
     return (st.v, st.i_ex, st.i_in, st.di_ex, st.di_in)
 
 
@@ -223,6 +228,7 @@ def store(st, s):
     if not DELTA_ONLY:
         st.i_ex = s[1]
         st.i_in = s[2]
+    if not (DELTA_ONLY or EXP_ONLY):
         st.di_ex = s[3]
         st.di_in = s[4]
 
@@ -276,6 +282,8 @@ def free_lif(s, p, dt, i_ext):
             eb_in, pin = decay(p.a, p.b_in, dt, ea, p.inv_d_in)
         v += i_in * p.inv_c * pin
         i_in *= eb_in
+    if EXP_ONLY:
+        return (v, i_ex, i_in, 0.0, 0.0)
     if di_ex != 0.0:
         v += di_ex * p.inv_c * apsp(p.a, p.b_ex, dt)
         di_ex *= exp_neg(-p.b_ex * dt)
@@ -302,6 +310,8 @@ def evolve_refractory(s, p, dt):
         e_in = e_ex if p.b_in == p.b_ex else exp_neg(-p.b_in * dt)
         i_ex *= e_ex
         i_in *= e_in
+    if EXP_ONLY:
+        return (v, i_ex, i_in, 0.0, 0.0)
     if di_ex != 0.0:
         di_ex *= exp_neg(-p.b_ex * dt)
         i_ex += di_ex * dt
@@ -319,6 +329,12 @@ def receive(s, p, w, refractory):
         if not refractory:
             v += w
         return (v, 0.0, 0.0, 0.0, 0.0)
+    if EXP_ONLY:
+        if w >= 0.0:
+            i_ex += w
+        else:
+            i_in += w
+        return (v, i_ex, i_in, 0.0, 0.0)
     if p.syn_alpha != 0.0:
         if w >= 0.0:
             di_ex += w * p.e_b_ex
@@ -392,6 +408,8 @@ def gap_bound(s, p, i_ext, t0, t1):
 def spike_reset(s, p):
     if DELTA_ONLY:
         return (p.v_reset, 0.0, 0.0, 0.0, 0.0)
+    if EXP_ONLY:
+        return (p.v_reset, s[1], s[2], 0.0, 0.0)
     return (p.v_reset, s[1], s[2], s[3], s[4])
 
 

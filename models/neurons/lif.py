@@ -39,6 +39,8 @@ MODEL = NeuronModel(
     state=("v", "i_ex", "i_in", "di_ex", "di_in"),
     kernel_module="eventsim.models.neurons._lif_kernel",
     # delta synapses: the kernel compiled with DELTA_ONLY (one state value through the event
-    # loop instead of five; the same arithmetic, the same spikes, 13 % less time in Brunel)
-    kernel_variants=("synapse", {"delta": "eventsim.models.neurons._lif_delta_kernel"}),
+    # loop instead of five; the same arithmetic, the same spikes, 13 % less time in Brunel);
+    # exp synapses: with EXP_ONLY (three values: no alpha variables)
+    kernel_variants=("synapse", {"delta": "eventsim.models.neurons._lif_delta_kernel",
+                                 "exp": "eventsim.models.neurons._lif_exp_kernel"}),
 )
