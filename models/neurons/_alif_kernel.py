@@ -44,8 +44,9 @@ from eventsim.models.neurons._lif_kernel import gap as lif_gap
 from eventsim.models.neurons._lif_kernel import gap_bound as lif_gap_bound
 from eventsim.models.neurons._lif_kernel import receive as lif_receive
 
-# LIF's receive branches on it: ALIF's kernel is compiled for every synapse kind
+# LIF's functions branch on these: ALIF's kernel is compiled for every synapse kind
 DELTA_ONLY = False
+EXP_ONLY = False
 
 from eventsim.engine.dual import compile_functions, source_tag
 
