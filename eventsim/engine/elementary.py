@@ -4,12 +4,14 @@ The neuron kernels evaluate one decay factor e^{-dt/tau} per input, with dt the 
 since the neuron's previous input. In a busy network dt/tau is small (Brunel: about
 7e-4; the microcircuit's membrane 7e-3, its synapses 0.13), and there a short
 polynomial is as accurate as the C library and needs no call: a call makes every
-value live across it go through the stack. Outside the polynomials' ranges both
-fall back to ``math``'s.
+value live across it go through the stack (with LIF's delta kernel this took Brunel's
+loop 12 % down: docs/benchmarks.md). Outside the polynomials' ranges both fall back to
+``math``'s.
 
-Accuracy (tests/test_elementary.py, against 200-bit references): ``exp_neg`` within
-0.51 ulp on [-2^-6, 0], ``expm1_neg`` within 0.73 ulp on [-2^-2, 0]; glibc's ``exp``
-and ``expm1`` are within 0.51 and 0.63 ulp there. The truncation errors (the first
+Accuracy (tests/test_elementary.py, against 60-digit decimal references): ``exp_neg``
+within 0.51 ulp on [-2^-6, 0], ``expm1_neg`` within 0.71 ulp on [-2^-2, 0] (the test
+allows 0.51 and 0.73); glibc's ``exp`` and ``expm1`` reach 0.50 and 0.62 ulp on the
+same points. The truncation errors (the first
 term left out, relative) are below 2^-62, far below rounding. Both are plain
 arithmetic, so that the cuda target computes what the CPU computes (no library of its
 own in between), and numba's CUDA simulator runs this source as it is.
