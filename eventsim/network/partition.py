@@ -12,12 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 # neurons per block: a block's sorted events are advanced while still in cache
-# (Brunel: 512 neurons x ~100 events x 17 bytes, inside a 1 MiB L2). Each block costs
-# two calls with some 45 array arguments, each reference counted in and out: with
-# blocks of 128, 17-19 % of CUBA's loop (a few events per block and 0.1 ms window).
-# 512 against 128, alternated: CUBA 1 thread -10 %, Brunel -5 % on 1 and 2 threads,
-# the microcircuit unchanged (docs/benchmarks.md)
-BLOCK = 512
+# (Brunel: 128 neurons x ~100 events x 24 bytes, well inside a 1 MiB L2)
+BLOCK = 128
 
 
 def block_starts(populations, n_neurons):
