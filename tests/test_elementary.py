@@ -1,4 +1,4 @@
-"""The event loop's e^x and e^x - 1 (eventsim.engine.elementary) against 50-digit references.
+"""The event loop's e^x and e^x - 1 (eventsim.engine.elementary) against 60-digit references.
 
 The references come from ``decimal`` (correctly rounded at 60 digits), not from the
 functions under test; the bounds are the ones the module's docstring states, a little

@@ -41,7 +41,7 @@ import math
 import sys
 import types
 
-from .dual import compile_functions, source_tag  # noqa: F401 (source_tag: here for callers)
+from .dual import compile_functions, source_tag
 from .kernels import KIND_CHECK, KIND_CURRENT, KIND_SYN
 
 INF = math.inf

@@ -9,13 +9,7 @@ currents. The arithmetic is
 checks it); Brunel's loop takes 13 % less time (docs/benchmarks.md). Populations of model
 ``lif`` with ``synapse = "delta"`` (the default) run it (``NeuronModel.kernel_variants``).
 """
-from eventsim.engine.dual import compile_functions, source_tag
-
 from . import _lif_kernel as _lif
 
-globals().update({k: v for k, v in vars(_lif).items() if not k.startswith("__")})
-DELTA_ONLY = True
-# the sources whose code this module compiles (their hash names the loop's cache entries)
-SOURCE_MODULES = (_lif,) + _lif.SOURCE_MODULES
-CPU = compile_functions(globals(), _lif.FUNCTIONS, "cpu", inline=_lif.INLINE,
-                        tag=source_tag(*SOURCE_MODULES))
+# _lif_kernel's functions and constants, with DELTA_ONLY = True (sets SOURCE_MODULES too)
+CPU = _lif.compile_variant(globals(), DELTA_ONLY=True)

@@ -32,6 +32,7 @@ neuron by bisection (``q_peak``). So the bound of c Q on [t0, t1] is exact as fo
 The delta and exp paths never touch dI (it stays 0), so they compute as before.
 """
 import math
+import sys
 
 import numpy as np
 
@@ -435,3 +436,15 @@ INLINE = ("exp_neg", "expm1_neg",
 # against its own file only)
 SOURCE_MODULES = (elementary,)
 CPU = compile_functions(globals(), FUNCTIONS, "cpu", inline=INLINE, tag=source_tag(*SOURCE_MODULES))
+
+
+def compile_variant(variant_globals, **flags):
+    """Make a variant module (``_lif_delta_kernel``, ``_lif_exp_kernel``) this kernel with
+    ``flags`` (DELTA_ONLY, EXP_ONLY) set as constants of compilation: this module's
+    functions and constants bound in the variant's namespace, its SOURCE_MODULES set (this
+    module's source names its cache entries) and its CPU compilation returned."""
+    variant_globals.update({k: v for k, v in globals().items() if not k.startswith("__")})
+    variant_globals.update(flags)
+    variant_globals["SOURCE_MODULES"] = (sys.modules[__name__],) + SOURCE_MODULES
+    return compile_functions(variant_globals, FUNCTIONS, "cpu", inline=INLINE,
+                             tag=source_tag(*variant_globals["SOURCE_MODULES"]))
