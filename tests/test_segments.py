@@ -26,12 +26,47 @@ def _net(seed, n_src=40, n_tgt=300, p=0.2):
     return indptr, target, weight
 
 
+def _fan_out_all(fans, maxseg, room, indptr, target, weight, W, B, D, blk_start):
+    """The fans through fanout_shard (plain records) and fanout_segments (spike segments
+    with room for `room` spikes per bucket, written out as records without)."""
+    n_blk = blk_start.size - 1
+    blk_syn = np.zeros((indptr.size - 1, n_blk + 1), dtype=np.int32)
+    assert K.block_synapses(indptr, target, blk_start, blk_syn)
+    cap = 100000
+    plain = np.zeros((B, cap), dtype=K.ARRIVAL_DTYPE)
+    plain_n = np.zeros(B, dtype=np.int64)
+    q = {"bucket": np.zeros((B, cap), dtype=K.ARRIVAL_DTYPE), "n": np.zeros(B, dtype=np.int64),
+         "raw_n": np.zeros(B, dtype=np.int64), "n_seg": np.zeros(B, dtype=np.int64),
+         "seg_a": np.zeros((B, maxseg, n_blk), dtype=np.int64), "seg_b": np.zeros((B, maxseg, n_blk), dtype=np.int64),
+         "lz_t": np.zeros((B, room)), "lz_src": np.zeros((B, room), dtype=np.int64),
+         "lz_n": np.zeros(B, dtype=np.int64), "lz_a": np.full((B, maxseg), -1, dtype=np.int64),
+         "lz_b": np.zeros((B, maxseg), dtype=np.int64), "blk_syn": blk_syn}
+    run_ptr = np.arange(indptr.size, dtype=np.int64)
+    d_index, d_table = np.zeros(target.size, np.uint16), np.array([D])
+    my_kb = np.arange(n_blk, dtype=np.int64)
+    # a plain record restored into bucket 2 first (a checkpoint's queue): before any segment
+    for bk, bn in ((plain, plain_n), (q["bucket"], q["n"])):
+        bk[2, 0] = (2.3, 0.7, 5, 0)
+        bn[2] = 1
+    q["raw_n"][2] = 1
+    for st, si in fans:
+        si = si.astype(np.int64)
+        K.fanout_shard(st, si, st.size, run_ptr, indptr[:-1], indptr[1:], target, weight, d_index, d_table,
+                       np.zeros(0), True, W, B, plain, plain_n)
+        K.fanout_segments(st, si, st.size, D, W, B, blk_syn, my_kb, n_blk, target, weight, q["bucket"], q["n"],
+                          q["raw_n"], q["n_seg"], q["seg_a"], q["seg_b"], q["lz_t"], q["lz_src"], q["lz_n"],
+                          q["lz_a"], q["lz_b"])
+    return plain, plain_n, q
+
+
 @pytest.mark.parametrize("maxseg", [4, 1])
-def test_segments_give_the_partition_and_sort_of_plain_records(maxseg):
+@pytest.mark.parametrize("room", [1000, 10, 0])
+def test_segments_give_the_partition_and_sort_of_plain_records(maxseg, room):
     """Three fan-outs (the third into a bucket that holds plain records and a segment;
     with maxseg 1 it overflows and everything becomes plain), then each block's events
     from sort_block with the segments equal its events over the partition of the plain
-    bucket."""
+    bucket: with spike segments (room for 1000 spikes per bucket), some written as
+    records (room for 10: the second fan-out's do not fit), all written (no room)."""
     indptr, target, weight = _net(1)
     n_tgt = 300
     W, B, D = 0.5, 3, 0.5
@@ -39,8 +74,6 @@ def test_segments_give_the_partition_and_sort_of_plain_records(maxseg):
     n_blk = blk_start.size - 1
     blk_of = np.repeat(np.arange(n_blk, dtype=np.int32), np.diff(blk_start))
     blk_shard = np.zeros(n_blk, dtype=np.int32)
-    blk_syn = np.zeros((indptr.size - 1, n_blk + 1), dtype=np.int32)
-    assert K.block_synapses(indptr, target, blk_start, blk_syn)
     rng = np.random.default_rng(2)
     # spikes of windows 3 and 4 (arrivals in windows 4 and 5: buckets 1 and 2; three at
     # one time: ties, summed in spike order), then 4 again with one spike exactly on a
@@ -48,41 +81,38 @@ def test_segments_give_the_partition_and_sort_of_plain_records(maxseg):
     fans = [(np.sort(rng.uniform(1.5, 2.0, 12)), rng.integers(0, 40, 12)),
             (np.sort(np.concatenate([rng.uniform(2.0, 2.5, 6), [2.2, 2.2, 2.2]])), rng.integers(0, 40, 9)),
             (np.concatenate([[2.0], np.sort(rng.uniform(2.0, 2.5, 5))]), rng.integers(0, 40, 6))]
-    cap = 100000
-    plain = np.zeros((B, cap), dtype=K.ARRIVAL_DTYPE)
-    plain_n = np.zeros(B, dtype=np.int64)
-    seg = np.zeros((B, cap), dtype=K.ARRIVAL_DTYPE)
-    seg_n = np.zeros(B, dtype=np.int64)
-    raw_n = np.zeros(B, dtype=np.int64)
-    n_seg = np.zeros(B, dtype=np.int64)
-    seg_a = np.zeros((B, maxseg, n_blk), dtype=np.int64)
-    seg_b = np.zeros_like(seg_a)
-    run_ptr = np.arange(indptr.size, dtype=np.int64)
-    d_index, d_table = np.zeros(target.size, np.uint16), np.array([D])
-    my_kb = np.arange(n_blk, dtype=np.int64)
-    # a plain record restored into bucket 2 first (a checkpoint's queue): before any segment
-    for q, qn in ((plain, plain_n), (seg, seg_n)):
-        q[2, 0] = (2.3, 0.7, 5, 0)
-        qn[2] = 1
-    raw_n[2] = 1
-    for st, si in fans:
-        si = si.astype(np.int64)
-        K.fanout_shard(st, si, st.size, run_ptr, indptr[:-1], indptr[1:], target, weight, d_index, d_table,
-                       np.zeros(0), True, W, B, plain, plain_n)
-        K.fanout_segments(st, si, st.size, D, W, B, blk_syn, my_kb, n_blk, target, weight, seg, seg_n,
-                          raw_n, n_seg, seg_a, seg_b)
-    assert np.array_equal(plain_n, seg_n)
+    # a row whose weights differ: read per synapse, the others' once per row
+    weight[indptr[7]:indptr[8]] = np.arange(indptr[8] - indptr[7]) * 0.25
+    for src in range(40):
+        if src != 7:
+            weight[indptr[src]:indptr[src + 1]] = 0.1 * src - 1.0
+    plain, plain_n, q = _fan_out_all(fans, maxseg, room, indptr, target, weight, W, B, D, blk_start)
+    row_w = np.zeros(indptr.size - 1)
+    K.row_weights(indptr, weight, row_w)
+    assert np.isnan(row_w[7]) and row_w[3] == 0.1 * 3 - 1.0
+    seg, n_seg, seg_a, seg_b, raw_n = q["bucket"], q["n_seg"], q["seg_a"], q["seg_b"], q["raw_n"]
+    lz_a = q["lz_a"]
+    assert np.array_equal(plain_n, q["n"])
     assert n_seg[2] >= 1 and n_seg.max() <= maxseg
+    lazy = [(b, g) for b in range(B) for g in range(n_seg[b]) if lz_a[b, g] >= 0]
+    written = [(b, g) for b in range(B) for g in range(n_seg[b]) if lz_a[b, g] < 0]
     if maxseg == 1:
         assert raw_n[2] > 1    # the bucket overflowed: its segments became plain records
+    if room == 1000:
+        assert lazy and not written
+    elif room == 10 and maxseg == 4:
+        assert lazy and written
+    elif room == 0:
+        assert written and not lazy
+    cap = seg.shape[1]
     empty = np.zeros(0)
     for b in range(B):
         t1 = (np.argmax(np.arange(100) % B == b) + 100) * W   # (checks and current steps: none)
         outs = []
-        for q, nb in ((plain, plain_n[b]), (seg, raw_n[b])):
+        for bk, nb in ((plain, plain_n[b]), (seg, raw_n[b])):
             part = np.zeros(cap, dtype=K.PART_DTYPE)
             blk_ptr = np.zeros(n_blk + 1, dtype=np.int64)
-            K.partition_shard(0, t1, q[b], nb, empty, np.zeros(0, np.int64), np.zeros(0, np.int64), 0,
+            K.partition_shard(0, t1, bk[b], nb, empty, np.zeros(0, np.int64), np.zeros(0, np.int64), 0,
                               np.zeros(n_tgt, np.int64), empty, np.zeros(0, np.int64), empty, 0, 0, blk_of,
                               blk_shard, n_blk, blk_ptr, part)
             outs.append((part, blk_ptr))
@@ -92,17 +122,39 @@ def test_segments_give_the_partition_and_sort_of_plain_records(maxseg):
             for use_seg, (part, blk_ptr) in zip((False, True), outs):
                 ev_ptr, fill = np.zeros(nj + 1, np.int64), np.zeros(nj, np.int64)
                 ev_t, ev_w, ev_k = np.zeros(cap), np.zeros(cap), np.zeros(cap, np.int32)
-                if use_seg:
-                    K.sort_block(part, blk_ptr[kb], blk_ptr[kb + 1], kb, j0, nj, seg[b], n_seg[b], seg_a[b],
-                                 seg_b[b], ev_ptr, fill, ev_t, ev_w, ev_k)
-                else:   # (plain records only: no segments)
-                    K.sort_block(part, blk_ptr[kb], blk_ptr[kb + 1], kb, j0, nj, seg[b], 0, seg_a[b], seg_b[b],
-                                 ev_ptr, fill, ev_t, ev_w, ev_k)
+                segs = (seg[b], n_seg[b] if use_seg else 0, seg_a[b], seg_b[b], q["lz_t"][b], q["lz_src"][b],
+                        lz_a[b], q["lz_b"][b], q["blk_syn"], target, weight, row_w)
+                K.sort_block(part, blk_ptr[kb], blk_ptr[kb + 1], kb, j0, nj, segs, ev_ptr, fill, ev_t, ev_w, ev_k)
                 n = ev_ptr[nj]
                 got.append((ev_ptr.copy(), ev_t[:n].copy(), ev_w[:n].copy(), ev_k[:n].copy()))
             assert got[0][0][-1] > 0 or b == 0
             for x, y in zip(*got):
                 assert np.array_equal(x, y), (b, kb)
+
+
+def test_spike_segments_written_out_are_the_records_of_the_eager_fan_out():
+    """write_spike_segments leaves in a bucket exactly the records the fan-out that
+    writes every segment (no room for spikes) leaves there."""
+    indptr, target, weight = _net(3)
+    W, B, D = 0.5, 3, 0.5
+    blk_start = np.array([0, 100, 128, 256, 300], dtype=np.int64)
+    rng = np.random.default_rng(4)
+    fans = [(np.sort(rng.uniform(1.5, 2.0, 15)), rng.integers(0, 40, 15)),
+            (np.sort(rng.uniform(2.0, 2.5, 11)), rng.integers(0, 40, 11))]
+    _p, _pn, lazy = _fan_out_all(fans, 4, 1000, indptr, target, weight, W, B, D, blk_start)
+    _p, _pn, eager = _fan_out_all(fans, 4, 0, indptr, target, weight, W, B, D, blk_start)
+    assert (lazy["lz_a"] >= 0).sum() == 2 and (eager["lz_a"] >= 0).sum() == 0
+    n_blk = blk_start.size - 1
+    for b in range(B):
+        n = lazy["n"][b]
+        assert n == eager["n"][b]
+        if lazy["n_seg"][b]:
+            assert not np.array_equal(lazy["bucket"][b, 1:n], eager["bucket"][b, 1:n])   # (not written yet)
+        K.write_spike_segments(lazy["blk_syn"], np.arange(n_blk, dtype=np.int64), n_blk, target, weight,
+                               lazy["bucket"][b], lazy["n_seg"][b], lazy["seg_a"][b], lazy["lz_t"][b],
+                               lazy["lz_src"][b], lazy["lz_a"][b], lazy["lz_b"][b])
+        assert np.array_equal(lazy["bucket"][b, :n], eager["bucket"][b, :n])
+    assert (lazy["lz_a"] >= 0).sum() == 0
 
 
 # two populations (delta and exp synapses), Poisson drive, a current step, every

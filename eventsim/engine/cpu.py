@@ -147,6 +147,7 @@ class CpuEngine(WindowLoop):
         """{name: array or scalar}: everything a later window depends on, in a form that
         does not depend on thread count or buffer capacities."""
         self._fan_out_now()
+        self._write_segments()
         d = {name: getattr(self, name).copy() for name in self._STATE_ARRAYS}
         d["ps_next"] = self.ps_next[:, 0].copy()
         d["t"] = self.t
@@ -320,7 +321,9 @@ class CpuEngine(WindowLoop):
         has one delay, the CSR rows are sorted by target (as the network builder leaves
         them), no STDP (its fan-out is its own), and the table of each source's synapses
         per block fits in SEGMENT_TABLE_BYTES. Each bucket keeps its plain records first
-        (raw_n), then up to MAXSEG segments (n_seg, offsets seg_a/seg_b per block)."""
+        (raw_n), then up to MAXSEG segments (n_seg, offsets seg_a/seg_b per block), each a
+        spike segment (its spikes in lz_t/lz_src[lz_a:lz_b], room for one spike of every
+        neuron per bucket) or written out (lz_a = -1)."""
         net = self.net
         self.raw_n = self._per_shard(self.B, np.int64)
         self.n_seg = self._per_shard(self.B, np.int64)
@@ -337,13 +340,36 @@ class CpuEngine(WindowLoop):
         width = self.n_blk if blk_syn.size else 1
         self.seg_a = np.zeros((self.S, self.B, K.MAXSEG, width), dtype=np.int64)
         self.seg_b = np.zeros_like(self.seg_a)
-        self._seg = (D, blk_syn, self._work_kb2, self._n_work, self.raw_n, self.n_seg, self.seg_a, self.seg_b)
+        room = max(64, self.N) if blk_syn.size else 1
+        self.row_w = np.zeros(self.N if blk_syn.size else 0)
+        if blk_syn.size:
+            K.row_weights(net.indptr, net.weight, self.row_w)
+        self.lz_t = np.zeros((self.S, self.B, room))
+        self.lz_src = np.zeros((self.S, self.B, room), dtype=np.int64)
+        self.lz_n = self._per_shard(self.B, np.int64)
+        self.lz_a = np.full((self.S, self.B, K.MAXSEG), -1, dtype=np.int64)
+        self.lz_b = np.zeros_like(self.lz_a)
+        self._seg = (D, blk_syn, self._work_kb2, self._n_work, self.raw_n, self.n_seg, self.seg_a, self.seg_b,
+                     self.lz_t, self.lz_src, self.lz_n, self.lz_a, self.lz_b, net.target, net.weight, self.row_w)
 
     def _linearize(self):
         """Every bucket's records as plain records (after a fan-out or a restore that
-        wrote plain records after, or without, segments)."""
+        wrote plain records after, or without, segments: spike segments written out
+        first where records were added after them, ``_write_segments``)."""
         self.raw_n[:] = self.b_count
         self.n_seg[:] = 0
+        self.lz_n[:] = 0
+
+    def _write_segments(self):
+        """Every bucket's spike segments written out as records (kernels.write_spike_segments),
+        before anything reads the buckets' records or adds plain records after them."""
+        D, blk_syn, my_kb2, n_my, _raw_n, n_seg, seg_a, _seg_b, lz_t, lz_src, _lz_n, lz_a, lz_b, tgt, wt, _rw = \
+            self._seg
+        for s in range(self.S):
+            for b in range(self.B):
+                if n_seg[s, b]:
+                    K.write_spike_segments(blk_syn, my_kb2[s], n_my[s], tgt, wt, self.buckets[s, b], n_seg[s, b],
+                                           seg_a[s, b], lz_t[s, b], lz_src[s, b], lz_a[s, b], lz_b[s, b])
 
     # ---- the window loop's steps (see eventsim.engine.window_loop) ----
     def gather(self, b, t1):
@@ -398,7 +424,9 @@ class CpuEngine(WindowLoop):
             samples = K.NO_SAMPLES if g.sampler is None else g.sampler.window(t1)
             self._parallel(g.kernels.update_parallel, g.kernels.update_parallel_serial)(
                 g.chunk_kb, g.i0, t1, g.state, g.params, *shared, *samples,
-                (self.buckets[0, 0], 0, self.seg_a[0, 0], self.seg_b[0, 0]))   # (no segments: see _fan_out)
+                (self.buckets[0, 0], 0, self.seg_a[0, 0], self.seg_b[0, 0], self.lz_t[0, 0], self.lz_src[0, 0],
+                 self.lz_a[0, 0], self.lz_b[0, 0], self._seg[1], self.net.target, self.net.weight, self.row_w))
+            # (no segments: see _fan_out)
 
     def step_windows(self, t_until, stop_every=()):
         """Several windows in one call of the compiled window loop
@@ -532,6 +560,7 @@ class CpuEngine(WindowLoop):
 
     def _fan_out(self, st, si):
         net = self.net
+        self._write_segments()
         self._parallel(K.fanout_shards, K.fanout_shards_serial)(
             st, si, si.size, self.run_ptr2, self.run_a, self.run_b, net.target, net.weight, self.delay_index,
             self.delay_table, self.delay_values, self.use_table, self.W, self.B, self.buckets, self.b_count)
@@ -554,7 +583,7 @@ class CpuEngine(WindowLoop):
 
     def consume(self, b, t_cut):
         K.consume_shards(b, t_cut is not None, 0.0 if t_cut is None else t_cut, self.buckets, self.b_count,
-                         self.raw_n, self.n_seg)
+                         self._seg)
 
     def record_post(self, st, si):
         if self.stdp.active:

@@ -53,16 +53,14 @@ def update_blocks(kb0, kb1, i0, t1, state, params, t_state, ref_end, i_stim, ver
                   rec_col, rec_next, rec_var, rec_data, smp_t0, smp_dt, k_lim, row0, segs):
     """Blocks kb0 .. kb1-1 of the population starting at global id i0 through the window
     ending at t1 (see the module docstring); returns the new fill counts (n_spk, n_chk).
-    segs = (bucket, n_seg, seg_a, seg_b): the blocks' bucket of the window and its
-    segments (kernels.fanout_segments; n_seg = 0: none, every arrival is in part)."""
+    segs: the blocks' bucket of the window and its segments (kernels.sort_block; n_seg =
+    segs[1] = 0: none, every arrival is in part)."""
     spikes = (spk_t, spk_id)
     checks = (chk_t, chk_id, chk_ver)
-    bucket, n_seg, seg_a, seg_b = segs
     for kb in range(kb0, kb1):
         j0 = blk_start[kb]
         j1 = blk_start[kb + 1]
-        sort_block(part, blk_ptr[kb], blk_ptr[kb + 1], kb, j0, j1 - j0, bucket, n_seg, seg_a, seg_b,
-                   ev_ptr, ev_fill, ev_t, ev_w, ev_kind)
+        sort_block(part, blk_ptr[kb], blk_ptr[kb + 1], kb, j0, j1 - j0, segs, ev_ptr, ev_fill, ev_t, ev_w, ev_kind)
         n_spk, n_chk = advance(j0, j1, j0, i0, t1, state, params, t_state, ref_end, i_stim, version, updates,
                                ev_ptr, ev_t, ev_w, ev_kind,
                                ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events,
@@ -99,15 +97,17 @@ def shard_partition(s, t1, b, buckets, b_count, fan_t, fan_id, n_fan, run_ptr2, 
                     blk_ptr2, part2, chk_t2, chk_id2, chk_ver2, n_chk2, seg):
     """Shard s's first part of ``gather_advance``: its fan-out of the previous window's
     spikes, then its partition of this window's events (n_chk2[s]: its checks kept).
-    seg = (D, blk_syn, my_kb2, n_my, raw_n, n_seg, seg_a, seg_b): with blk_syn not empty
-    (one delay D), the fan-out files the arrivals by block (kernels.fanout_segments) and
-    the partition takes the bucket's plain records only."""
-    D, blk_syn, my_kb2, n_my, raw_n, n_seg, seg_a, seg_b = seg
+    seg = (D, blk_syn, my_kb2, n_my, raw_n, n_seg, seg_a, seg_b, lz_t, lz_src, lz_n, lz_a, lz_b,
+    target, weight, row_w): with blk_syn not empty (one delay D), the fan-out files the arrivals
+    by block (kernels.fanout_segments) and the partition takes the bucket's plain
+    records only."""
+    D, blk_syn, my_kb2, n_my, raw_n, n_seg, seg_a, seg_b, lz_t, lz_src, lz_n, lz_a, lz_b, _tg, _wt, _rw = seg
     segmented = blk_syn.shape[0] > 0
     if n_fan > 0:
         if segmented:
             fanout_segments(fan_t, fan_id, n_fan, D, W, B, blk_syn, my_kb2[s], n_my[s], target, weight, buckets[s],
-                            b_count[s], raw_n[s], n_seg[s], seg_a[s], seg_b[s])
+                            b_count[s], raw_n[s], n_seg[s], seg_a[s], seg_b[s], lz_t[s], lz_src[s], lz_n[s], lz_a[s],
+                            lz_b[s])
         else:
             fanout_shard(fan_t, fan_id, n_fan, run_ptr2[s], run_a, run_b, target, weight, delay_index, delay_table,
                          delay_values, use_table, W, B, buckets[s], b_count[s])
@@ -142,7 +142,8 @@ def shard_blocks(s, t1, group_i0, states, params, t_state, ref_end, i_stim, vers
     n_chk = n_chk2[s]
     n_f = n_f2[s]
     S = n_work.shape[0]
-    _D, _blk_syn, _my_kb2, _n_my, _raw_n, n_seg, seg_a, seg_b = seg
+    (_D, blk_syn, _my_kb2, _n_my, _raw_n, n_seg, seg_a, seg_b, lz_t, lz_src, _lz_n, lz_a, lz_b, target, weight,
+     row_w) = seg
     for k in range(S):
         o = (s + k) % S
         n = n_work[o]
@@ -175,7 +176,8 @@ def shard_blocks(s, t1, group_i0, states, params, t_state, ref_end, i_stim, vers
                     ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, spk_t2[s], spk_id2[s], n_spk,
                     c_t, c_id, c_ver, n_c,
                     rec_cols[g], rec_nexts[g], rec_vars[g], rec_datas[g], smp_t0[g], smp_dt[g], k_lim[g], row0[g],
-                    (buckets[o, b], n_seg[o, b], seg_a[o, b], seg_b[o, b]))
+                    (buckets[o, b], n_seg[o, b], seg_a[o, b], seg_b[o, b], lz_t[o, b], lz_src[o, b], lz_a[o, b],
+                     lz_b[o, b], blk_syn, target, weight, row_w))
                 if o == s:
                     n_chk = n_c
                 else:
@@ -248,7 +250,6 @@ def run_windows(t, until, stop_every, max_windows, fan_t, fan_id, fan_room, cap,
     reason = DONE
     t_spiking = -np.inf
     windows = 0
-    _D, _blk_syn, _my_kb2, _n_my, raw_n, n_seg, _seg_a, _seg_b = seg   # (see shard_partition)
     while t < until and windows < max_windows:
         k = window_of(t, W)
         t_end = (k + 1) * W
@@ -279,7 +280,7 @@ def run_windows(t, until, stop_every, max_windows, fan_t, fan_id, fan_room, cap,
         fan_id = np.empty(0, dtype=np.int64)
         cur_pos = c_end
         st, si = exchange(spk_t2, spk_id2, n_spk2, src_t, src_id, 0, rank)
-        consume_shards(b, t1 < t_end, t1, buckets, b_count, raw_n, n_seg)
+        consume_shards(b, t1 < t_end, t1, buckets, b_count, seg)
         windows += 1
         t0 = t
         t = t1
