@@ -357,9 +357,11 @@ def window_room(t1, b, b_count, n_far, cur_t, cur_pos, fan_room):
 
 @njit(cache=True, inline="always")
 def _file(fill, x, t, w, kind, ev_t, ev_w, ev_kind):
-    """An event into neuron x's next place (fill[x]) of the sorted scratch."""
-    pos = fill[x]
-    fill[x] = pos + 1
+    """An event into neuron x's next place (fill[x]) of the sorted scratch. (Indices are
+    unsigned here and in the sorts: no test for a negative index at every access.)"""
+    ux = np.uint64(x)
+    pos = np.uint64(fill[ux])
+    fill[ux] = pos + np.uint64(1)
     ev_t[pos] = t
     ev_w[pos] = w
     ev_kind[pos] = kind
@@ -399,8 +401,8 @@ def sort_block(part, a, b, kb, j0, nj, segs, ev_ptr, fill, ev_t, ev_w, ev_kind):
                 if jj + PF_SYN < lb:
                     prefetch1(target, blk_syn[lz_src[jj + PF_SYN], kb])
                 src = lz_src[jj]
-                for syn in range(blk_syn[src, kb], blk_syn[src, kb + 1]):
-                    ev_ptr[target[syn] - j0 + 1] += 1
+                for syn in range(np.uint64(blk_syn[src, kb]), np.uint64(blk_syn[src, kb + 1])):
+                    ev_ptr[np.uint64(target[syn] - j0 + 1)] += 1
         else:
             for r in range(seg_a[g, kb], seg_b[g, kb]):
                 ev_ptr[bucket[r].tgt - j0 + 1] += 1
@@ -422,11 +424,13 @@ def sort_block(part, a, b, kb, j0, nj, segs, ev_ptr, fill, ev_t, ev_w, ev_kind):
                     src = lz_src[jj]
                     ta = lz_t[jj]
                     wr = row_w[src]
+                    a_ = np.uint64(blk_syn[src, kb])
+                    b_ = np.uint64(blk_syn[src, kb + 1])
                     if wr == wr:   # (one weight for the whole row: not read per synapse)
-                        for syn in range(blk_syn[src, kb], blk_syn[src, kb + 1]):
+                        for syn in range(a_, b_):
                             _file(fill, target[syn] - j0, ta, wr, KIND_SYN, ev_t, ev_w, ev_kind)
                     else:
-                        for syn in range(blk_syn[src, kb], blk_syn[src, kb + 1]):
+                        for syn in range(a_, b_):
                             _file(fill, target[syn] - j0, ta, weight[syn], KIND_SYN, ev_t, ev_w, ev_kind)
             else:
                 for k in range(seg_a[g, kb], seg_b[g, kb]):
@@ -446,23 +450,24 @@ def sort_block(part, a, b, kb, j0, nj, segs, ev_ptr, fill, ev_t, ev_w, ev_kind):
 def sort_by_time(nj, ev_ptr, ev_t, ev_w, ev_kind):
     """Each neuron's events ev_*[ev_ptr[x]:ev_ptr[x + 1]] sorted by time, stable (an
     insertion sort: they come nearly sorted)."""
+    one = np.uint64(1)
     for x in range(nj):
-        lo = ev_ptr[x]
-        for j in range(lo + 1, ev_ptr[x + 1]):
+        lo = np.uint64(ev_ptr[x])
+        for j in range(lo + one, np.uint64(ev_ptr[x + 1])):
             tj = ev_t[j]
-            if ev_t[j - 1] <= tj:
+            if ev_t[j - one] <= tj:
                 continue
             wj = ev_w[j]
             kj = ev_kind[j]
-            m = j - 1
-            while m >= lo and ev_t[m] > tj:
-                ev_t[m + 1] = ev_t[m]
-                ev_w[m + 1] = ev_w[m]
-                ev_kind[m + 1] = ev_kind[m]
-                m -= 1
-            ev_t[m + 1] = tj
-            ev_w[m + 1] = wj
-            ev_kind[m + 1] = kj
+            m = j   # (the place tj goes to: after every earlier event not later than tj)
+            while m > lo and ev_t[m - one] > tj:
+                ev_t[m] = ev_t[m - one]
+                ev_w[m] = ev_w[m - one]
+                ev_kind[m] = ev_kind[m - one]
+                m -= one
+            ev_t[m] = tj
+            ev_w[m] = wj
+            ev_kind[m] = kj
 
 
 # segments a bucket holds at most (fanout_segments): with one delay, a bucket gets the

@@ -41,6 +41,8 @@ import math
 import sys
 import types
 
+import numpy as np
+
 from .dual import compile_functions, source_tag
 from .kernels import KIND_CHECK, KIND_CURRENT, KIND_SYN
 
@@ -190,13 +192,14 @@ def take_arrival(q0, q1, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events):
     for q in range(q0 + 1, q1):
         if ps_next[q, 0] < ps_next[qm, 0]:
             qm = q
-    k = ps_k[qm] + 1
-    ps_k[qm] = k
-    ps_events[qm] += 1
-    tq = ps_next[qm, 1]
-    ps_next[qm, 0] = tq
-    ps_next[qm, 1] = tq + exp_draw(ps_key[qm], k + 1, ps_mean[qm])
-    return ps_w[qm]
+    u = np.uint64(qm)
+    k = ps_k[u] + 1
+    ps_k[u] = k
+    ps_events[u] += 1
+    tq = ps_next[u, 1]
+    ps_next[u, 0] = tq
+    ps_next[u, 1] = tq + exp_draw(ps_key[u], k + 1, ps_mean[u])
+    return ps_w[u]
 
 
 def record_samples(s, p, t, t_end, refractory, i_ext, k, k_lim, t0, dt, row0, col, rec_var, data):
@@ -289,6 +292,7 @@ def advance(i_begin, i_end, base, i0, t1, state, params,
         if e == e_end and tp >= t1:
             continue  # nothing arrives in this window: the neuron is not touched (nor read)
         one_stream = q1 == q0 + 1
+        uq0 = np.uint64(q0)
         st = state[li]
         s = load(st)
         p = params[li if params.shape[0] > 1 else 0]   # one record: shared by the population
@@ -312,20 +316,22 @@ def advance(i_begin, i_end, base, i0, t1, state, params,
             # exp's makes every float live across it go through the stack; fewer live
             # values, fewer spills: 3 % of Brunel's loop, 11 % of the microcircuit's.)
             while col < 0:
-                tq = ev_t[e] if e < e_end else INF
+                # (indices as unsigned: no test for a negative one at every access)
+                ue = np.uint64(e)
+                tq = ev_t[ue] if e < e_end else INF
                 from_queue = tq <= tp   # (queue order first at equal times, as below)
                 if from_queue:
                     tn = tq
-                    if e == e_end or ev_kind[e] != KIND_SYN:
+                    if e == e_end or ev_kind[ue] != KIND_SYN:
                         break   # (nothing left, or a check or current step next)
-                    w = ev_w[e]
-                    tie = tp == tn or (e + 1 < e_end and ev_t[e + 1] == tn)
+                    w = ev_w[ue]
+                    tie = tp == tn or (e + 1 < e_end and ev_t[ue + np.uint64(1)] == tn)
                 else:
                     if not one_stream:
                         break
                     tn = tp
-                    w = ps_w[q0]
-                    tie = ps_next[q0, 1] == tn
+                    w = ps_w[uq0]
+                    tie = ps_next[uq0, 1] == tn
                 if tie or tn >= t1 or tn <= t or t < rend or tn < rend:
                     break
                 if gap_bound(s, p, istim, 0.0, tn - t) >= 0.0:
@@ -337,7 +343,7 @@ def advance(i_begin, i_end, base, i0, t1, state, params,
                     e += 1
                 else:
                     take_arrival(q0, q1, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events)
-                    tp = ps_next[q0, 0]
+                    tp = ps_next[uq0, 0]
                 touched = True
                 had_input = True
                 n_upd += 1
