@@ -1,0 +1,82 @@
+"""Blocks of neurons (eventsim.network.partition): 512 in populations of at least
+LARGE_POPULATION neurons, 128 in smaller ones; the ranks' shares follow them, and the
+spikes do not depend on them."""
+import types
+
+import numpy as np
+
+import eventsim
+from eventsim.network import partition
+
+
+def _pops(*sizes):
+    out, off = [], 0
+    for j, n in enumerate(sizes):
+        out.append(types.SimpleNamespace(name=f"p{j}", offset=off, size=n, model="lif"))
+        off += n
+    return out, off
+
+
+def test_block_size_by_population_size():
+    assert partition.LARGE_POPULATION == 8192
+    assert partition.block_size(8191) == 128
+    assert partition.block_size(8192) == 512
+    assert partition.block_size(1) == 128
+    pops, n = _pops(10000, 2500)
+    starts = partition.block_starts(pops, n)
+    assert np.array_equal(starts[:20], np.arange(0, 10000, 512))
+    assert starts[20] == 10000 and np.array_equal(np.diff(starts[20:-1]), np.full(19, 128))
+    assert starts[-1] == 12500 and starts[-2] == 12500 - (2500 % 128)
+
+
+def test_owned_counts_are_the_owners_shares():
+    """owned_counts (memory estimates) counts what owner_rank (the builder, the engine)
+    gives each rank, for large and small populations."""
+    for sizes in ((10000,), (9000, 300), (8192, 8191, 5)):
+        pops, n = _pops(*sizes)
+        for R in (1, 2, 3, 7):
+            owner = partition.owner_rank(pops, n, R)
+            for p in pops:
+                got = np.bincount(owner[p.offset:p.offset + p.size], minlength=R)
+                assert np.array_equal(got, partition.owned_counts(p.size, R)), (sizes, R, p.name)
+
+
+SCENARIO = {
+    "simulation": {"duration": 30.0, "seed": 11},
+    "population": [
+        {"name": "big", "size": 8300, "model": "lif",
+         "params": {"tau_m": 20.0, "v_rest": 0.0, "v_th": 15.0, "v_reset": 0.0, "t_ref": 2.0, "synapse": "delta"}},
+        {"name": "small", "size": 700, "model": "lif",
+         "params": {"tau_m": 10.0, "v_rest": 0.0, "v_th": 15.0, "v_reset": 0.0, "t_ref": 1.0, "synapse": "delta"}}],
+    "stimulus": [
+        {"name": "drive", "kind": "poisson", "rate": 20000.0, "target": "big", "weight": 0.1, "delay": 1.0},
+        {"name": "drive_s", "kind": "poisson", "rate": 20000.0, "target": "small", "weight": 0.1, "delay": 1.0}],
+    "projection": [
+        {"source": s, "target": t, "rule": "fixed_indegree", "indegree": k, "weight": w, "delay": 1.5}
+        for s, t, k, w in (("big", "big", 40, 0.2), ("big", "small", 40, 0.2), ("small", "big", 10, -1.0),
+                           ("small", "small", 10, -1.0))],
+}
+
+
+def _spikes(threads):
+    sc = eventsim.load(SCENARIO)
+    net = eventsim.build_network(sc)
+    sim = eventsim.Simulation(net, seed=sc.seed, threads=threads)
+    sim.run(sc.duration)
+    return {p.name: sim.spikes(p.name) for p in net.populations}
+
+
+def test_spikes_do_not_depend_on_the_block_size(monkeypatch):
+    """A population of 8300 neurons (blocks of 512) and one of 700 (128), on 1 and 2
+    threads, against every block of 128 neurons: the same spikes to the bit."""
+    ref = _spikes(1)
+    assert ref["big"][0].size > 100 and ref["small"][0].size > 10
+    for threads in (2,):
+        got = _spikes(threads)
+        for k in ref:
+            assert np.array_equal(ref[k][0], got[k][0]) and np.array_equal(ref[k][1], got[k][1])
+    monkeypatch.setattr(partition, "LARGE_POPULATION", 10 ** 9)
+    assert partition.block_size(8300) == 128
+    got = _spikes(1)
+    for k in ref:
+        assert np.array_equal(ref[k][0], got[k][0]) and np.array_equal(ref[k][1], got[k][1])
