@@ -1,9 +1,11 @@
 """Blocks of neurons (eventsim.network.partition): 512 in populations of at least
 LARGE_POPULATION neurons, 128 in smaller ones; the ranks' shares follow them, and the
 spikes do not depend on them."""
+import copy
 import types
 
 import numpy as np
+from test_segments import UNIFORM
 
 import eventsim
 from eventsim.network import partition
@@ -41,25 +43,17 @@ def test_owned_counts_are_the_owners_shares():
                 assert np.array_equal(got, partition.owned_counts(p.size, R)), (sizes, R, p.name)
 
 
-SCENARIO = {
-    "simulation": {"duration": 30.0, "seed": 11},
-    "population": [
-        {"name": "big", "size": 8300, "model": "lif",
-         "params": {"tau_m": 20.0, "v_rest": 0.0, "v_th": 15.0, "v_reset": 0.0, "t_ref": 2.0, "synapse": "delta"}},
-        {"name": "small", "size": 700, "model": "lif",
-         "params": {"tau_m": 10.0, "v_rest": 0.0, "v_th": 15.0, "v_reset": 0.0, "t_ref": 1.0, "synapse": "delta"}}],
-    "stimulus": [
-        {"name": "drive", "kind": "poisson", "rate": 20000.0, "target": "big", "weight": 0.1, "delay": 1.0},
-        {"name": "drive_s", "kind": "poisson", "rate": 20000.0, "target": "small", "weight": 0.1, "delay": 1.0}],
-    "projection": [
-        {"source": s, "target": t, "rule": "fixed_indegree", "indegree": k, "weight": w, "delay": 1.5}
-        for s, t, k, w in (("big", "big", 40, 0.2), ("big", "small", 40, 0.2), ("small", "big", 10, -1.0),
-                           ("small", "small", 10, -1.0))],
-}
+def _scenario():
+    """tests/test_segments.py's network of one delay (delta and exp synapses, Poisson
+    drive, a current step), its first population grown past LARGE_POPULATION."""
+    sc = copy.deepcopy(UNIFORM)
+    sc["simulation"]["duration"] = 30.0
+    sc["population"][0]["size"] = 8300
+    return sc
 
 
 def _spikes(threads):
-    sc = eventsim.load(SCENARIO)
+    sc = eventsim.load(_scenario())
     net = eventsim.build_network(sc)
     sim = eventsim.Simulation(net, seed=sc.seed, threads=threads)
     sim.run(sc.duration)
@@ -67,10 +61,10 @@ def _spikes(threads):
 
 
 def test_spikes_do_not_depend_on_the_block_size(monkeypatch):
-    """A population of 8300 neurons (blocks of 512) and one of 700 (128), on 1 and 2
+    """A population of 8300 neurons (blocks of 512) and one of 140 (128), on 1 and 2
     threads, against every block of 128 neurons: the same spikes to the bit."""
     ref = _spikes(1)
-    assert ref["big"][0].size > 100 and ref["small"][0].size > 10
+    assert ref["exc"][0].size > 100 and ref["inh"][0].size > 10
     for threads in (2,):
         got = _spikes(threads)
         for k in ref:
