@@ -17,7 +17,9 @@ arrivals at the shard's neurons of window k = [k W, (k + 1) W), W = the network'
 minimum delay. The buckets are rows of one 3-D array (shard, bucket, record) of
 ARRIVAL records (time, weight, target), each with a fill count. With one delay
 (fanout_segments), a bucket's first raw_n records are plain, the rest segments grouped
-by block; per target neuron the order is the same.
+by block; per target neuron the order is the same. A spike segment holds no records,
+only room for them: its spikes, whose synapses the blocks read from the synapse table
+(sort_block), until something reads the bucket's records (write_spike_segments).
 
 Deterministic order (the documented tie-break): a neuron's events in a window are
 applied in order of time, and at equal times in queue order: by emission window,
