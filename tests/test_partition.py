@@ -1,6 +1,6 @@
 """Blocks of neurons (eventsim.network.partition): 512 in populations of at least
-LARGE_POPULATION neurons, 128 in smaller ones; the ranks' shares follow them, and the
-spikes do not depend on them."""
+LARGE_POPULATION neurons, 256 from MEDIUM_POPULATION, 128 in smaller ones; the ranks'
+shares follow them, and the spikes do not depend on them."""
 import copy
 import types
 
@@ -20,21 +20,23 @@ def _pops(*sizes):
 
 
 def test_block_size_by_population_size():
-    assert partition.LARGE_POPULATION == 8192
-    assert partition.block_size(8191) == 128
+    assert (partition.LARGE_POPULATION, partition.MEDIUM_POPULATION) == (8192, 2048)
+    assert partition.block_size(8191) == 256
     assert partition.block_size(8192) == 512
+    assert partition.block_size(2047) == 128
+    assert partition.block_size(2048) == 256
     assert partition.block_size(1) == 128
-    pops, n = _pops(10000, 2500)
+    pops, n = _pops(10000, 2500, 700)
     starts = partition.block_starts(pops, n)
     assert np.array_equal(starts[:20], np.arange(0, 10000, 512))
-    assert starts[20] == 10000 and np.array_equal(np.diff(starts[20:-1]), np.full(19, 128))
-    assert starts[-1] == 12500 and starts[-2] == 12500 - (2500 % 128)
+    assert np.array_equal(starts[20:30], 10000 + 256 * np.arange(10))   # (the last: 196 neurons)
+    assert np.array_equal(starts[30:], [12500, 12628, 12756, 12884, 13012, 13140, 13200])
 
 
 def test_owned_counts_are_the_owners_shares():
     """owned_counts (memory estimates) counts what owner_rank (the builder, the engine)
     gives each rank, for large and small populations."""
-    for sizes in ((10000,), (9000, 300), (8192, 8191, 5)):
+    for sizes in ((10000,), (9000, 300), (8192, 8191, 5), (3000, 2047, 2048)):
         pops, n = _pops(*sizes)
         for R in (1, 2, 3, 7):
             owner = partition.owner_rank(pops, n, R)
@@ -70,6 +72,7 @@ def test_spikes_do_not_depend_on_the_block_size(monkeypatch):
         for k in ref:
             assert np.array_equal(ref[k][0], got[k][0]) and np.array_equal(ref[k][1], got[k][1])
     monkeypatch.setattr(partition, "LARGE_POPULATION", 10 ** 9)
+    monkeypatch.setattr(partition, "MEDIUM_POPULATION", 10 ** 9)
     assert partition.block_size(8300) == 128
     got = _spikes(1)
     for k in ref:

@@ -14,16 +14,22 @@ import numpy as np
 # neurons per block: a block's sorted events are advanced while still in cache (Brunel:
 # 512 neurons x ~100 events x 20 bytes, inside a 1 MiB L2). Blocks of 512 in populations
 # of at least LARGE_POPULATION neurons (a quarter fewer per-block calls and, with spike
-# segments, rows read per spike: Brunel 7 % faster than with 128 throughout), of
-# BLOCK_SMALL in smaller ones, which are still spread over several threads and ranks
+# segments, rows read per spike: Brunel 7 % faster than with 128 throughout), of 256 in
+# those of at least MEDIUM_POPULATION (CUBA's excitatory 3200, the microcircuit's large
+# layers at scale 0.25: 3-5 % faster), of BLOCK_SMALL in smaller ones, which are still
+# spread over several threads and ranks
 BLOCK = 512
+BLOCK_MEDIUM = 256
 BLOCK_SMALL = 128
 LARGE_POPULATION = 16 * BLOCK
+MEDIUM_POPULATION = 8 * BLOCK_MEDIUM
 
 
 def block_size(size):
     """Neurons per block in a population of ``size`` neurons (at most BLOCK)."""
-    return BLOCK if size >= LARGE_POPULATION else BLOCK_SMALL
+    if size >= LARGE_POPULATION:
+        return BLOCK
+    return BLOCK_MEDIUM if size >= MEDIUM_POPULATION else BLOCK_SMALL
 
 
 def block_starts(populations, n_neurons):
