@@ -363,7 +363,7 @@ class CpuEngine(WindowLoop):
     def _write_segments(self):
         """Every bucket's spike segments written out as records (kernels.write_spike_segments),
         before anything reads the buckets' records or adds plain records after them."""
-        D, blk_syn, my_kb2, n_my, _raw_n, n_seg, seg_a, _seg_b, lz_t, lz_src, _lz_n, lz_a, lz_b, tgt, wt, _rw = \
+        _D, blk_syn, my_kb2, n_my, _raw_n, n_seg, seg_a, _seg_b, lz_t, lz_src, _lz_n, lz_a, lz_b, tgt, wt, _rw = \
             self._seg
         for s in range(self.S):
             for b in range(self.B):

@@ -142,41 +142,30 @@ def fetch_add(typingctx, arr, i, v):
     return sig, codegen
 
 
+def _prefetch_codegen(context, builder, signature, args):
+    """LLVM's prefetch of the element of args[0] at the indices args[1:] (read, keep in
+    every cache level, data): the code of ``prefetch`` and ``prefetch1``."""
+    aryty = signature.args[0]
+    ary = context.make_array(aryty)(context, builder, args[0])
+    ptr = cgutils.get_item_pointer(context, builder, aryty, ary, list(args[1:]))
+    i32 = ir.IntType(32)
+    fn = cgutils.get_or_insert_function(
+        builder.module, ir.FunctionType(ir.VoidType(), [ptr.type, i32, i32, i32]), "llvm.prefetch.p0")
+    builder.call(fn, [ptr, i32(0), i32(3), i32(1)])
+    return context.get_dummy_value()
+
+
 @intrinsic
 def prefetch(typingctx, arr, i, j):
     """A hint that arr[i, j] (a 2-d array) will be read soon: its cache line is fetched
     without waiting for it (LLVM's prefetch: no fault, whatever the index)."""
-    sig = types.void(arr, i, j)
-
-    def codegen(context, builder, signature, args):
-        a, ii, jj = args
-        aryty = signature.args[0]
-        ary = context.make_array(aryty)(context, builder, a)
-        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [ii, jj])
-        i32 = ir.IntType(32)
-        fn = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(ir.VoidType(), [ptr.type, i32, i32, i32]), "llvm.prefetch.p0")
-        builder.call(fn, [ptr, i32(0), i32(3), i32(1)])   # (read, keep in every cache level, data)
-        return context.get_dummy_value()
-    return sig, codegen
+    return types.void(arr, i, j), _prefetch_codegen
 
 
 @intrinsic
 def prefetch1(typingctx, arr, i):
     """``prefetch`` of arr[i] (a 1-d array)."""
-    sig = types.void(arr, i)
-
-    def codegen(context, builder, signature, args):
-        a, ii = args
-        aryty = signature.args[0]
-        ary = context.make_array(aryty)(context, builder, a)
-        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [ii])
-        i32 = ir.IntType(32)
-        fn = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(ir.VoidType(), [ptr.type, i32, i32, i32]), "llvm.prefetch.p0")
-        builder.call(fn, [ptr, i32(0), i32(3), i32(1)])
-        return context.get_dummy_value()
-    return sig, codegen
+    return types.void(arr, i), _prefetch_codegen
 
 
 # shards' work counters (cpu_kernels.shard_blocks) sit this many int64 apart (128 bytes:
@@ -378,7 +367,8 @@ def sort_block(part, a, b, kb, j0, nj, segs, ev_ptr, fill, ev_t, ev_w, ev_kind):
     seg_a, seg_b, lz_t, lz_src, lz_a, lz_b, blk_syn, target, weight, row_w), n_seg > 0), its
     arrivals of segment g < n_seg: bucket[seg_a[g, kb]:seg_b[g, kb]], or, for a spike
     segment (lz_a[g] >= 0), those of the spikes lz_*[lz_a[g]:lz_b[g]] read from the
-    synapse table (``_spike_segment``). They come after part's arrivals (those are the
+    synapse table (each spike's synapses onto the block, blk_syn[src, kb] ..
+    blk_syn[src, kb + 1]-1). They come after part's arrivals (those are the
     bucket's plain records: older) and before its checks and current steps: the order
     the partition of the whole bucket gives.
 

@@ -1,9 +1,10 @@
 """Which rank owns which neuron, when a network is spread over MPI ranks.
 
 Neurons come in blocks of ``block_size(population size)`` ids aligned to population
-boundaries (the cpu engine advances a block at a time). With R ranks of S shards each, shard g of the R*S
-owns the g-th of R*S equal runs of every population's blocks (eventsim.engine.cpu), so
-rank r owns the r-th of R equal runs: the same neurons for any S. The network builder
+boundaries (the cpu engine advances a block at a time). With R ranks of S shards each,
+shard g of the R*S owns the g-th of R*S equal runs of every population's blocks
+(eventsim.engine.cpu), so rank r owns the r-th of R equal runs: the same neurons for any
+S. The network builder
 keeps only the synapses onto a rank's neurons (``build_network(..., part=(r, R))``):
 the synapse table, the largest part of a network's memory, is divided among the ranks.
 """
@@ -11,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-# neurons per block: a block's sorted events are advanced while still in cache (Brunel:
-# 512 neurons x ~100 events x 20 bytes, inside a 1 MiB L2). Blocks of 512 in populations
+# neurons per block: a block's sorted events are advanced while still in cache (Brunel,
+# windows of 1.5 ms: 512 neurons x ~70 events x 20 bytes, 0.7 MB). Blocks of 512 in populations
 # of at least LARGE_POPULATION neurons (a quarter fewer per-block calls and, with spike
 # segments, rows read per spike: Brunel 7 % faster than with 128 throughout), of 256 in
 # those of at least MEDIUM_POPULATION (CUBA's excitatory 3200, the microcircuit's large
