@@ -124,7 +124,8 @@ def test_segments_give_the_partition_and_sort_of_plain_records(maxseg, room):
                 ev_t, ev_w, ev_k = np.zeros(cap), np.zeros(cap), np.zeros(cap, np.int32)
                 segs = (seg[b], n_seg[b] if use_seg else 0, seg_a[b], seg_b[b], q["lz_t"][b], q["lz_src"][b],
                         lz_a[b], q["lz_b"][b], q["blk_syn"], target, weight, row_w)
-                K.sort_block(part, blk_ptr[kb], blk_ptr[kb + 1], kb, j0, nj, segs, ev_ptr, fill, ev_t, ev_w, ev_k)
+                K.sort_block(part, blk_ptr[kb], blk_ptr[kb + 1], kb, j0, nj, segs, NO_POISSON, ev_ptr, fill, ev_t,
+                             ev_w, ev_k)
                 n = ev_ptr[nj]
                 got.append((ev_ptr.copy(), ev_t[:n].copy(), ev_w[:n].copy(), ev_k[:n].copy()))
             assert got[0][0][-1] > 0 or b == 0
@@ -159,6 +160,10 @@ def test_spike_segments_written_out_are_the_records_of_the_eager_fan_out():
 
 # two populations (delta and exp synapses), Poisson drive, a current step, every
 # projection with the delay 0.7 ms
+# sort_block's Poisson streams: none
+NO_POISSON = (np.inf, np.zeros(1 << 16, np.int64), np.zeros((0, 2)), np.zeros(0, np.int64), np.zeros(0, np.uint64),
+              np.zeros(0), np.zeros(0), np.zeros(0, np.int64))
+
 UNIFORM = {
     "simulation": {"duration": 60.0, "seed": 3},
     "population": [

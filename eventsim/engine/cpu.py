@@ -35,6 +35,12 @@ class _NeuronGroup:
         self.sampler = None   # an eventsim.output.report.StateSampler while its state is recorded
 
 
+# Poisson arrivals one block's sort takes in (kernels.sort_block), at least: Brunel's
+# blocks of 512 neurons get about 15,000 in a window of 1.5 ms; a block with more leaves
+# the rest to the neuron loop, which draws them itself
+POISSON_ROOM = 16384
+
+
 class CpuEngine(WindowLoop):
     """Exact window-by-window simulation of a Network on the CPU: the window loop
     (eventsim.engine.window_loop) on shards.
@@ -93,6 +99,7 @@ class CpuEngine(WindowLoop):
         self.part2 = self._per_shard(1024, K.PART_DTYPE)
         self.blk_ptr2 = self._per_shard(self.n_blk + 1, np.int64)
         self.largest = np.zeros(self.S, dtype=np.int64)
+        self.poisson_room = POISSON_ROOM if self.ps_next.shape[0] else 0
         self._alloc_scratch(1024)
         self.ev_ptr2 = self._per_shard(BLOCK + 1, np.int64)
         self.ev_fill2 = self._per_shard(BLOCK, np.int64)
@@ -236,7 +243,10 @@ class CpuEngine(WindowLoop):
         self.cap = cap
 
     def _alloc_scratch(self, cap):
-        """Per shard: room for one block's sorted events."""
+        """Per shard: room for one block's sorted events, and for the Poisson arrivals that
+        kernels.sort_block merges into them (POISSON_ROOM, twice: it draws them into the
+        far half of what is free)."""
+        cap += 2 * self.poisson_room
         self.ev_t2, self.ev_w2 = self._per_shard(cap, np.float64), self._per_shard(cap, np.float64)
         self.ev_kind2 = self._per_shard(cap, np.int32)
 

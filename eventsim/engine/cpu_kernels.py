@@ -57,10 +57,12 @@ def update_blocks(kb0, kb1, i0, t1, state, params, t_state, ref_end, i_stim, ver
     segs[1] = 0: none, every arrival is in part)."""
     spikes = (spk_t, spk_id)
     checks = (chk_t, chk_id, chk_ver)
+    pois = (t1, ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events)
     for kb in range(kb0, kb1):
         j0 = blk_start[kb]
         j1 = blk_start[kb + 1]
-        sort_block(part, blk_ptr[kb], blk_ptr[kb + 1], kb, j0, j1 - j0, segs, ev_ptr, ev_fill, ev_t, ev_w, ev_kind)
+        sort_block(part, blk_ptr[kb], blk_ptr[kb + 1], kb, j0, j1 - j0, segs, pois, ev_ptr, ev_fill, ev_t, ev_w,
+                   ev_kind)
         n_spk, n_chk = advance(j0, j1, j0, i0, t1, state, params, t_state, ref_end, i_stim, version, updates,
                                ev_ptr, ev_t, ev_w, ev_kind,
                                ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events,

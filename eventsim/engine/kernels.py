@@ -2,7 +2,8 @@
 
 What is here, by step (eventsim.engine.window_loop): growable buffers (buffer,
 shard_buffers, push_spike, push_check, refill); gather (window_of, window_room,
-partition_shard(s), sort_block, sort_by_time); exchange (exchange: the window's spikes
+partition_shard(s), sort_block with draw_window and merge_window, sort_by_time; choose:
+a select without a branch); exchange (exchange: the window's spikes
 in the documented order); consume (consume_shards);
 deliver (shard_runs: each shard's view of the synapse table; fanout_shard(s); with one
 delay, fanout_segments and its table block_synapses);
@@ -166,6 +167,25 @@ def prefetch(typingctx, arr, i, j):
 def prefetch1(typingctx, arr, i):
     """``prefetch`` of arr[i] (a 1-d array)."""
     return types.void(arr, i), _prefetch_codegen
+
+
+@intrinsic
+def choose(typingctx, c, a, b):
+    """a if c else b (c a boolean; a and b of one type), without a branch: LLVM's
+    select, marked unpredictable, so that the code generator keeps it a conditional
+    move instead of the branch it prefers inside loops (a branch on a coin toss is
+    mispredicted half the time)."""
+    if a != b:
+        return None
+    sig = a(c, a, b)
+
+    def codegen(context, builder, signature, args):
+        cond, x, y = args
+        cond = builder.icmp_unsigned("!=", cond, ir.Constant(cond.type, 0))
+        sel = builder.select(cond, x, y)
+        sel.set_metadata("unpredictable", builder.module.add_metadata([]))
+        return sel
+    return sig, codegen
 
 
 # shards' work counters (cpu_kernels.shard_blocks) sit this many int64 apart (128 bytes:
@@ -358,8 +378,8 @@ def _file(fill, x, t, w, kind, ev_t, ev_w, ev_kind):
     ev_kind[pos] = kind
 
 
-@njit(cache=True)
-def sort_block(part, a, b, kb, j0, nj, segs, ev_ptr, fill, ev_t, ev_w, ev_kind):
+@njit(cache=True, _nrt=False)
+def sort_block(part, a, b, kb, j0, nj, segs, pois, ev_ptr, fill, ev_t, ev_w, ev_kind):
     """Block kb's events (targets j0 .. j0+nj-1) sorted by (neuron, time) into ev_*, stable
     (queue order at equal times); neuron j0 + x's events are ev_*[ev_ptr[x]:ev_ptr[x + 1]].
     They are part[a:b] (the partition: arrivals, then checks, then current steps) and,
@@ -375,6 +395,16 @@ def sort_block(part, a, b, kb, j0, nj, segs, ev_ptr, fill, ev_t, ev_w, ev_kind):
     A counting sort by neuron, then an insertion sort by time within each neuron:
     buckets are filled in emission order, so runs are nearly sorted and this is close
     to linear.
+
+    The Poisson arrivals of the window come in too, for each neuron with one stream
+    (``draw_window``; pois = (t1, ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w,
+    ps_events), the window's end and the streams as ``neuron_loop.advance`` takes
+    them): merged after the neuron's events at equal times, as the loop takes them.
+    The loop then finds them among its events, in one sorted sequence, instead of
+    choosing between its events and its stream at every step. Where the scratch has
+    no room left for a neuron's arrivals, its stream and the rest of the block's stay
+    with the loop, which draws them itself: the same draws, the same order, the same
+    spikes.
     """
     bucket, n_seg, seg_a, seg_b, lz_t, lz_src, lz_a, lz_b, blk_syn, target, weight, row_w = segs
     for x in range(nj + 1):
@@ -398,6 +428,17 @@ def sort_block(part, a, b, kb, j0, nj, segs, ev_ptr, fill, ev_t, ev_w, ev_kind):
         else:
             for r in range(seg_a[g, kb], seg_b[g, kb]):
                 ev_ptr[bucket[r].tgt - j0 + 1] += 1
+    n_queue = 0
+    for x in range(nj):
+        n_queue += ev_ptr[x + 1]
+    # the Poisson arrivals go to the far half of what the events leave free first, so
+    # that the merged events never reach them; only where the neurons have many events
+    # each (DRAW_AHEAD), which is where taking arrivals from two sources costs the loop
+    n_pz = 0
+    room = (ev_t.shape[0] - n_queue) // 2
+    pz0 = ev_t.shape[0] - room
+    if n_queue >= DRAW_AHEAD * nj:
+        n_pz = draw_window(j0, nj, pois, ev_t, pz0, ev_ptr)
     for x in range(nj):
         ev_ptr[x + 1] += ev_ptr[x]
         fill[x] = ev_ptr[x]
@@ -435,17 +476,142 @@ def sort_block(part, a, b, kb, j0, nj, segs, ev_ptr, fill, ev_t, ev_w, ev_kind):
     # (always, even where the events are in time order already, as a block holding spike
     # segments only has them: the pass costs less than it saves the neurons' loop, which
     # then reads its events from the nearest cache; skipping it made Brunel 10 % slower)
-    sort_by_time(nj, ev_ptr, ev_t, ev_w, ev_kind)
+    sort_by_time(nj, ev_ptr, fill, ev_t, ev_w, ev_kind)
+    if n_pz > 0:
+        merge_window(j0, nj, pois, pz0, ev_ptr, fill, ev_t, ev_w, ev_kind)
+
+
+@njit(cache=True, inline="always")
+def draw_window(j0, nj, pois, ev_t, pz0, count):
+    """The Poisson arrivals before t1 of neurons j0 .. j0+nj-1 that have one stream, drawn
+    into ev_t[pz0:], neuron after neuron, as many neurons' as it holds; each neuron's count
+    added to count[x + 1]. The streams move on past them as ``neuron_loop.take_arrival``
+    moves them (same draws, same sums). Returns how many were drawn."""
+    t1, ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events = pois
+    if ps_next.shape[0] == 0:
+        return 0
+    cap = ev_t.shape[0]
+    pos = pz0
+    for x in range(nj):
+        i = j0 + x
+        q = ps_ptr[i]
+        if ps_ptr[i + 1] != q + 1:
+            continue   # (no stream, or several: the loop merges those itself)
+        tq = ps_next[q, 0]
+        if tq >= t1 or not tq > 0.0:
+            continue   # (none in the window; or at 0, which merge_window does not take)
+        tn = ps_next[q, 1]
+        k = ps_k[q]
+        key = ps_key[q]
+        mean = ps_mean[q]
+        p0 = pos
+        while tq < t1 and pos < cap:
+            ev_t[np.uint64(pos)] = tq
+            pos += 1
+            k += 1
+            tq = tn
+            tn = tn + _exp_draw(key, k + 1, mean)
+        if tq < t1:
+            return p0 - pz0   # (out of room: this neuron's and the later ones' stay with the loop)
+        ps_next[q, 0] = tq
+        ps_next[q, 1] = tn
+        ps_k[q] = k
+        ps_events[q] += pos - p0
+        count[x + 1] += pos - p0
+    return pos - pz0
+
+
+@njit(cache=True, inline="always")
+def _merge_step(e, j, d, w, t_bits, p_bits, wt_bits, ev_kind):
+    """One step of ``merge_window`` for one neuron: the later of event e-1 and arrival
+    j-1 (the arrival at equal times) to place e + j - d - 1 (d: the neuron's first
+    arrival). Returns the new (e, j)."""
+    one = np.uint64(1)
+    ue = e - one
+    te = t_bits[ue]
+    tp = p_bits[j - one]
+    c = te > tp
+    k = e + j - d - one
+    t_bits[k] = choose(c, te, tp)
+    wt_bits[k] = choose(c, wt_bits[ue], w)
+    ev_kind[k] = choose(c, ev_kind[ue], np.int32(KIND_SYN))
+    ci = np.uint64(c)
+    return e - ci, j - (one - ci)
+
+
+@njit(cache=True, inline="always")
+def _merge_rest(e, j, lo, d, w, t_bits, p_bits, wt_bits, ev_kind):
+    """``merge_window`` for one neuron from (e, j) to its end."""
+    while (e > lo) & (j > d):
+        e, j = _merge_step(e, j, d, w, t_bits, p_bits, wt_bits, ev_kind)
+    while j > d:   # (arrivals before every event left)
+        j -= np.uint64(1)
+        k = e + j - d
+        t_bits[k] = p_bits[j]
+        wt_bits[k] = w
+        ev_kind[k] = np.int32(KIND_SYN)
+
+
+@njit(cache=True, inline="always")
+def merge_window(j0, nj, pois, pz0, ev_ptr, fill, ev_t, ev_w, ev_kind):
+    """Each neuron's Poisson arrivals (``draw_window``: in ev_t[pz0:], neuron after neuron, all
+    of them > 0) merged into its sorted events ev_*[ev_ptr[x]:fill[x]], filling
+    ev_*[ev_ptr[x]:ev_ptr[x + 1]]: from the back, an arrival after every event at its
+    time.
+
+    A merge step waits for an integer comparison and a conditional move only: which
+    side comes next is a coin toss, so no branch on it (mispredicted half the time, it
+    took longer than the rest of the merge). Times are compared and copied as their
+    bits: positive floats order as their bits do as integers, and an event before every
+    arrival (at or below 0, -0.0 included) has bits that are negative integers (the
+    comparisons and conditional moves of floats went through mask registers, at three
+    times the latency). Two neurons are merged at once: a step waits for the previous
+    one (a read at the index it chose), so two independent chains take the time of one.
+    """
+    ps_ptr = pois[1]
+    w_bits = pois[6].view(np.int64)
+    t_bits = ev_t.view(np.int64)
+    wt_bits = ev_w.view(np.int64)
+    p_bits = t_bits
+    d = np.uint64(pz0)
+    for x in range(0, nj, 4):
+        # neurons x .. x+3 (a, b, c, f): events left lo .. e-1, arrivals left d .. j-1
+        lo_a, e_a, d_a, j_a, w_a, d = _merge_setup(x, nj, j0, d, ev_ptr, fill, ps_ptr, w_bits)
+        lo_b, e_b, d_b, j_b, w_b, d = _merge_setup(x + 1, nj, j0, d, ev_ptr, fill, ps_ptr, w_bits)
+        lo_c, e_c, d_c, j_c, w_c, d = _merge_setup(x + 2, nj, j0, d, ev_ptr, fill, ps_ptr, w_bits)
+        lo_f, e_f, d_f, j_f, w_f, d = _merge_setup(x + 3, nj, j0, d, ev_ptr, fill, ps_ptr, w_bits)
+        while ((e_a > lo_a) & (j_a > d_a) & (e_b > lo_b) & (j_b > d_b) & (e_c > lo_c) & (j_c > d_c)
+               & (e_f > lo_f) & (j_f > d_f)):
+            e_a, j_a = _merge_step(e_a, j_a, d_a, w_a, t_bits, p_bits, wt_bits, ev_kind)
+            e_b, j_b = _merge_step(e_b, j_b, d_b, w_b, t_bits, p_bits, wt_bits, ev_kind)
+            e_c, j_c = _merge_step(e_c, j_c, d_c, w_c, t_bits, p_bits, wt_bits, ev_kind)
+            e_f, j_f = _merge_step(e_f, j_f, d_f, w_f, t_bits, p_bits, wt_bits, ev_kind)
+        _merge_rest(e_a, j_a, lo_a, d_a, w_a, t_bits, p_bits, wt_bits, ev_kind)
+        _merge_rest(e_b, j_b, lo_b, d_b, w_b, t_bits, p_bits, wt_bits, ev_kind)
+        _merge_rest(e_c, j_c, lo_c, d_c, w_c, t_bits, p_bits, wt_bits, ev_kind)
+        _merge_rest(e_f, j_f, lo_f, d_f, w_f, t_bits, p_bits, wt_bits, ev_kind)
+
+
+@njit(cache=True, inline="always")
+def _merge_setup(x, nj, j0, d, ev_ptr, fill, ps_ptr, w_bits):
+    z = np.uint64(0)
+    if x >= nj:
+        return z, z, d, d, np.int64(0), d
+    lo = np.uint64(ev_ptr[x])
+    e = np.uint64(fill[x])
+    j = d + np.uint64(ev_ptr[x + 1] - fill[x])
+    w = w_bits[ps_ptr[j0 + x]] if j > d else np.int64(0)
+    return lo, e, d, j, w, j
 
 
 @njit(cache=True)
-def sort_by_time(nj, ev_ptr, ev_t, ev_w, ev_kind):
-    """Each neuron's events ev_*[ev_ptr[x]:ev_ptr[x + 1]] sorted by time, stable (an
+def sort_by_time(nj, ev_ptr, ev_end, ev_t, ev_w, ev_kind):
+    """Each neuron's events ev_*[ev_ptr[x]:ev_end[x]] sorted by time, stable (an
     insertion sort: they come nearly sorted)."""
     one = np.uint64(1)
     for x in range(nj):
         lo = np.uint64(ev_ptr[x])
-        for j in range(lo + one, np.uint64(ev_ptr[x + 1])):
+        for j in range(lo + one, np.uint64(ev_end[x])):
             tj = ev_t[j]
             if ev_t[j - one] <= tj:
                 continue
@@ -462,6 +628,11 @@ def sort_by_time(nj, ev_ptr, ev_t, ev_w, ev_kind):
             ev_kind[m] = kj
 
 
+# Poisson arrivals are drawn ahead and merged into the events of a block (sort_block)
+# whose neurons have at least this many events each on average in the window (Brunel:
+# about 70, with 30 arrivals: 7 % faster on one thread). With a few events per neuron
+# (the microcircuit: about 2 per window) merging cost more than it saved (50 % slower)
+DRAW_AHEAD = 8
 # segments a bucket holds at most (fanout_segments): with one delay, a bucket gets the
 # arrivals of at most three windows' fan-outs; more are filed as plain records
 MAXSEG = 4

@@ -24,7 +24,11 @@ functions are bound as globals, which is all that differs between targets:
   neuron's own entry (only the latest check of a neuron is ever valid).
 
 The cpu driver (``eventsim.engine.cpu_kernels``) calls ``advance`` once per block of
-neurons whose events it has just sorted; the cuda kernel
+neurons whose events it has just sorted. Where they are many, the sort has drawn the
+window's Poisson arrivals of each neuron with one stream and merged them into its events
+too (``kernels.draw_window``, ``kernels.merge_window``: the same draws, taken in the same
+order, as ``take_arrival`` would take them here), and the loop finds those streams'
+next arrival at or after the window's end. The cuda kernel
 (``eventsim.engine.cuda_kernels``) calls it with one neuron per thread.
 
 State sampling (``eventsim.output.report``): for a recorded neuron, each committed free
