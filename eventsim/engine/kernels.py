@@ -396,15 +396,16 @@ def sort_block(part, a, b, kb, j0, nj, segs, pois, ev_ptr, fill, ev_t, ev_w, ev_
     buckets are filled in emission order, so runs are nearly sorted and this is close
     to linear.
 
-    The Poisson arrivals of the window come in too, for each neuron with one stream
+    In a block whose neurons have DRAW_AHEAD events each or more (on average), the
+    Poisson arrivals of the window come in too, for each neuron with one stream
     (``draw_window``; pois = (t1, ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w,
     ps_events), the window's end and the streams as ``neuron_loop.advance`` takes
-    them): merged after the neuron's events at equal times, as the loop takes them.
-    The loop then finds them among its events, in one sorted sequence, instead of
-    choosing between its events and its stream at every step. Where the scratch has
-    no room left for a neuron's arrivals, its stream and the rest of the block's stay
-    with the loop, which draws them itself: the same draws, the same order, the same
-    spikes.
+    them): merged after the neuron's events at equal times, as the loop takes them
+    (``merge_window``). The loop then finds them among its events, in one sorted
+    sequence, instead of choosing between its events and its stream at every step.
+    Where the scratch has no room left for a neuron's arrivals, its stream and the rest
+    of the block's stay with the loop, which draws them itself: the same draws, the
+    same order, the same spikes.
     """
     bucket, n_seg, seg_a, seg_b, lz_t, lz_src, lz_a, lz_b, blk_syn, target, weight, row_w = segs
     for x in range(nj + 1):
@@ -481,7 +482,7 @@ def sort_block(part, a, b, kb, j0, nj, segs, pois, ev_ptr, fill, ev_t, ev_w, ev_
         merge_window(j0, nj, pois, pz0, ev_ptr, fill, ev_t, ev_w, ev_kind)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, _nrt=False)
 def draw_window(j0, nj, pois, ev_t, pz0, count):
     """The Poisson arrivals before t1 of neurons j0 .. j0+nj-1 that have one stream, drawn
     into ev_t[pz0:], neuron after neuron, as many neurons' as it holds; each neuron's count
@@ -552,7 +553,7 @@ def _merge_rest(e, j, lo, d, w, t_bits, p_bits, wt_bits, ev_kind):
         ev_kind[k] = np.int32(KIND_SYN)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, _nrt=False)
 def merge_window(j0, nj, pois, pz0, ev_ptr, fill, ev_t, ev_w, ev_kind):
     """Each neuron's Poisson arrivals (``draw_window``: in ev_t[pz0:], neuron after neuron, all
     of them > 0) merged into its sorted events ev_*[ev_ptr[x]:fill[x]], filling
