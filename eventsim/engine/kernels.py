@@ -378,6 +378,16 @@ def _file(fill, x, t, w, kind, ev_t, ev_w, ev_kind):
     ev_kind[pos] = kind
 
 
+@njit(cache=True, inline="always")
+def _file_arrival(fill, x, t, w, ev_t, ev_w):
+    """``_file`` of a synaptic arrival whose kind is written already."""
+    ux = np.uint64(x)
+    pos = np.uint64(fill[ux])
+    fill[ux] = pos + np.uint64(1)
+    ev_t[pos] = t
+    ev_w[pos] = w
+
+
 @njit(cache=True, _nrt=False)
 def sort_block(part, a, b, kb, j0, nj, segs, pois, ev_ptr, fill, ev_t, ev_w, ev_kind):
     """Block kb's events (targets j0 .. j0+nj-1) sorted by (neuron, time) into ev_*, stable
@@ -448,10 +458,16 @@ def sort_block(part, a, b, kb, j0, nj, segs, pois, ev_ptr, fill, ev_t, ev_w, ev_
             r = part[j]
             _file(fill, r.tgt - j0, r.t, r.w, r.kind, ev_t, ev_w, ev_kind)
     else:
+        # every kind SYN first, in one sequential pass: the arrivals are then filed
+        # without theirs (a third fewer scattered writes; the checks and current steps,
+        # few, write theirs below)
+        syn_kind = np.int32(KIND_SYN)
+        for x in range(np.uint64(ev_ptr[nj])):
+            ev_kind[x] = syn_kind
         for j in range(a, b):
             r = part[j]
             if r.kind == KIND_SYN:
-                _file(fill, r.tgt - j0, r.t, r.w, KIND_SYN, ev_t, ev_w, ev_kind)
+                _file_arrival(fill, r.tgt - j0, r.t, r.w, ev_t, ev_w)
         for g in range(n_seg):
             if lz_a[g] >= 0:
                 for jj in range(lz_a[g], lz_b[g]):
@@ -462,14 +478,14 @@ def sort_block(part, a, b, kb, j0, nj, segs, pois, ev_ptr, fill, ev_t, ev_w, ev_
                     b_ = np.uint64(blk_syn[src, kb + 1])
                     if wr == wr:   # (one weight for the whole row: not read per synapse)
                         for syn in range(a_, b_):
-                            _file(fill, target[syn] - j0, ta, wr, KIND_SYN, ev_t, ev_w, ev_kind)
+                            _file_arrival(fill, target[syn] - j0, ta, wr, ev_t, ev_w)
                     else:
                         for syn in range(a_, b_):
-                            _file(fill, target[syn] - j0, ta, weight[syn], KIND_SYN, ev_t, ev_w, ev_kind)
+                            _file_arrival(fill, target[syn] - j0, ta, weight[syn], ev_t, ev_w)
             else:
                 for k in range(seg_a[g, kb], seg_b[g, kb]):
                     r = bucket[k]
-                    _file(fill, r.tgt - j0, r.t, r.w, KIND_SYN, ev_t, ev_w, ev_kind)
+                    _file_arrival(fill, r.tgt - j0, r.t, r.w, ev_t, ev_w)
         for j in range(a, b):
             r = part[j]
             if r.kind != KIND_SYN:
