@@ -3,7 +3,7 @@ model A and the CUBA benchmark, ratios peer / eventsim.
 
     python bench/compare_peers.py [--models brunel,cuba] [--threads 1,2] [--duration MS]
         [--repeat K] [--out FILE.jsonl] [--eventsim-python PY] [--nest-python PY]
-        [--brian2-python PY] [--simulators eventsim,nest,brian2]
+        [--brian2-python PY] [--simulators eventsim,nest,brian2] [--cold]
 
 Each simulator runs as a subprocess of its own interpreter, never imported here, so NEST
 and Brian2 stay out of eventsim's dependencies; each lives in its own virtual environment:
@@ -24,7 +24,12 @@ The scripts, each printing one JSON line:
 
 All get --duration MS (default 1000) and --threads N. For every model and thread count the
 simulators take turns (eventsim, NEST, Brian2, then again, --repeat K times), so that drifts
-in the machine's speed hit all of them alike.
+in the machine's speed hit all of them alike. Before its first timed run of a model and
+thread count, eventsim runs once for WARM_UP_MS, untimed, so that numba's on-disk cache
+holds every kernel that run needs (as for anyone who has run a network of that kind once
+before: the cache is kept between processes); --cold leaves that out, and then the
+first run's process time includes the compilation (bench/brunel.py reports it as
+compile_s, about 30 s for Brunel).
 
 What is compared:
 - loop: the simulation loop alone. eventsim: loop_s (Simulation.run without numba's
@@ -32,8 +37,8 @@ What is compared:
   simulate_s (the standalone binary's run loop as the binary times it,
   device._last_run_time; code generation and compilation are compile_s, apart).
 - process: wall time of the whole subprocess, measured here around it: interpreter start,
-  imports, construction, compilation (numba's when its cache is cold, Brian2's g++ always:
-  its build folder is new every run), simulation, output.
+  imports, construction, compilation (numba's when its cache is cold: only with --cold;
+  Brian2's g++ always: its build folder is new every run), simulation, output.
 - events/s: recurrent synaptic events (spikes x out-degree, Poisson input excluded) per
   second of loop.
 - ratios peer / eventsim of the medians, for loop and process: above 1, eventsim is faster.
@@ -91,6 +96,10 @@ def record(model, tool, run, process_s, res):
     rec.update(res)
     rec["loop_s"] = loop_time(tool, res)
     return rec
+
+
+# eventsim's warm-up run (ms of simulated time): fills numba's cache, untimed
+WARM_UP_MS = 10.0
 
 
 def run_one(python, model, tool, duration, threads):
@@ -180,6 +189,8 @@ def main(argv=None):
     ap.add_argument("--nest-python", default=None, help=f"default {DEFAULT_PYTHON['nest']}")
     ap.add_argument("--brian2-python", default=None, help=f"default {DEFAULT_PYTHON['brian2']}")
     ap.add_argument("--out", default=None, help="append every run's JSON line to this file")
+    ap.add_argument("--cold", action="store_true",
+                    help=f"no untimed eventsim run of {WARM_UP_MS:g} ms first (numba's cache as it is)")
     args = ap.parse_args(argv)
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     for m in models:
@@ -200,6 +211,11 @@ def main(argv=None):
     try:
         for model in models:
             for n in threads:
+                for tool, py in tools:
+                    if tool == "eventsim" and not args.cold:
+                        print(f"compare_peers: {model} eventsim --threads {n} warm-up ({WARM_UP_MS:g} ms, "
+                              f"untimed: numba's cache) ...", file=sys.stderr, flush=True)
+                        run_one(py, model, tool, WARM_UP_MS, n)
                 for run in range(1, args.repeat + 1):
                     for tool, py in tools:
                         print(f"compare_peers: {model} {tool} --threads {n} run {run}/{args.repeat} ...",

@@ -1,6 +1,7 @@
 """bench/compare_peers.py's bookkeeping on canned JSON lines (no simulator is run)."""
 import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,24 @@ def test_missing_peer_is_skipped(tmp_path, capsys, monkeypatch):
     assert rc == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "nest skipped" in err
+
+
+def test_eventsim_warms_numbas_cache_before_its_timed_runs(capsys, monkeypatch):
+    """One untimed eventsim run per model and thread count before the timed ones (none
+    with --cold); its figures are not recorded."""
+    calls = []
+
+    def fake(python, model, tool, duration, threads):
+        calls.append((model, tool, duration, threads))
+        return 1.0, {"loop_s": 2.0, "simulate_s": 2.0, "threads": threads, "duration_ms": duration,
+                     "spikes": 10, "rate_hz": {"exc": 1.0, "inh": 1.0}, "recurrent_synaptic_events": 600}
+    monkeypatch.setattr(cp, "run_one", fake)
+    monkeypatch.setattr(cp, "_python_for", lambda tool, args: sys.executable)
+    assert cp.main(["--simulators", "eventsim", "--models", "brunel", "--threads", "1,2", "--repeat", "2"]) == 0
+    assert calls == [("brunel", "eventsim", cp.WARM_UP_MS, 1), ("brunel", "eventsim", 1000.0, 1),
+                     ("brunel", "eventsim", 1000.0, 1), ("brunel", "eventsim", cp.WARM_UP_MS, 2),
+                     ("brunel", "eventsim", 1000.0, 2), ("brunel", "eventsim", 1000.0, 2)]
+    assert capsys.readouterr().out.count('"tool": "eventsim"') == 4
+    calls.clear()
+    assert cp.main(["--simulators", "eventsim", "--models", "cuba", "--threads", "1", "--cold"]) == 0
+    assert calls == [("cuba", "eventsim", 1000.0, 1)]
