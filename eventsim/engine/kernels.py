@@ -523,11 +523,39 @@ def draw_window(j0, nj, pois, ev_t, pz0, count):
         mean = ps_mean[q]
         p0 = pos
         while tq < t1 and pos < cap:
+            # four draws at a time: each is a function of (key, index) alone, so they do
+            # not wait for one another (nor for the sums); those past the window's end
+            # are drawn for nothing
+            d1 = _exp_draw(key, k + 2, mean)
+            d2 = _exp_draw(key, k + 3, mean)
+            d3 = _exp_draw(key, k + 4, mean)
+            d4 = _exp_draw(key, k + 5, mean)
             ev_t[np.uint64(pos)] = tq
             pos += 1
             k += 1
             tq = tn
-            tn = tn + _exp_draw(key, k + 1, mean)
+            tn = tn + d1
+            if not (tq < t1 and pos < cap):
+                break
+            ev_t[np.uint64(pos)] = tq
+            pos += 1
+            k += 1
+            tq = tn
+            tn = tn + d2
+            if not (tq < t1 and pos < cap):
+                break
+            ev_t[np.uint64(pos)] = tq
+            pos += 1
+            k += 1
+            tq = tn
+            tn = tn + d3
+            if not (tq < t1 and pos < cap):
+                break
+            ev_t[np.uint64(pos)] = tq
+            pos += 1
+            k += 1
+            tq = tn
+            tn = tn + d4
         if tq < t1:
             return p0 - pz0   # (out of room: this neuron's and the later ones' stay with the loop)
         ps_next[q, 0] = tq
