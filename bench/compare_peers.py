@@ -45,9 +45,10 @@ What is compared:
 
 Every run is a JSON line on stdout (and in --out FILE.jsonl, appended): the script's own
 line plus model, tool, run, process_s and loop_s. The table follows at the end. The defaults
-(1 s of each model, threads 1 and 2) take about 4 minutes per --repeat on a 2-core machine
-(Brunel on one thread: eventsim about 35 s, NEST about 22 s, Brian2 about 12 s of loop plus
-10-20 s of compilation; CUBA about 10 s each); run it with the machine otherwise idle.
+(1 s of each model, threads 1 and 2) take about 3 minutes per --repeat on a 2-core machine
+(2026-12-06, Brunel on one thread: eventsim about 13 s of process, NEST about 28 s, Brian2
+about 25 s with its compilation; CUBA 2-10 s each), plus eventsim's warm-ups (with a cold
+cache about 30 s each); run it with the machine otherwise idle.
 """
 import argparse
 import json

@@ -1066,7 +1066,7 @@ def emit_poisson_sources(i0, n, t1, mean, nxt, kk, keys, spk_t, spk_id, n_spk):
 def draw_after(nxt, kk, keys, mean):
     """Each Poisson stimulus stream's arrival after its next one: nxt[q, 1] = nxt[q, 0] +
     draw kk[q] + 1 (inf after an infinite next: a stream of rate 0). The neuron loop draws
-    one arrival ahead (neuron_loop.fill_poisson)."""
+    one arrival ahead (neuron_loop.take_arrival)."""
     for q in range(nxt.shape[0]):
         if nxt[q, 0] == np.inf:
             nxt[q, 1] = np.inf
