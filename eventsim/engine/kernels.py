@@ -498,6 +498,14 @@ def sort_block(part, a, b, kb, j0, nj, segs, pois, ev_ptr, fill, ev_t, ev_w, ev_
         merge_window(j0, nj, pois, pz0, ev_ptr, fill, ev_t, ev_w, ev_kind)
 
 
+@njit(cache=True, inline="always")
+def _take_arrival(ev_t, pos, k, tq, tn, d):
+    """``draw_window``'s step: arrival tq into ev_t[pos], the stream one draw on (d: the
+    interval after tn). Returns (pos, k, tq, tn) after it."""
+    ev_t[np.uint64(pos)] = tq
+    return pos + 1, k + 1, tn, tn + d
+
+
 @njit(cache=True, _nrt=False)
 def draw_window(j0, nj, pois, ev_t, pz0, count):
     """The Poisson arrivals before t1 of neurons j0 .. j0+nj-1 that have one stream, drawn
@@ -530,32 +538,16 @@ def draw_window(j0, nj, pois, ev_t, pz0, count):
             d2 = _exp_draw(key, k + 3, mean)
             d3 = _exp_draw(key, k + 4, mean)
             d4 = _exp_draw(key, k + 5, mean)
-            ev_t[np.uint64(pos)] = tq
-            pos += 1
-            k += 1
-            tq = tn
-            tn = tn + d1
+            pos, k, tq, tn = _take_arrival(ev_t, pos, k, tq, tn, d1)
             if not (tq < t1 and pos < cap):
                 break
-            ev_t[np.uint64(pos)] = tq
-            pos += 1
-            k += 1
-            tq = tn
-            tn = tn + d2
+            pos, k, tq, tn = _take_arrival(ev_t, pos, k, tq, tn, d2)
             if not (tq < t1 and pos < cap):
                 break
-            ev_t[np.uint64(pos)] = tq
-            pos += 1
-            k += 1
-            tq = tn
-            tn = tn + d3
+            pos, k, tq, tn = _take_arrival(ev_t, pos, k, tq, tn, d3)
             if not (tq < t1 and pos < cap):
                 break
-            ev_t[np.uint64(pos)] = tq
-            pos += 1
-            k += 1
-            tq = tn
-            tn = tn + d4
+            pos, k, tq, tn = _take_arrival(ev_t, pos, k, tq, tn, d4)
         if tq < t1:
             return p0 - pz0   # (out of room: this neuron's and the later ones' stay with the loop)
         ps_next[q, 0] = tq
