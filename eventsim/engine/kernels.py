@@ -559,14 +559,14 @@ def draw_window(j0, nj, pois, ev_t, pz0, count):
 
 
 @njit(cache=True, inline="always")
-def _merge_step(e, j, d, w, t_bits, p_bits, wt_bits, ev_kind):
+def _merge_step(e, j, d, w, t_bits, wt_bits, ev_kind):
     """One step of ``merge_window`` for one neuron: the later of event e-1 and arrival
-    j-1 (the arrival at equal times) to place e + j - d - 1 (d: the neuron's first
-    arrival). Returns the new (e, j)."""
+    j-1 (both in t_bits; the arrival at equal times) to place e + j - d - 1 (d: the
+    neuron's first arrival). Returns the new (e, j)."""
     one = np.uint64(1)
     ue = e - one
     te = t_bits[ue]
-    tp = p_bits[j - one]
+    tp = t_bits[j - one]
     c = te > tp
     k = e + j - d - one
     t_bits[k] = choose(c, te, tp)
@@ -577,14 +577,14 @@ def _merge_step(e, j, d, w, t_bits, p_bits, wt_bits, ev_kind):
 
 
 @njit(cache=True, inline="always")
-def _merge_rest(e, j, lo, d, w, t_bits, p_bits, wt_bits, ev_kind):
+def _merge_rest(e, j, lo, d, w, t_bits, wt_bits, ev_kind):
     """``merge_window`` for one neuron from (e, j) to its end."""
     while (e > lo) & (j > d):
-        e, j = _merge_step(e, j, d, w, t_bits, p_bits, wt_bits, ev_kind)
+        e, j = _merge_step(e, j, d, w, t_bits, wt_bits, ev_kind)
     while j > d:   # (arrivals before every event left)
         j -= np.uint64(1)
         k = e + j - d
-        t_bits[k] = p_bits[j]
+        t_bits[k] = t_bits[j]
         wt_bits[k] = w
         ev_kind[k] = np.int32(KIND_SYN)
 
@@ -602,14 +602,14 @@ def merge_window(j0, nj, pois, pz0, ev_ptr, fill, ev_t, ev_w, ev_kind):
     bits: positive floats order as their bits do as integers, and an event before every
     arrival (at or below 0, -0.0 included) has bits that are negative integers (the
     comparisons and conditional moves of floats went through mask registers, at three
-    times the latency). Two neurons are merged at once: a step waits for the previous
-    one (a read at the index it chose), so two independent chains take the time of one.
+    times the latency). Four neurons are merged at once: a step waits for the previous
+    one (a read at the index it chose), so four independent chains take about the time
+    of one.
     """
     ps_ptr = pois[1]
     w_bits = pois[6].view(np.int64)
     t_bits = ev_t.view(np.int64)
     wt_bits = ev_w.view(np.int64)
-    p_bits = t_bits
     d = np.uint64(pz0)
     for x in range(0, nj, 4):
         # neurons x .. x+3 (a, b, c, f): events left lo .. e-1, arrivals left d .. j-1
@@ -619,18 +619,20 @@ def merge_window(j0, nj, pois, pz0, ev_ptr, fill, ev_t, ev_w, ev_kind):
         lo_f, e_f, d_f, j_f, w_f, d = _merge_setup(x + 3, nj, j0, d, ev_ptr, fill, ps_ptr, w_bits)
         while ((e_a > lo_a) & (j_a > d_a) & (e_b > lo_b) & (j_b > d_b) & (e_c > lo_c) & (j_c > d_c)
                & (e_f > lo_f) & (j_f > d_f)):
-            e_a, j_a = _merge_step(e_a, j_a, d_a, w_a, t_bits, p_bits, wt_bits, ev_kind)
-            e_b, j_b = _merge_step(e_b, j_b, d_b, w_b, t_bits, p_bits, wt_bits, ev_kind)
-            e_c, j_c = _merge_step(e_c, j_c, d_c, w_c, t_bits, p_bits, wt_bits, ev_kind)
-            e_f, j_f = _merge_step(e_f, j_f, d_f, w_f, t_bits, p_bits, wt_bits, ev_kind)
-        _merge_rest(e_a, j_a, lo_a, d_a, w_a, t_bits, p_bits, wt_bits, ev_kind)
-        _merge_rest(e_b, j_b, lo_b, d_b, w_b, t_bits, p_bits, wt_bits, ev_kind)
-        _merge_rest(e_c, j_c, lo_c, d_c, w_c, t_bits, p_bits, wt_bits, ev_kind)
-        _merge_rest(e_f, j_f, lo_f, d_f, w_f, t_bits, p_bits, wt_bits, ev_kind)
+            e_a, j_a = _merge_step(e_a, j_a, d_a, w_a, t_bits, wt_bits, ev_kind)
+            e_b, j_b = _merge_step(e_b, j_b, d_b, w_b, t_bits, wt_bits, ev_kind)
+            e_c, j_c = _merge_step(e_c, j_c, d_c, w_c, t_bits, wt_bits, ev_kind)
+            e_f, j_f = _merge_step(e_f, j_f, d_f, w_f, t_bits, wt_bits, ev_kind)
+        _merge_rest(e_a, j_a, lo_a, d_a, w_a, t_bits, wt_bits, ev_kind)
+        _merge_rest(e_b, j_b, lo_b, d_b, w_b, t_bits, wt_bits, ev_kind)
+        _merge_rest(e_c, j_c, lo_c, d_c, w_c, t_bits, wt_bits, ev_kind)
+        _merge_rest(e_f, j_f, lo_f, d_f, w_f, t_bits, wt_bits, ev_kind)
 
 
 @njit(cache=True, inline="always")
 def _merge_setup(x, nj, j0, d, ev_ptr, fill, ps_ptr, w_bits):
+    """``merge_window``'s start for neuron x (none past the block: nothing to merge):
+    (lo, e, d, j, w, the next neuron's d)."""
     z = np.uint64(0)
     if x >= nj:
         return z, z, d, d, np.int64(0), d
@@ -668,7 +670,7 @@ def sort_by_time(nj, ev_ptr, ev_end, ev_t, ev_w, ev_kind):
 # Poisson arrivals are drawn ahead and merged into the events of a block (sort_block)
 # whose neurons have at least this many events each on average in the window (Brunel:
 # about 70, with 30 arrivals: 7 % faster on one thread). With a few events per neuron
-# (the microcircuit: about 2 per window) merging cost more than it saved (50 % slower)
+# (the microcircuit: about 2 per window) merging cost more than it saved (about 30 % slower)
 DRAW_AHEAD = 8
 # segments a bucket holds at most (fanout_segments): with one delay, a bucket gets the
 # arrivals of at most three windows' fan-outs; more are filed as plain records
