@@ -12,11 +12,15 @@ import pytest
 from numba import njit
 
 from eventsim.engine import elementary
+from eventsim.engine.dual import compile_functions
 
 getcontext().prec = 60
 
-exp_neg = njit(elementary.exp_neg)
-expm1_neg = njit(elementary.expm1_neg)
+# compiled as a kernel binds them (exp_poly first: the others call it)
+_C = compile_functions(vars(elementary), elementary.FUNCTIONS, "cpu")
+exp_neg = _C.exp_neg
+exp_neg_ahead = _C.exp_neg_ahead
+expm1_neg = _C.expm1_neg
 
 
 def _expm1(d):
@@ -73,3 +77,33 @@ def test_python_source_computes_what_the_compiled_one_computes():
         x = float(x)
         assert elementary.exp_neg(x) == exp_neg(x)
         assert elementary.expm1_neg(x) == expm1_neg(x)
+
+
+def test_exp_neg_ahead_is_exp_neg_in_range_nan_outside():
+    """The factors computed ahead (neuron_loop.leak_ahead) are exp_neg's to the bit where its
+    polynomial applies, and nan (the loop then leaves the input to its general path) where
+    exp_neg would call math.exp."""
+    for x in _points(2.0 ** -6, 2000):
+        x = float(x)
+        assert exp_neg_ahead(x) == exp_neg(x)
+        assert elementary.exp_neg_ahead(x) == exp_neg(x)
+    for x in (-0.015625 * (1 + 2.0 ** -52), -0.02, -1.0, 1e-300, 2.0, -math.inf, math.inf, math.nan):
+        assert math.isnan(exp_neg_ahead(x)), x
+        assert math.isnan(elementary.exp_neg_ahead(x)), x
+
+
+def test_exp_neg_ahead_vectorised_loop_matches_scalar():
+    """A loop of it over an array (what the compiler vectorises) gives the scalar results."""
+    ahead = exp_neg_ahead
+
+    @njit
+    def fill(x, out):
+        for k in range(x.shape[0]):
+            out[k] = ahead(x[k])
+
+    x = np.concatenate([-np.random.default_rng(3).random(997) * 0.02, [-0.015625, 0.0, -0.0, 1e-3]])
+    out = np.empty_like(x)
+    fill(x, out)
+    for k in range(x.size):
+        want = exp_neg(float(x[k])) if -0.015625 <= x[k] <= 0.0 else math.nan
+        assert out[k] == want or (math.isnan(out[k]) and math.isnan(want))

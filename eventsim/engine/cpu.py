@@ -249,6 +249,7 @@ class CpuEngine(WindowLoop):
         cap += 2 * self.poisson_room
         self.ev_t2, self.ev_w2 = self._per_shard(cap, np.float64), self._per_shard(cap, np.float64)
         self.ev_kind2 = self._per_shard(cap, np.int32)
+        self.ev_f2 = self._per_shard(cap, np.float64)   # (the neurons' decay factors: neuron_loop.leak_ahead)
 
     def _per_shard(self, n, dtype):
         """A row of at least n elements per shard, rows apart by whole 128-byte lines and
@@ -491,7 +492,7 @@ class CpuEngine(WindowLoop):
         """The arguments every advance kernel takes, in their order."""
         return (self.t_state, self.ref_end, self.i_stim, self.version, self.updates,
                 self.blk_ptr2, self.blk_start, self.part2, self.ev_ptr2, self.ev_fill2, self.ev_t2, self.ev_w2,
-                self.ev_kind2, self.ps_ptr, self.ps_next, self.ps_k, self.ps_key, self.ps_mean, self.ps_w,
+                self.ev_kind2, self.ev_f2, self.ps_ptr, self.ps_next, self.ps_k, self.ps_key, self.ps_mean, self.ps_w,
                 self.ps_events, self.spk_t2, self.spk_id2, self.n_spk2,
                 self.far_t2, self.far_id2, self.far_ver2, self.n_far)
 

@@ -47,7 +47,7 @@ def schedule_check(checks, n, t, i, ver):
 
 
 def update_blocks(kb0, kb1, i0, t1, state, params, t_state, ref_end, i_stim, version, updates,
-                  blk_ptr, blk_start, part, ev_ptr, ev_fill, ev_t, ev_w, ev_kind,
+                  blk_ptr, blk_start, part, ev_ptr, ev_fill, ev_t, ev_w, ev_kind, ev_f,
                   ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events,
                   spk_t, spk_id, n_spk, chk_t, chk_id, chk_ver, n_chk,
                   rec_col, rec_next, rec_var, rec_data, smp_t0, smp_dt, k_lim, row0, segs):
@@ -64,7 +64,7 @@ def update_blocks(kb0, kb1, i0, t1, state, params, t_state, ref_end, i_stim, ver
         sort_block(part, blk_ptr[kb], blk_ptr[kb + 1], kb, j0, j1 - j0, segs, pois, ev_ptr, ev_fill, ev_t, ev_w,
                    ev_kind)
         n_spk, n_chk = advance(j0, j1, j0, i0, t1, state, params, t_state, ref_end, i_stim, version, updates,
-                               ev_ptr, ev_t, ev_w, ev_kind,
+                               ev_ptr, ev_t, ev_w, ev_kind, ev_f,
                                ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events,
                                spikes, n_spk, checks, n_chk,
                                rec_col, rec_next, rec_var, rec_data, smp_t0, smp_dt, k_lim, row0)
@@ -72,7 +72,7 @@ def update_blocks(kb0, kb1, i0, t1, state, params, t_state, ref_end, i_stim, ver
 
 
 def update_parallel(chunk_kb, i0, t1, state, params, t_state, ref_end, i_stim, version, updates,
-                    blk_ptr2, blk_start, part2, ev_ptr2, ev_fill2, ev_t2, ev_w2, ev_kind2,
+                    blk_ptr2, blk_start, part2, ev_ptr2, ev_fill2, ev_t2, ev_w2, ev_kind2, ev_f2,
                     ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events,
                     spk_t2, spk_id2, n_spk2, chk_t2, chk_id2, chk_ver2, n_chk2,
                     rec_col, rec_next, rec_var, rec_data, smp_t0, smp_dt, k_lim, row0, segs):
@@ -87,7 +87,7 @@ def update_parallel(chunk_kb, i0, t1, state, params, t_state, ref_end, i_stim, v
         s = np.int64(s_)   # prange's index is unsigned; typed lists want a signed one
         n_spk2[s], n_chk2[s] = update_blocks(
             chunk_kb[s], chunk_kb[s + 1], i0, t1, state, params, t_state, ref_end, i_stim, version, updates,
-            blk_ptr2[s], blk_start, part2[s], ev_ptr2[s], ev_fill2[s], ev_t2[s], ev_w2[s], ev_kind2[s],
+            blk_ptr2[s], blk_start, part2[s], ev_ptr2[s], ev_fill2[s], ev_t2[s], ev_w2[s], ev_kind2[s], ev_f2[s],
             ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events,
             spk_t2[s], spk_id2[s], n_spk2[s], chk_t2[s], chk_id2[s], chk_ver2[s], n_chk2[s],
             rec_col, rec_next, rec_var, rec_data, smp_t0, smp_dt, k_lim, row0, segs)
@@ -120,7 +120,7 @@ def shard_partition(s, t1, b, buckets, b_count, fan_t, fan_id, n_fan, run_ptr2, 
 
 
 def shard_blocks(s, t1, group_i0, states, params, t_state, ref_end, i_stim, version, updates,
-                 blk_ptr2, blk_start, part2, ev_ptr2, ev_fill2, ev_t2, ev_w2, ev_kind2,
+                 blk_ptr2, blk_start, part2, ev_ptr2, ev_fill2, ev_t2, ev_w2, ev_kind2, ev_f2,
                  ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events,
                  spk_t2, spk_id2, n_spk2, chk_t2, chk_id2, chk_ver2, n_chk2,
                  rec_cols, rec_nexts, rec_vars, rec_datas, smp_t0, smp_dt, k_lim, row0,
@@ -174,7 +174,7 @@ def shard_blocks(s, t1, group_i0, states, params, t_state, ref_end, i_stim, vers
                     c_t, c_id, c_ver, n_c = f_t2[s], f_id2[s], f_ver2[s], n_f
                 n_spk, n_c = update_blocks(
                     kb0, kb1, group_i0[g], t1, states[g], params[g], t_state, ref_end, i_stim, version, updates,
-                    blk_ptr2[o], blk_start, part2[o], ev_ptr2[s], ev_fill2[s], ev_t2[s], ev_w2[s], ev_kind2[s],
+                    blk_ptr2[o], blk_start, part2[o], ev_ptr2[s], ev_fill2[s], ev_t2[s], ev_w2[s], ev_kind2[s], ev_f2[s],
                     ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, spk_t2[s], spk_id2[s], n_spk,
                     c_t, c_id, c_ver, n_c,
                     rec_cols[g], rec_nexts[g], rec_vars[g], rec_datas[g], smp_t0[g], smp_dt[g], k_lim[g], row0[g],
@@ -221,7 +221,7 @@ def run_windows(t, until, stop_every, max_windows, fan_t, fan_id, fan_room, cap,
                 buckets, b_count, run_ptr2, run_a, run_b, target, weight, delay_index, delay_table, delay_values,
                 use_table, W, B, cur_t, cur_id, cur_di, cur_pos, blk_of, blk_shard, n_blk, group_i0,
                 states, params, t_state, ref_end, i_stim, version, updates,
-                blk_ptr2, blk_start, part2, ev_ptr2, ev_fill2, ev_t2, ev_w2, ev_kind2,
+                blk_ptr2, blk_start, part2, ev_ptr2, ev_fill2, ev_t2, ev_w2, ev_kind2, ev_f2,
                 ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events,
                 spk_t2, spk_id2, n_spk2, chk_t2, chk_id2, chk_ver2, n_chk2,
                 rec_cols, rec_nexts, rec_vars, rec_datas, smp_t0, smp_dt, k_lim, row0,
@@ -273,7 +273,7 @@ def run_windows(t, until, stop_every, max_windows, fan_t, fan_id, fan_room, cap,
                             chk_id2, chk_ver2, n_chk2, seg)
         for s_ in prange(n_work.shape[0]):
             shard_blocks(np.int64(s_), t1, group_i0, states, params, t_state, ref_end, i_stim, version, updates,
-                         blk_ptr2, blk_start, part2, ev_ptr2, ev_fill2, ev_t2, ev_w2, ev_kind2, ps_ptr, ps_next, ps_k,
+                         blk_ptr2, blk_start, part2, ev_ptr2, ev_fill2, ev_t2, ev_w2, ev_kind2, ev_f2, ps_ptr, ps_next, ps_k,
                          ps_key, ps_mean, ps_w, ps_events, spk_t2, spk_id2, n_spk2, chk_t2, chk_id2, chk_ver2, n_chk2,
                          rec_cols, rec_nexts, rec_vars, rec_datas, smp_t0, smp_dt, k_lim, row0, work_g2, work_kb2,
                          n_work, taken, f_t2, f_id2, f_ver2, n_f2, b, buckets, seg)

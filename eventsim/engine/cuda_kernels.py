@@ -400,8 +400,9 @@ def update_neurons(i0, n, t1, state, params, t_state, ref_end, i_stim, version, 
     li = cuda.grid(1)
     if li >= n:
         return
+    # (no decay factors computed ahead: ev_f empty)
     advance(i0 + li, i0 + li + 1, 0, i0, t1, state, params, t_state, ref_end, i_stim, version, updates,
-            ev_ptr, ev_t, ev_w, ev_kind, ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events,
+            ev_ptr, ev_t, ev_w, ev_kind, ev_w[:0], ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events,
             (slot_t, slot_n, flags), 0, (chk_t, chk_ver), 0,
             rec_col, rec_next, rec_var, rec_data, smp_t0, smp_dt, k_lim, row0)
 

@@ -17,23 +17,39 @@ arithmetic, so that the cuda target computes what the CPU computes (no library o
 own in between), and numba's CUDA simulator runs this source as it is.
 
 A kernel binds them by importing them into its globals and naming them in its
-FUNCTIONS (and INLINE), and lists this module in its SOURCE_MODULES (the compiled
-loop's cache entries are named after the hash of these sources).
+FUNCTIONS (and INLINE; ``exp_poly`` before the functions that call it), and lists this
+module in its SOURCE_MODULES (the compiled loop's cache entries are named after the
+hash of these sources).
 """
 import math
 
 
+def exp_poly(x):
+    """``exp_neg``'s polynomial: e^x for -2^-6 <= x <= 0, 1 + x + x^2 q(x) with q of
+    degree 7 (truncation x^8/8! < 2^-62 relative), in Estrin's scheme: its latency (it
+    lies between an input's arrival and the neuron's next threshold test) is half of
+    Horner's."""
+    x2 = x * x
+    q = (1.0 / 2.0 + x * (1.0 / 6.0)) + x2 * ((1.0 / 24.0 + x * (1.0 / 120.0))
+                                           + x2 * (1.0 / 720.0 + x * (1.0 / 5040.0)))
+    return 1.0 + (x + x2 * q)
+
+
 def exp_neg(x):
-    """e^x, for x <= 0 mostly small: 1 + x + x^2 q(x) of degree 7 on [-2^-6, 0]
-    (truncation x^8/8! < 2^-62 relative), math.exp elsewhere (and for nan). The
-    polynomial is evaluated in Estrin's scheme: its latency (it lies between an input's
-    arrival and the neuron's next threshold test) is half of Horner's."""
+    """e^x, for x <= 0 mostly small: ``exp_poly`` on [-2^-6, 0], math.exp elsewhere (and
+    for nan)."""
     if -0.015625 <= x <= 0.0:
-        x2 = x * x
-        q = (1.0 / 2.0 + x * (1.0 / 6.0)) + x2 * ((1.0 / 24.0 + x * (1.0 / 120.0))
-                                               + x2 * (1.0 / 720.0 + x * (1.0 / 5040.0)))
-        return 1.0 + (x + x2 * q)
+        return exp_poly(x)
     return math.exp(x)
+
+
+def exp_neg_ahead(x):
+    """``exp_neg(x)`` where it is ``exp_poly(x)``, nan elsewhere: no branch and no call,
+    so that a loop of it over many x vectorises (the neuron loop computes a neuron's
+    decay factors of a window ahead this way); the caller takes ``exp_neg`` where it
+    finds nan."""
+    y = exp_poly(x)
+    return y if (-0.015625 <= x) & (x <= 0.0) else math.nan
 
 
 def expm1_neg(x):
@@ -52,4 +68,4 @@ def expm1_neg(x):
     return math.expm1(x)
 
 
-FUNCTIONS = ("exp_neg", "expm1_neg")
+FUNCTIONS = ("exp_poly", "exp_neg", "exp_neg_ahead", "expm1_neg")

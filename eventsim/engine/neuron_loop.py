@@ -68,6 +68,13 @@ CHECK_EVALS = 4
 # stream's draw and the target's output functions
 load = store = evolve = evolve_refractory = receive = gap_now = gap = gap_bound = None
 spike_reset = refractory_period = recordable = exp_draw = emit_spike = schedule_check = None
+leak = evolve_leaked = None
+# True where the model asks for its decay factors computed ahead (its LEAK_AHEAD) and
+# has ``leak`` and ``evolve_leaked``: a constant of compilation
+HAS_LEAK = False
+# a neuron's decay factors of a window are computed ahead (``leak_ahead``) where it has
+# at least this many events in it
+LEAK_AHEAD_MIN = 8
 
 
 def state_values(s, p):
@@ -264,7 +271,7 @@ def sample_idle(t_end, li_begin, li_end, i0, state, params, t_state, ref_end, i_
 
 def advance(i_begin, i_end, base, i0, t1, state, params,
             t_state, ref_end, i_stim, version, updates,
-            ev_ptr, ev_t, ev_w, ev_kind,
+            ev_ptr, ev_t, ev_w, ev_kind, ev_f,
             ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events,
             spikes, n_spk, checks, n_chk,
             rec_col, rec_next, rec_var, rec_data, smp_t0, smp_dt, k_lim, row0):
@@ -274,7 +281,9 @@ def advance(i_begin, i_end, base, i0, t1, state, params,
     index i - i0; params may hold one record, shared by every neuron); the other
     per-neuron arrays are global. Neuron i's events, sorted by
     time (queue order at equal times), are ev_*[ev_ptr[i - base]:ev_ptr[i - base + 1]]
-    (a check's ev_w is the version it was scheduled under). ps_* are the neurons'
+    (a check's ev_w is the version it was scheduled under). ev_f: scratch as long as ev_t
+    for the decay factors of a neuron's inputs (``leak_ahead``; empty: none computed
+    ahead). ps_* are the neurons'
     Poisson stimulus streams (ps_ptr), drawn as their arrivals are taken (``take_arrival``).
     Spikes and crossing checks go to the target's ``emit_spike`` / ``schedule_check``
     (n_spk, n_chk: their counts, returned updated).
@@ -310,6 +319,13 @@ def advance(i_begin, i_end, base, i0, t1, state, params,
         touched = False
         col = rec_col[li] if recording else -1
         k_smp = rec_next[li] if col >= 0 else 0
+        # the decay over each input's interval from the one before, computed ahead for the
+        # common case below (the factor of input e holds while t is the time of input e-1,
+        # taken there: ``chained``)
+        ahead = HAS_LEAK and col < 0 and e_end - e >= LEAK_AHEAD_MIN and ev_f.shape[0] > 0
+        if ahead:
+            leak_ahead(p, t, ev_t, ev_f, e, e_end)
+        chained = ahead
         while True:
             # --- the common case, in a tight loop: an input alone at its instant (a synaptic
             # arrival or the arrival of a neuron's one Poisson stream), the neuron not
@@ -340,14 +356,24 @@ def advance(i_begin, i_end, base, i0, t1, state, params,
                     break
                 if gap_bound(s, p, istim, 0.0, tn - t) >= 0.0:
                     break
-                s = evolve(s, p, tn - t, istim)
+                if HAS_LEAK:
+                    # the decay factor computed ahead, or here; no call to a library exp
+                    # (the polynomial's range: nan outside, and the general loop takes it)
+                    ea = ev_f[ue] if chained & from_queue else leak(p, tn - t)
+                    if not ea == ea:
+                        break
+                    s = evolve_leaked(s, p, tn - t, istim, ea)
+                else:
+                    s = evolve(s, p, tn - t, istim)
                 t = tn
                 s = receive(s, p, w, False)
                 if from_queue:
                     e += 1
+                    chained = ahead
                 else:
                     take_arrival(q0, q1, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events)
                     tp = ps_next[uq0, 0]
+                    chained = False
                 touched = True
                 had_input = True
                 n_upd += 1
@@ -355,6 +381,7 @@ def advance(i_begin, i_end, base, i0, t1, state, params,
                     n_spk = emit_spike(spikes, n_spk, tn, i)
                     s = spike_reset(s, p)
                     rend = tn + tref
+            chained = False
             # skip stale crossing checks (scheduled before an input) without touching the state
             while e < e_end and ev_kind[e] == KIND_CHECK and (had_input or ev_w[e] != ver):
                 e += 1
@@ -478,9 +505,29 @@ def advance(i_begin, i_end, base, i0, t1, state, params,
     return n_spk, n_chk
 
 
+def leak_ahead(p, t, ev_t, ev_f, lo, hi):
+    """ev_f[k] = leak(p, ev_t[k] - ev_t[k - 1]) for lo <= k < hi, from t for k = lo: the
+    decay factors of a neuron's events, in a loop without branches or calls, which the
+    compiler vectorises (``advance`` then takes an input's factor from here instead of
+    computing it between the input and the next threshold test)."""
+    one = np.uint64(1)
+    ulo = np.uint64(lo)
+    ev_f[ulo] = leak(p, ev_t[ulo] - t)
+    for k in range(ulo + one, np.uint64(hi)):
+        ev_f[k] = leak(p, ev_t[k] - ev_t[k - one])
+
+
+def _no_leak(p, dt):
+    return math.nan
+
+
+def _evolve_unleaked(s, p, dt, i_ext, ea):
+    return evolve(s, p, dt, i_ext)
+
+
 # in dependency order (callees first)
 FUNCTIONS = ("state_values", "refine_crossing", "first_crossing", "crossing_free_until", "next_arrival", "take_arrival",
-             "record_samples", "sample_idle", "advance")
+             "record_samples", "sample_idle", "leak_ahead", "advance")
 MODEL_FUNCTIONS = ("load", "store", "evolve", "evolve_refractory", "receive", "gap_now", "gap", "gap_bound",
                    "spike_reset", "refractory_period")
 # _nrt=False on the cpu: no reference counting of array arguments in a function called
@@ -488,7 +535,9 @@ MODEL_FUNCTIONS = ("load", "store", "evolve", "evolve_refractory", "receive", "g
 # half of the microcircuit's run time, and contend between threads)
 NRT_FREE = ()
 # small leaves called once or twice per neuron and window: inlined on the cpu
-INLINE = ("next_arrival", "take_arrival")
+INLINE = ("next_arrival", "take_arrival", "leak_ahead")
+# the stand-ins of a model without leak and evolve_leaked
+NO_LEAK = ("_no_leak", "_evolve_unleaked")
 
 
 _compiled: dict = {}
@@ -515,6 +564,15 @@ def compile_loop(kernel_module: str, target: str, outputs) -> types.SimpleNamesp
     ns["emit_spike"] = out_ns.emit_spike
     ns["schedule_check"] = out_ns.schedule_check
     ns["__name__"] = f"{__name__}.{kernel_module.rsplit('.', 1)[-1]}"
+    # the decay factors computed ahead (advance), where the model asks for it (its
+    # constant LEAK_AHEAD) and says how; elsewhere stand-ins that the constant
+    # HAS_LEAK = False leaves uncalled
+    ns["HAS_LEAK"] = bool(getattr(km, "LEAK_AHEAD", False))
+    if ns["HAS_LEAK"]:
+        ns["leak"], ns["evolve_leaked"] = model.leak, model.evolve_leaked
+    else:
+        stand_in = compile_functions(ns, NO_LEAK, target, inline=NO_LEAK, tag=tag)
+        ns["leak"], ns["evolve_leaked"] = stand_in._no_leak, stand_in._evolve_unleaked
     if hasattr(model, "recordable"):
         ns["recordable"] = model.recordable
     else:

@@ -38,7 +38,7 @@ import numpy as np
 
 from eventsim.engine import elementary
 from eventsim.engine.dual import compile_functions, source_tag
-from eventsim.engine.elementary import exp_neg, expm1_neg  # noqa: F401 (compiled below)
+from eventsim.engine.elementary import exp_neg, exp_neg_ahead, exp_poly, expm1_neg  # noqa: F401 (compiled below)
 
 # True only in the kernel compiled for delta synapses (_lif_delta_kernel): a constant of
 # compilation, so that numba/LLVM drop the synaptic currents (always 0 with delta synapses)
@@ -47,6 +47,12 @@ DELTA_ONLY = False
 # True only in the kernel compiled for exponential synapses (_lif_exp_kernel): the alpha
 # synapses' inner variables di_ex, di_in (always 0 there) drop out likewise
 EXP_ONLY = False
+# True only in the delta kernel: the neuron loop computes the membrane's decay factors of
+# a neuron's inputs ahead (``leak``, ``evolve_leaked``; neuron_loop.leak_ahead). There the
+# factor is all an input's evolution costs besides a few additions (Brunel's loop about
+# 6 % faster); with synaptic currents it is one transcendental of several, and the
+# microcircuit's loop ran slower with it
+LEAK_AHEAD = False
 
 STATE_DTYPE = np.dtype([("v", "f8"), ("i_ex", "f8"), ("i_in", "f8"), ("di_ex", "f8"), ("di_in", "f8")])
 USER_PARAMS = ("tau_m", "c_m", "v_rest", "v_reset", "v_th", "t_ref", "i_e", "tau_syn_ex", "tau_syn_in")
@@ -255,13 +261,17 @@ def decay(a, b, dt, ea, inv_d):
 
 def free_lif(s, p, dt, i_ext):
     """Free evolution over dt (not refractory) with constant external current i_ext (pA)
-    (``evolve``; under this name for ``gap`` here and in models that extend LIF).
+    (``evolve``; under this name for ``gap`` here and in models that extend LIF)."""
+    return free_lif_leaked(s, p, dt, i_ext, exp_neg(-p.a * dt))
+
+
+def free_lif_leaked(s, p, dt, i_ext, ea):
+    """``free_lif`` given the membrane's decay over dt, ea = e^{-a dt} (= exp_neg(-a dt)).
 
     e^{-a dt} is computed once; the excitatory and inhibitory exp terms share their
     decay when tau_syn_ex = tau_syn_in (the common case: two transcendentals in all)."""
     v, i_ex, i_in, di_ex, di_in = s
     vi = v_inf(p, i_ext)
-    ea = exp_neg(-p.a * dt)
     v = vi + (v - vi) * ea
     if DELTA_ONLY:
         # the literal zeros: a current returned as computed (0 e^{-b dt}) is not known to
@@ -299,6 +309,19 @@ def free_lif(s, p, dt, i_ext):
 def evolve(s, p, dt, i_ext):
     """Free evolution over dt (not refractory) with constant external current i_ext (pA)."""
     return free_lif(s, p, dt, i_ext)
+
+
+def leak(p, dt):
+    """The membrane's decay over dt, e^{-a dt}, where ``exp_neg``'s polynomial gives it,
+    else nan (``exp_neg_ahead``): the neuron loop computes the factors of a neuron's
+    inputs of a window ahead with it, in a loop that vectorises, and passes each to
+    ``evolve_leaked``."""
+    return exp_neg_ahead(-p.a * dt)
+
+
+def evolve_leaked(s, p, dt, i_ext, ea):
+    """``evolve`` given ea = leak(p, dt), not nan: the same arithmetic, the same result."""
+    return free_lif_leaked(s, p, dt, i_ext, ea)
 
 
 def evolve_refractory(s, p, dt):
@@ -423,13 +446,13 @@ def recordable(s, p):
     return (s[0], p.v_th, s[1] + s[2], s[1], s[2], s[3], s[4])
 
 
-FUNCTIONS = ("exp_neg", "expm1_neg",
+FUNCTIONS = ("exp_poly", "exp_neg", "exp_neg_ahead", "expm1_neg",
              "phi", "psp", "decay", "psp_bound", "psi", "chi", "apsp", "q_peak", "apsp_bound", "v_inf", "load", "store",
-             "free_lif", "evolve", "evolve_refractory",
+             "free_lif_leaked", "free_lif", "evolve", "leak", "evolve_leaked", "evolve_refractory",
              "receive", "gap_now", "gap", "gap_bound", "spike_reset", "refractory_period", "recordable")
 # the event loop's per-event calls, inlined on the CPU (see compile_functions)
-INLINE = ("exp_neg", "expm1_neg",
-          "v_inf", "load", "store", "decay", "free_lif", "evolve", "receive", "gap_now", "gap_bound", "spike_reset",
+INLINE = ("exp_poly", "exp_neg", "exp_neg_ahead", "expm1_neg",
+          "v_inf", "load", "store", "decay", "free_lif_leaked", "free_lif", "evolve", "leak", "evolve_leaked", "receive", "gap_now", "gap_bound", "spike_reset",
           "refractory_period")
 # the sources whose code this module compiles besides its own (their hash names the
 # compiled functions' and the loop's cache entries: numba checks a cached function
