@@ -55,3 +55,27 @@ def test_brunel_asynchronous_irregular_state_short_run():
     rate, cv = res["exc"]
     assert abs(rate - 37.7) / 37.7 < 0.10, res
     assert 0.3 <= cv <= 0.6, res
+
+
+def test_delay_bounds_of_the_synapses_not_of_the_table():
+    """min_delay/max_delay (the window length and ring size) are the smallest and largest
+    delay a synapse has: table entries no synapse uses do not count; with per-synapse
+    values, their extremes; a new delay array gives new bounds (the result is kept per
+    array)."""
+    from eventsim.network.core import Network
+
+    def net(**delays):
+        return Network(populations=[], projections=[], stimuli=[], indptr=np.array([0, 2, 4]),
+                       target=np.array([1, 0, 0, 1], dtype=np.int32), weight=np.ones(4),
+                       proj=np.zeros(4, dtype=np.uint16), **delays)
+
+    n = net(delay_index=np.array([1, 3, 1, 2], dtype=np.uint16), delay_table=np.array([0.1, 0.5, 0.7, 2.25, 9.0]))
+    assert (n.min_delay(), n.max_delay()) == (0.5, 2.25)
+    n.delay_index = np.array([2, 2, 2, 2], dtype=np.uint16)
+    assert n.delay_bounds() == (0.7, 0.7)
+    v = net(delay_values=np.array([1.5, 0.3, 4.0, 0.3]))
+    assert (v.min_delay(), v.max_delay()) == (0.3, 4.0)
+    e = Network(populations=[], projections=[], stimuli=[], indptr=np.zeros(3, dtype=np.int64),
+                target=np.zeros(0, dtype=np.int32), weight=np.zeros(0), proj=np.zeros(0, dtype=np.uint16),
+                delay_values=np.zeros(0))
+    assert (e.min_delay(), e.max_delay()) == (np.inf, 0.0)

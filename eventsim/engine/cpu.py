@@ -342,12 +342,11 @@ class CpuEngine(WindowLoop):
         n_syn = int(net.indptr[-1]) if self.N else 0
         if 0 < n_syn < 2 ** 31 and not self.stdp.active and \
                 self.N * (self.n_blk + 1) * 4 <= self.SEGMENT_TABLE_BYTES:
-            used = self.delay_table[np.bincount(self.delay_index, minlength=self.delay_table.size) > 0] \
-                if self.use_table else self.delay_values
-            if used.min() == used.max():
+            d_lo, d_hi = net.delay_bounds()
+            if d_lo == d_hi:
                 table = np.zeros((self.N, self.n_blk + 1), dtype=np.int32)
                 if K.block_synapses(net.indptr, net.target, self.blk_start, table):
-                    D, blk_syn = float(used[0]), table
+                    D, blk_syn = d_lo, table
         width = self.n_blk if blk_syn.size else 1
         self.seg_a = np.zeros((self.S, self.B, K.MAXSEG, width), dtype=np.int64)
         self.seg_b = np.zeros_like(self.seg_a)
