@@ -320,11 +320,12 @@ def advance(i_begin, i_end, base, i0, t1, state, params,
         col = rec_col[li] if recording else -1
         k_smp = rec_next[li] if col >= 0 else 0
         # the decay over each input's interval from the one before, computed ahead for the
-        # common case below (the factor of input e holds while t is the time of input e-1,
-        # taken there: ``chained``)
+        # common case below where the neuron has many events (the factor of input e holds
+        # while t is the time of event e-1, or the neuron's time before its first event:
+        # ``chained``)
         ahead = HAS_LEAK and col < 0 and e_end - e >= LEAK_AHEAD_MIN and ev_f.shape[0] > 0
         if ahead:
-            leak_ahead(p, t, ev_t, ev_f, e, e_end)
+            leak_ahead(p, t, ev_t, ev_kind, ev_f, e, e_end)
         chained = ahead
         while True:
             # --- the common case, in a tight loop: an input alone at its instant (a synaptic
@@ -336,6 +337,21 @@ def advance(i_begin, i_end, base, i0, t1, state, params,
             # exp's makes every float live across it go through the stack; fewer live
             # values, fewer spills: 3 % of Brunel's loop, 11 % of the microcircuit's.)
             while col < 0:
+                if chained and t >= rend:
+                    # first a run of queued inputs whose factors are computed ahead, in a
+                    # function of its own (``quiet_run``); then the input it stopped at,
+                    # here or in the general loop
+                    store(st, s)
+                    t, e, n_run = quiet_run(st, p, istim, t, e, e_end, min(tp, t1), ev_t, ev_w, ev_f)
+                    s = load(st)
+                    if n_run > 0:
+                        touched = True
+                        had_input = True
+                        n_upd += n_run
+                        if gap_now(s, p) >= 0.0:
+                            n_spk = emit_spike(spikes, n_spk, t, i)
+                            s = spike_reset(s, p)
+                            rend = t + tref
                 # (indices as unsigned: no test for a negative one at every access)
                 ue = np.uint64(e)
                 tq = ev_t[ue] if e < e_end else INF
@@ -505,16 +521,67 @@ def advance(i_begin, i_end, base, i0, t1, state, params,
     return n_spk, n_chk
 
 
-def leak_ahead(p, t, ev_t, ev_f, lo, hi):
-    """ev_f[k] = leak(p, ev_t[k] - ev_t[k - 1]) for lo <= k < hi, from t for k = lo: the
-    decay factors of a neuron's events, in a loop without branches or calls, which the
-    compiler vectorises (``advance`` then takes an input's factor from here instead of
-    computing it between the input and the next threshold test)."""
+def leak_ahead(p, t, ev_t, ev_kind, ev_f, lo, hi):
+    """The decay factors of a neuron's events lo .. hi-1 over their intervals from the event
+    before (from t for the first): ev_f[k] = leak(p, ev_t[k] - ev_t[k - 1]), or nan where
+    event k is not an input that ``quiet_run`` takes: not a synaptic arrival, not after
+    the event before, at the time of the event after (a tie), or its factor outside the
+    polynomial's range. In loops without branches or calls, which the compiler vectorises.
+    """
     one = np.uint64(1)
     ulo = np.uint64(lo)
-    ev_f[ulo] = leak(p, ev_t[ulo] - t)
-    for k in range(ulo + one, np.uint64(hi)):
-        ev_f[k] = leak(p, ev_t[k] - ev_t[k - one])
+    uhi = np.uint64(hi)
+    t_prev = t
+    for k in range(ulo, uhi - one):
+        tk = ev_t[k]
+        f = leak(p, tk - t_prev)
+        clean = (ev_kind[k] == KIND_SYN) & (tk > t_prev) & (ev_t[k + one] != tk)
+        ev_f[k] = f if clean else math.nan
+        t_prev = tk
+    k = uhi - one   # (the last: no event after it in this neuron's)
+    tk = ev_t[k]
+    f = leak(p, tk - t_prev)
+    ev_f[k] = f if (ev_kind[k] == KIND_SYN) & (tk > t_prev) else math.nan
+
+
+def quiet_run(st, p, istim, t, e, e_end, t_lim, ev_t, ev_w, ev_f):
+    """``advance``'s common case for a run of a neuron's queued inputs e, e+1, ... whose
+    decay factors ``leak_ahead`` has computed (the caller calls it where t is the time of
+    event e-1, or the neuron's time before its first event): each a synaptic arrival alone
+    at its instant, before t_lim (the window's end or the neuron's next stream arrival,
+    whichever is first), with no crossing possible before it and its factor in the
+    polynomial's range (not nan); the neuron not refractory (the caller's test). It does
+    with each what ``advance`` does, and stops before an input it cannot take, or after
+    one that brings the neuron to threshold (the caller emits the spike at t).
+
+    A function of its own, called once per run: it stores nothing until the run's end,
+    so that the compiler keeps the neuron's parameters and state in registers through
+    the run (inside ``advance``, among its stores and many live values, they were
+    reloaded at every input); and it tests one factor instead of the input's kind,
+    order and tie. The state comes and goes through its record st (``load``,
+    ``store``): a state tuple passed in would lose what the model's load makes constant
+    (the delta kernel's zero currents). Returns (t, e, inputs taken)."""
+    s = load(st)
+    one = np.uint64(1)
+    ue = np.uint64(e)
+    u_end = np.uint64(e_end)
+    n = 0
+    while ue < u_end:
+        ea = ev_f[ue]
+        tn = ev_t[ue]
+        if not ((ea == ea) & (tn < t_lim)):
+            break
+        if gap_bound(s, p, istim, 0.0, tn - t) >= 0.0:
+            break
+        s = evolve_leaked(s, p, tn - t, istim, ea)
+        t = tn
+        s = receive(s, p, ev_w[ue], False)
+        ue += one
+        n += 1
+        if gap_now(s, p) >= 0.0:
+            break
+    store(st, s)
+    return t, np.int64(ue), n
 
 
 def _no_leak(p, dt):
@@ -527,13 +594,13 @@ def _evolve_unleaked(s, p, dt, i_ext, ea):
 
 # in dependency order (callees first)
 FUNCTIONS = ("state_values", "refine_crossing", "first_crossing", "crossing_free_until", "next_arrival", "take_arrival",
-             "record_samples", "sample_idle", "leak_ahead", "advance")
+             "record_samples", "sample_idle", "leak_ahead", "quiet_run", "advance")
 MODEL_FUNCTIONS = ("load", "store", "evolve", "evolve_refractory", "receive", "gap_now", "gap", "gap_bound",
                    "spike_reset", "refractory_period")
 # _nrt=False on the cpu: no reference counting of array arguments in a function called
 # once or twice per neuron and window (numba's atomic incref/decref of its arrays took
 # half of the microcircuit's run time, and contend between threads)
-NRT_FREE = ()
+NRT_FREE = ("quiet_run",)
 # small leaves called once or twice per neuron and window: inlined on the cpu
 INLINE = ("next_arrival", "take_arrival", "leak_ahead")
 # the stand-ins of a model without leak and evolve_leaked
