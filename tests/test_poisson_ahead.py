@@ -1,6 +1,7 @@
 """Poisson arrivals drawn ahead by the cpu's block sort (kernels.draw_window) and merged
 into each neuron's events (kernels.merge_window), instead of drawn by the neuron loop."""
 import numpy as np
+import pytest
 
 import eventsim
 from eventsim.engine import kernels as K
@@ -10,9 +11,10 @@ from eventsim.network.core import Stimulus
 from netutil import lif_pop, network, spike_source
 
 
-def _layout(rng_, nj):
-    """Per neuron: its sorted events (time, weight, kind), some at 0, -0.0 or before, and its
-    Poisson arrivals (> 0), both on a coarse grid so that many times are equal."""
+def _layout(rng_, nj, kinds=True):
+    """Per neuron: its sorted events (time, weight, kind: synaptic arrivals only where not
+    ``kinds``), some at 0, -0.0 or before, and its Poisson arrivals (> 0), both on a coarse
+    grid so that many times are equal."""
     queue, arrivals = [], []
     for x in range(nj):
         nq = int(rng_.integers(0, 12))
@@ -20,19 +22,24 @@ def _layout(rng_, nj):
         if nq and x % 3 == 0:
             t[0] = -0.0 if x % 2 else 0.0
         t = np.sort(t, kind="stable")
-        queue.append((t, rng_.normal(size=nq), rng_.integers(0, 3, nq).astype(np.int32)))
+        k = rng_.integers(0, 3, nq).astype(np.int32) if kinds else np.full(nq, K.KIND_SYN, np.int32)
+        queue.append((t, rng_.normal(size=nq), k))
         npz = int(rng_.integers(0, 9)) if x % 5 != 4 else 0
         arrivals.append(np.sort(rng_.integers(1, 20, npz) * 0.25))
     return queue, arrivals
 
 
-def test_merge_puts_each_arrival_after_every_event_at_its_time():
+@pytest.mark.parametrize("kinds", [True, False])
+def test_merge_puts_each_arrival_after_every_event_at_its_time(kinds):
     """Against a plain stable sort by (time, events before arrivals): neurons with no
     events, no arrivals, both, ties between them and among them, events at -0.0 and at
-    negative times, a block whose size is not a multiple of the four merged at once."""
+    negative times, a block whose size is not a multiple of the four merged at once.
+    With checks and current steps among the events, their kinds move with them; without
+    (the merge then leaves the kinds alone), every place in the block keeps the
+    synaptic kind the sort filled it with."""
     r = np.random.default_rng(7)
     for nj in (1, 3, 4, 7, 13):
-        queue, arrivals = _layout(r, nj)
+        queue, arrivals = _layout(r, nj, kinds)
         nq = np.array([q[0].size for q in queue])
         npz = np.array([a.size for a in arrivals])
         ev_ptr = np.zeros(nj + 1, np.int64)
@@ -42,13 +49,15 @@ def test_merge_puts_each_arrival_after_every_event_at_its_time():
         pz = np.concatenate(arrivals + [np.zeros(0)])   # (after the block's room, as the sort puts them)
         cap = n + 4 + pz.size
         ev_t, ev_w, ev_k = np.full(cap, np.nan), np.full(cap, np.nan), np.full(cap, 9, np.int32)
+        if not kinds:
+            ev_k[:n] = K.KIND_SYN   # (as sort_block fills them)
         ev_t[cap - pz.size:] = pz
         for x, (t, w, k) in enumerate(queue):
             ev_t[ev_ptr[x]:fill[x]], ev_w[ev_ptr[x]:fill[x]], ev_k[ev_ptr[x]:fill[x]] = t, w, k
         ps_w = 0.5 + np.arange(nj, dtype=float)   # neuron x: one stream, x, of weight 0.5 + x
         pois = (np.inf, np.arange(nj + 1, dtype=np.int64), np.zeros((nj, 2)), np.zeros(nj, np.int64),
                 np.zeros(nj, np.uint64), np.zeros(nj), ps_w, np.zeros(nj, np.int64))
-        K.merge_window(0, nj, pois, cap - pz.size, ev_ptr, fill, ev_t, ev_w, ev_k)
+        K.merge_window(0, nj, pois, cap - pz.size, ev_ptr, fill, ev_t, ev_w, ev_k, kinds)
         for x in range(nj):
             t, w, k = queue[x]
             items = [(t[m], 0, m, w[m], k[m]) for m in range(t.size)]

@@ -453,7 +453,9 @@ def sort_block(part, a, b, kb, j0, nj, segs, pois, ev_ptr, fill, ev_t, ev_w, ev_
     for x in range(nj):
         ev_ptr[x + 1] += ev_ptr[x]
         fill[x] = ev_ptr[x]
+    n_other = 0   # (checks and current steps: their kinds move in the merge)
     if n_seg == 0:
+        n_other = 1   # (no kinds filled ahead here: each event writes its own)
         for j in range(a, b):
             r = part[j]
             _file(fill, r.tgt - j0, r.t, r.w, r.kind, ev_t, ev_w, ev_kind)
@@ -490,12 +492,13 @@ def sort_block(part, a, b, kb, j0, nj, segs, pois, ev_ptr, fill, ev_t, ev_w, ev_
             r = part[j]
             if r.kind != KIND_SYN:
                 _file(fill, r.tgt - j0, r.t, r.w, r.kind, ev_t, ev_w, ev_kind)
+                n_other += 1
     # (always, even where the events are in time order already, as a block holding spike
     # segments only has them: the pass costs less than it saves the neurons' loop, which
     # then reads its events from the nearest cache; skipping it made Brunel 10 % slower)
     sort_by_time(nj, ev_ptr, fill, ev_t, ev_w, ev_kind)
     if n_pz > 0:
-        merge_window(j0, nj, pois, pz0, ev_ptr, fill, ev_t, ev_w, ev_kind)
+        merge_window(j0, nj, pois, pz0, ev_ptr, fill, ev_t, ev_w, ev_kind, n_other > 0)
 
 
 @njit(cache=True, inline="always")
@@ -559,10 +562,11 @@ def draw_window(j0, nj, pois, ev_t, pz0, count):
 
 
 @njit(cache=True, inline="always")
-def _merge_step(e, j, d, w, t_bits, wt_bits, ev_kind):
+def _merge_step(e, j, d, w, t_bits, wt_bits, ev_kind, kinds):
     """One step of ``merge_window`` for one neuron: the later of event e-1 and arrival
     j-1 (both in t_bits; the arrival at equal times) to place e + j - d - 1 (d: the
-    neuron's first arrival). Returns the new (e, j)."""
+    neuron's first arrival); its kind too where ``kinds`` (a constant at every call).
+    Returns the new (e, j)."""
     one = np.uint64(1)
     ue = e - one
     te = t_bits[ue]
@@ -571,30 +575,34 @@ def _merge_step(e, j, d, w, t_bits, wt_bits, ev_kind):
     k = e + j - d - one
     t_bits[k] = choose(c, te, tp)
     wt_bits[k] = choose(c, wt_bits[ue], w)
-    ev_kind[k] = choose(c, ev_kind[ue], np.int32(KIND_SYN))
+    if kinds:
+        ev_kind[k] = choose(c, ev_kind[ue], np.int32(KIND_SYN))
     ci = np.uint64(c)
     return e - ci, j - (one - ci)
 
 
 @njit(cache=True, inline="always")
-def _merge_rest(e, j, lo, d, w, t_bits, wt_bits, ev_kind):
+def _merge_rest(e, j, lo, d, w, t_bits, wt_bits, ev_kind, kinds):
     """``merge_window`` for one neuron from (e, j) to its end."""
     while (e > lo) & (j > d):
-        e, j = _merge_step(e, j, d, w, t_bits, wt_bits, ev_kind)
+        e, j = _merge_step(e, j, d, w, t_bits, wt_bits, ev_kind, kinds)
     while j > d:   # (arrivals before every event left)
         j -= np.uint64(1)
         k = e + j - d
         t_bits[k] = t_bits[j]
         wt_bits[k] = w
-        ev_kind[k] = np.int32(KIND_SYN)
+        if kinds:
+            ev_kind[k] = np.int32(KIND_SYN)
 
 
 @njit(cache=True, _nrt=False)
-def merge_window(j0, nj, pois, pz0, ev_ptr, fill, ev_t, ev_w, ev_kind):
+def merge_window(j0, nj, pois, pz0, ev_ptr, fill, ev_t, ev_w, ev_kind, kinds):
     """Each neuron's Poisson arrivals (``draw_window``: in ev_t[pz0:], neuron after neuron, all
     of them > 0) merged into its sorted events ev_*[ev_ptr[x]:fill[x]], filling
     ev_*[ev_ptr[x]:ev_ptr[x + 1]]: from the back, an arrival after every event at its
-    time.
+    time. ``kinds``: whether the events' kinds move too; without (no check or current step
+    among the block's events) every kind is and stays KIND_SYN (``sort_block`` fills them
+    so), and a step makes one read and one write less.
 
     A merge step waits for an integer comparison and a conditional move only: which
     side comes next is a coin toss, so no branch on it (mispredicted half the time, it
@@ -606,6 +614,15 @@ def merge_window(j0, nj, pois, pz0, ev_ptr, fill, ev_t, ev_w, ev_kind):
     one (a read at the index it chose), so four independent chains take about the time
     of one.
     """
+    if kinds:
+        _merge_all(j0, nj, pois, pz0, ev_ptr, fill, ev_t, ev_w, ev_kind, True)
+    else:
+        _merge_all(j0, nj, pois, pz0, ev_ptr, fill, ev_t, ev_w, ev_kind, False)
+
+
+@njit(cache=True, inline="always")
+def _merge_all(j0, nj, pois, pz0, ev_ptr, fill, ev_t, ev_w, ev_kind, kinds):
+    """``merge_window``'s body, with ``kinds`` a constant."""
     ps_ptr = pois[1]
     w_bits = pois[6].view(np.int64)
     t_bits = ev_t.view(np.int64)
@@ -619,14 +636,14 @@ def merge_window(j0, nj, pois, pz0, ev_ptr, fill, ev_t, ev_w, ev_kind):
         lo_f, e_f, d_f, j_f, w_f, d = _merge_setup(x + 3, nj, j0, d, ev_ptr, fill, ps_ptr, w_bits)
         while ((e_a > lo_a) & (j_a > d_a) & (e_b > lo_b) & (j_b > d_b) & (e_c > lo_c) & (j_c > d_c)
                & (e_f > lo_f) & (j_f > d_f)):
-            e_a, j_a = _merge_step(e_a, j_a, d_a, w_a, t_bits, wt_bits, ev_kind)
-            e_b, j_b = _merge_step(e_b, j_b, d_b, w_b, t_bits, wt_bits, ev_kind)
-            e_c, j_c = _merge_step(e_c, j_c, d_c, w_c, t_bits, wt_bits, ev_kind)
-            e_f, j_f = _merge_step(e_f, j_f, d_f, w_f, t_bits, wt_bits, ev_kind)
-        _merge_rest(e_a, j_a, lo_a, d_a, w_a, t_bits, wt_bits, ev_kind)
-        _merge_rest(e_b, j_b, lo_b, d_b, w_b, t_bits, wt_bits, ev_kind)
-        _merge_rest(e_c, j_c, lo_c, d_c, w_c, t_bits, wt_bits, ev_kind)
-        _merge_rest(e_f, j_f, lo_f, d_f, w_f, t_bits, wt_bits, ev_kind)
+            e_a, j_a = _merge_step(e_a, j_a, d_a, w_a, t_bits, wt_bits, ev_kind, kinds)
+            e_b, j_b = _merge_step(e_b, j_b, d_b, w_b, t_bits, wt_bits, ev_kind, kinds)
+            e_c, j_c = _merge_step(e_c, j_c, d_c, w_c, t_bits, wt_bits, ev_kind, kinds)
+            e_f, j_f = _merge_step(e_f, j_f, d_f, w_f, t_bits, wt_bits, ev_kind, kinds)
+        _merge_rest(e_a, j_a, lo_a, d_a, w_a, t_bits, wt_bits, ev_kind, kinds)
+        _merge_rest(e_b, j_b, lo_b, d_b, w_b, t_bits, wt_bits, ev_kind, kinds)
+        _merge_rest(e_c, j_c, lo_c, d_c, w_c, t_bits, wt_bits, ev_kind, kinds)
+        _merge_rest(e_f, j_f, lo_f, d_f, w_f, t_bits, wt_bits, ev_kind, kinds)
 
 
 @njit(cache=True, inline="always")
