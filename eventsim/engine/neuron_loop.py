@@ -68,7 +68,7 @@ CHECK_EVALS = 4
 # stream's draw and the target's output functions
 load = store = evolve = evolve_refractory = receive = gap_now = gap = gap_bound = None
 spike_reset = refractory_period = recordable = exp_draw = emit_spike = schedule_check = None
-leak = evolve_leaked = None
+leak = evolve_leaked = relative_leak = evolve_relative = None
 # True where the model asks for its decay factors computed ahead (its LEAK_AHEAD) and
 # has ``leak`` and ``evolve_leaked``: a constant of compilation
 HAS_LEAK = False
@@ -562,10 +562,23 @@ def quiet_run(st, p, istim, t, e, e_end, t_lim, ev_t, ev_w, ev_f):
     ``store``): a state tuple passed in would lose what the model's load makes constant
     (the delta kernel's zero currents). Returns (t, e, inputs taken)."""
     s = load(st)
+    if relative_leak(p, istim):
+        s, t, ue = _quiet_loop(s, p, istim, t, e, e_end, t_lim, ev_t, ev_w, ev_f, True)
+    else:
+        s, t, ue = _quiet_loop(s, p, istim, t, e, e_end, t_lim, ev_t, ev_w, ev_f, False)
+    store(st, s)
+    return t, np.int64(ue), np.int64(ue) - e
+
+
+def _quiet_loop(s, p, istim, t, e, e_end, t_lim, ev_t, ev_w, ev_f, relative):
+    """``quiet_run``'s loop; ``relative`` (a constant at each call): the model's
+    ``relative_leak`` holds, and the leak is ``evolve_relative``'s, one addition less
+    between an input and the next, except before an input of weight -0.0 (the one case
+    where it differs from ``evolve_leaked``'s once the weight is added). Returns (s, t,
+    the index of the first input not taken)."""
     one = np.uint64(1)
     ue = np.uint64(e)
     u_end = np.uint64(e_end)
-    n = 0
     while ue < u_end:
         ea = ev_f[ue]
         tn = ev_t[ue]
@@ -573,15 +586,19 @@ def quiet_run(st, p, istim, t, e, e_end, t_lim, ev_t, ev_w, ev_f):
             break
         if gap_bound(s, p, istim, 0.0, tn - t) >= 0.0:
             break
-        s = evolve_leaked(s, p, tn - t, istim, ea)
+        w = ev_w[ue]
+        if relative:
+            if (w == 0.0) & (math.copysign(1.0, w) < 0.0):
+                break
+            s = evolve_relative(s, p, ea)
+        else:
+            s = evolve_leaked(s, p, tn - t, istim, ea)
         t = tn
-        s = receive(s, p, ev_w[ue], False)
+        s = receive(s, p, w, False)
         ue += one
-        n += 1
         if gap_now(s, p) >= 0.0:
             break
-    store(st, s)
-    return t, np.int64(ue), n
+    return s, t, ue
 
 
 def _no_leak(p, dt):
@@ -592,9 +609,17 @@ def _evolve_unleaked(s, p, dt, i_ext, ea):
     return evolve(s, p, dt, i_ext)
 
 
+def _not_relative(p, i_ext):
+    return False
+
+
+def _evolve_unrelative(s, p, ea):
+    return s
+
+
 # in dependency order (callees first)
 FUNCTIONS = ("state_values", "refine_crossing", "first_crossing", "crossing_free_until", "next_arrival", "take_arrival",
-             "record_samples", "sample_idle", "leak_ahead", "quiet_run", "advance")
+             "record_samples", "sample_idle", "leak_ahead", "_quiet_loop", "quiet_run", "advance")
 MODEL_FUNCTIONS = ("load", "store", "evolve", "evolve_refractory", "receive", "gap_now", "gap", "gap_bound",
                    "spike_reset", "refractory_period")
 # _nrt=False on the cpu: no reference counting of array arguments in a function called
@@ -602,9 +627,11 @@ MODEL_FUNCTIONS = ("load", "store", "evolve", "evolve_refractory", "receive", "g
 # half of the microcircuit's run time, and contend between threads)
 NRT_FREE = ("quiet_run",)
 # small leaves called once or twice per neuron and window: inlined on the cpu
-INLINE = ("next_arrival", "take_arrival", "leak_ahead")
-# the stand-ins of a model without leak and evolve_leaked
+INLINE = ("next_arrival", "take_arrival", "leak_ahead", "_quiet_loop")
+# the stand-ins of a model without leak and evolve_leaked, or without relative_leak and
+# evolve_relative
 NO_LEAK = ("_no_leak", "_evolve_unleaked")
+NO_RELATIVE = ("_not_relative", "_evolve_unrelative")
 
 
 _compiled: dict = {}
@@ -640,6 +667,11 @@ def compile_loop(kernel_module: str, target: str, outputs) -> types.SimpleNamesp
     else:
         stand_in = compile_functions(ns, NO_LEAK, target, inline=NO_LEAK, tag=tag)
         ns["leak"], ns["evolve_leaked"] = stand_in._no_leak, stand_in._evolve_unleaked
+    if ns["HAS_LEAK"] and hasattr(model, "relative_leak"):
+        ns["relative_leak"], ns["evolve_relative"] = model.relative_leak, model.evolve_relative
+    else:
+        stand_in = compile_functions(ns, NO_RELATIVE, target, inline=NO_RELATIVE, tag=tag)
+        ns["relative_leak"], ns["evolve_relative"] = stand_in._not_relative, stand_in._evolve_unrelative
     if hasattr(model, "recordable"):
         ns["recordable"] = model.recordable
     else:

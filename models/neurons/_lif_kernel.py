@@ -319,6 +319,23 @@ def leak(p, dt):
     return exp_neg_ahead(-p.a * dt)
 
 
+def relative_leak(p, i_ext):
+    """Whether the membrane relaxes to v_inf = +0.0 (potentials relative to rest and no
+    constant current: Brunel's convention) with delta synapses: then ``free_lif_leaked``'s
+    leak vi + (v - vi) ea is v ea + 0.0, and ``evolve_relative`` leaves the + 0.0 out."""
+    vi = v_inf(p, i_ext)
+    return DELTA_ONLY and vi == 0.0 and math.copysign(1.0, vi) > 0.0
+
+
+def evolve_relative(s, p, ea):
+    """``evolve_leaked`` where ``relative_leak`` holds, without the addition of v_inf = +0.0:
+    v ea. The two differ only where v ea is -0.0 (+ 0.0 makes it +0.0), and once the
+    next input's weight w is added, only for w = -0.0 (the neuron loop leaves such an
+    input to ``evolve_leaked``). One rounding step less on the chain of dependent
+    operations from one input to the next (Brunel's loop about 6 % faster)."""
+    return (s[0] * ea, 0.0, 0.0, 0.0, 0.0)
+
+
 def evolve_leaked(s, p, dt, i_ext, ea):
     """``evolve`` given ea = leak(p, dt), not nan: the same arithmetic, the same result."""
     return free_lif_leaked(s, p, dt, i_ext, ea)
@@ -448,11 +465,13 @@ def recordable(s, p):
 
 FUNCTIONS = ("exp_poly", "exp_neg", "exp_neg_ahead", "expm1_neg",
              "phi", "psp", "decay", "psp_bound", "psi", "chi", "apsp", "q_peak", "apsp_bound", "v_inf", "load", "store",
-             "free_lif_leaked", "free_lif", "evolve", "leak", "evolve_leaked", "evolve_refractory",
+             "free_lif_leaked", "free_lif", "evolve", "leak", "evolve_leaked", "relative_leak", "evolve_relative",
+             "evolve_refractory",
              "receive", "gap_now", "gap", "gap_bound", "spike_reset", "refractory_period", "recordable")
 # the event loop's per-event calls, inlined on the CPU (see compile_functions)
 INLINE = ("exp_poly", "exp_neg", "exp_neg_ahead", "expm1_neg",
-          "v_inf", "load", "store", "decay", "free_lif_leaked", "free_lif", "evolve", "leak", "evolve_leaked", "receive", "gap_now", "gap_bound", "spike_reset",
+          "v_inf", "load", "store", "decay", "free_lif_leaked", "free_lif", "evolve", "leak", "evolve_leaked", "relative_leak",
+          "evolve_relative", "receive", "gap_now", "gap_bound", "spike_reset",
           "refractory_period")
 # the sources whose code this module compiles besides its own (their hash names the
 # compiled functions' and the loop's cache entries: numba checks a cached function
