@@ -1,8 +1,10 @@
 """The delta kernel's decay factors computed ahead (models/neurons/_lif_delta_kernel.py,
 LEAK_AHEAD; eventsim.engine.neuron_loop.leak_ahead): where a neuron has many events in a
 window, the loop computes e^{-dt/tau_m} of every interval between them in one vectorised
-pass and takes each input's factor from there. The spikes and the final state must be the
-general LIF kernel's (which computes each factor at its input) to the bit, with factors
+pass and takes each input's factor from there (neuron_loop.quiet_run); and its inputs
+during refractoriness skipped (REFRACTORY_INERT, neuron_loop.skip_refractory). The spikes,
+the final state and the updates counted must be the general LIF kernel's (which computes
+each factor at its input and takes every input through its general path) to the bit, with factors
 outside the polynomial's range (intervals longer than tau_m / 64: the loop leaves those
 inputs to its general path), inputs at equal times, inputs during refractoriness, a current
 step and a run cut mid-way; on one and on two threads."""
@@ -57,6 +59,7 @@ def _run(threads):
     kernels = [g.kernel_module.__name__.rsplit(".", 1)[-1] for g in sim.engine.groups]
     spikes = {p.name: sim.spikes(p.name) for p in net.populations}
     states = [g.state.copy() for g in sim.engine.groups]
+    states.append(sim.engine.updates.copy())   # (the updates counted: the energy counters' input)
     return kernels, spikes, states, net
 
 
@@ -93,8 +96,9 @@ def test_factors_ahead_give_the_general_kernels_spikes_to_the_bit(monkeypatch, t
         t, i = spikes[name]
         t0, i0 = spikes0[name]
         assert np.array_equal(t, t0) and np.array_equal(i, i0), name
-    for s, s0 in zip(states, states0):
+    for s, s0 in zip(states[:-1], states0[:-1]):
         assert np.array_equal(s["v"], s0["v"])
+    assert np.array_equal(states[-1], states0[-1])
 
 
 def _kernel_functions():

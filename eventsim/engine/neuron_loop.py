@@ -72,6 +72,9 @@ leak = evolve_leaked = relative_leak = evolve_relative = None
 # True where the model asks for its decay factors computed ahead (its LEAK_AHEAD) and
 # has ``leak`` and ``evolve_leaked``: a constant of compilation
 HAS_LEAK = False
+# True where the model's state does not change with inputs while it is refractory (its
+# REFRACTORY_INERT: delta synapses, v clamped), a constant of compilation
+REFRACTORY_INERT = False
 # a neuron's decay factors of a window are computed ahead (``leak_ahead``) where it has
 # at least this many events in it
 LEAK_AHEAD_MIN = 8
@@ -337,6 +340,15 @@ def advance(i_begin, i_end, base, i0, t1, state, params,
             # exp's makes every float live across it go through the stack; fewer live
             # values, fewer spills: 3 % of Brunel's loop, 11 % of the microcircuit's.)
             while col < 0:
+                if REFRACTORY_INERT and t < rend:
+                    # inputs during refractoriness change nothing in this model: skipped,
+                    # counted as the general loop counts them
+                    e, t, n_inert = skip_refractory(e, e_end, t, min(rend, tp, t1), ev_t, ev_kind)
+                    if n_inert > 0:
+                        touched = True
+                        had_input = True
+                        n_upd += n_inert
+                        chained = False
                 if chained and t >= rend:
                     # first a run of queued inputs whose factors are computed ahead, in a
                     # function of its own (``quiet_run``); then the input it stopped at,
@@ -544,6 +556,32 @@ def leak_ahead(p, t, ev_t, ev_kind, ev_f, lo, hi):
     ev_f[k] = f if (ev_kind[k] == KIND_SYN) & (tk > t_prev) else math.nan
 
 
+def skip_refractory(e, e_end, t, t_stop, ev_t, ev_kind):
+    """For a model whose state no input changes while it is refractory (REFRACTORY_INERT):
+    the queued inputs e, e+1, ... before t_stop (the end of refractoriness, the window's
+    end or the neuron's next stream arrival, whichever is first), instant by instant, each
+    instant's events all synaptic arrivals; ``advance``'s general loop would move t to
+    each and count it as one update, nothing else. Returns (e, t, instants taken)."""
+    one = np.uint64(1)
+    ue = np.uint64(e)
+    u_end = np.uint64(e_end)
+    n = 0
+    while ue < u_end:
+        tn = ev_t[ue]
+        if not (tn < t_stop):
+            break
+        # the instant's events: synaptic arrivals all, or none taken
+        uj = ue
+        while uj < u_end and ev_t[uj] == tn and ev_kind[uj] == KIND_SYN:
+            uj += one
+        if uj < u_end and ev_t[uj] == tn:
+            break
+        ue = uj
+        t = tn
+        n += 1
+    return np.int64(ue), t, n
+
+
 def quiet_run(st, p, istim, t, e, e_end, t_lim, ev_t, ev_w, ev_f):
     """``advance``'s common case for a run of a neuron's queued inputs e, e+1, ... whose
     decay factors ``leak_ahead`` has computed (the caller calls it where t is the time of
@@ -619,7 +657,7 @@ def _evolve_unrelative(s, p, ea):
 
 # in dependency order (callees first)
 FUNCTIONS = ("state_values", "refine_crossing", "first_crossing", "crossing_free_until", "next_arrival", "take_arrival",
-             "record_samples", "sample_idle", "leak_ahead", "_quiet_loop", "quiet_run", "advance")
+             "record_samples", "sample_idle", "leak_ahead", "_quiet_loop", "quiet_run", "skip_refractory", "advance")
 MODEL_FUNCTIONS = ("load", "store", "evolve", "evolve_refractory", "receive", "gap_now", "gap", "gap_bound",
                    "spike_reset", "refractory_period")
 # _nrt=False on the cpu: no reference counting of array arguments in a function called
@@ -627,7 +665,7 @@ MODEL_FUNCTIONS = ("load", "store", "evolve", "evolve_refractory", "receive", "g
 # half of the microcircuit's run time, and contend between threads)
 NRT_FREE = ("quiet_run",)
 # small leaves called once or twice per neuron and window: inlined on the cpu
-INLINE = ("next_arrival", "take_arrival", "leak_ahead", "_quiet_loop")
+INLINE = ("next_arrival", "take_arrival", "leak_ahead", "_quiet_loop", "skip_refractory")
 # the stand-ins of a model without leak and evolve_leaked, or without relative_leak and
 # evolve_relative
 NO_LEAK = ("_no_leak", "_evolve_unleaked")
@@ -662,6 +700,7 @@ def compile_loop(kernel_module: str, target: str, outputs) -> types.SimpleNamesp
     # constant LEAK_AHEAD) and says how; elsewhere stand-ins that the constant
     # HAS_LEAK = False leaves uncalled
     ns["HAS_LEAK"] = bool(getattr(km, "LEAK_AHEAD", False))
+    ns["REFRACTORY_INERT"] = bool(getattr(km, "REFRACTORY_INERT", False))
     if ns["HAS_LEAK"]:
         ns["leak"], ns["evolve_leaked"] = model.leak, model.evolve_leaked
     else:

@@ -11,6 +11,6 @@ checks it); Brunel's loop takes 13 % less time (docs/benchmarks.md). Populations
 """
 from . import _lif_kernel as _lif
 
-# _lif_kernel's functions and constants, with DELTA_ONLY = True and LEAK_AHEAD = True (sets
-# SOURCE_MODULES too)
-CPU = _lif.compile_variant(globals(), DELTA_ONLY=True, LEAK_AHEAD=True)
+# _lif_kernel's functions and constants, with DELTA_ONLY, LEAK_AHEAD and REFRACTORY_INERT
+# True (sets SOURCE_MODULES too)
+CPU = _lif.compile_variant(globals(), DELTA_ONLY=True, LEAK_AHEAD=True, REFRACTORY_INERT=True)

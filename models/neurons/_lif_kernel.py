@@ -53,6 +53,10 @@ EXP_ONLY = False
 # 6 % faster); with synaptic currents it is one transcendental of several, and the
 # microcircuit's loop ran slower with it
 LEAK_AHEAD = False
+# True only in the delta kernel: an input while refractory changes nothing (v is clamped,
+# delta inputs are dropped, no current to decay), so that the neuron loop skips such
+# inputs without the general path's steps (neuron_loop.skip_refractory)
+REFRACTORY_INERT = False
 
 STATE_DTYPE = np.dtype([("v", "f8"), ("i_ex", "f8"), ("i_in", "f8"), ("di_ex", "f8"), ("di_in", "f8")])
 USER_PARAMS = ("tau_m", "c_m", "v_rest", "v_reset", "v_th", "t_ref", "i_e", "tau_syn_ex", "tau_syn_in")
