@@ -77,7 +77,7 @@ def test_eventsim_warms_numbas_cache_before_its_timed_runs(capsys, monkeypatch):
     with --cold); its figures are not recorded."""
     calls = []
 
-    def fake(python, model, tool, duration, threads):
+    def fake(python, model, tool, duration, threads, options=None):
         calls.append((model, tool, duration, threads))
         return 1.0, {"loop_s": 2.0, "simulate_s": 2.0, "threads": threads, "duration_ms": duration,
                      "spikes": 10, "rate_hz": {"exc": 1.0, "inh": 1.0}, "recurrent_synaptic_events": 600}
@@ -91,3 +91,53 @@ def test_eventsim_warms_numbas_cache_before_its_timed_runs(capsys, monkeypatch):
     calls.clear()
     assert cp.main(["--simulators", "eventsim", "--models", "cuba", "--threads", "1", "--cold"]) == 0
     assert calls == [("cuba", "eventsim", 1000.0, 1)]
+
+
+def test_microcircuit_commands():
+    """The microcircuit: both scripts at the same scale, transient and measured time
+    (--t-sim), NEST's with the PD14 checkout."""
+    ev = cp.command("py", "microcircuit", "eventsim", 1000.0, 2, pd14="/x/pd14", scale=0.25)
+    assert ev == ["py", "bench/microcircuit.py", "--scale", "0.25", "--transient", "100.0", "--t-sim", "1000.0",
+                  "--threads", "2"]
+    ne = cp.command("py", "microcircuit", "nest", 1000.0, 1, pd14="/x/pd14", scale=0.1)
+    assert ne == ["py", "tools/nest/microcircuit_bench.py", "--pd14", "/x/pd14", "--scale", "0.1", "--transient",
+                  "100.0", "--t-sim", "1000.0", "--threads", "1"]
+    assert cp.command("py", "cuba", "nest", 500.0, 1) == ["py", "tools/nest/cuba_bench.py", "--duration", "500.0",
+                                                        "--threads", "1"]
+
+
+def test_microcircuit_loops_compare_the_whole_simulated_time():
+    """NEST's microcircuit loop is its loop_s (transient + measured time, as eventsim's
+    loop_s), not simulate_s (the measured time only); rates per layer and a missing
+    event count leave those columns empty."""
+    nest = dict(simulator="nest 3.10.0", threads=2, loop_s=15.0, simulate_s=13.5, rate_hz=3.05, spikes=5)
+    ev = dict(threads=2, loop_s=6.0, rate_hz={"L23E": 0.6, "L4E": 4.4}, recurrent_synaptic_events=6.0e7)
+    assert cp.loop_time("nest", nest, "microcircuit") == 15.0
+    assert cp.loop_time("nest", nest) == 13.5
+    recs = [cp.record("microcircuit", "eventsim", 1, 10.0, ev), cp.record("microcircuit", "nest", 1, 25.0, nest)]
+    rows = {r["tool"]: r for r in cp.summarise(recs)}
+    assert rows["nest"]["loop_ratio"] == pytest.approx(2.5)
+    assert rows["nest"]["events_per_s"] is None and rows["nest"]["rate_exc"] is None
+    assert rows["eventsim"]["events_per_s"] == pytest.approx(1.0e7)
+    table = cp.format_table(cp.summarise(recs))
+    assert "| microcircuit | 2 | nest 3.10.0 | 1 | 15.0 | 25.0 |  |  |  | 2.50 | 2.50 |" in table
+
+
+def test_microcircuit_skips_brian2_and_nest_without_a_checkout(tmp_path, capsys, monkeypatch):
+    calls = []
+
+    def fake(python, model, tool, duration, threads, options=None):
+        calls.append((tool, options))
+        return 1.0, {"loop_s": 2.0, "simulate_s": 2.0, "threads": threads, "rate_hz": 1.0}
+    monkeypatch.setattr(cp, "run_one", fake)
+    monkeypatch.setattr(cp, "_python_for", lambda tool, args: sys.executable)
+    rc = cp.main(["--models", "microcircuit", "--threads", "1", "--cold", "--pd14", str(tmp_path / "none")])
+    assert rc == 0
+    err = capsys.readouterr().err
+    assert "brian2 skipped for microcircuit: no script" in err
+    assert "nest skipped for microcircuit: no microcircuit-PD14-model checkout" in err
+    assert [tool for tool, _ in calls] == ["eventsim"]
+    calls.clear()
+    rc = cp.main(["--models", "microcircuit", "--threads", "1", "--cold", "--pd14", str(tmp_path), "--scale", "0.1"])
+    assert [tool for tool, _ in calls] == ["eventsim", "nest"]
+    assert calls[1][1] == {"pd14": str(tmp_path), "scale": 0.1}
