@@ -124,8 +124,13 @@ def loop_time(tool, res, model=None):
 
 
 def record(model, tool, run, process_s, res):
+    """The script's line with model, tool, run, process_s and loop_s set here (a script's own
+    "model" field, as NEST's microcircuit script has, is kept as script_model)."""
     rec = dict(model=model, tool=tool, run=run, process_s=round(process_s, 3))
     rec.update(res)
+    if "model" in res:
+        rec["script_model"] = res["model"]
+    rec["model"] = model
     rec["loop_s"] = loop_time(tool, res, model)
     return rec
 

@@ -110,11 +110,13 @@ def test_microcircuit_loops_compare_the_whole_simulated_time():
     """NEST's microcircuit loop is its loop_s (transient + measured time, as eventsim's
     loop_s), not simulate_s (the measured time only); rates per layer and a missing
     event count leave those columns empty."""
-    nest = dict(simulator="nest 3.10.0", threads=2, loop_s=15.0, simulate_s=13.5, rate_hz=3.05, spikes=5)
+    nest = dict(simulator="nest 3.10.0", threads=2, loop_s=15.0, simulate_s=13.5, rate_hz=3.05, spikes=5,
+                model="microcircuit-PD14-model (PyNEST)")   # (the script's own "model" field)
     ev = dict(threads=2, loop_s=6.0, rate_hz={"L23E": 0.6, "L4E": 4.4}, recurrent_synaptic_events=6.0e7)
     assert cp.loop_time("nest", nest, "microcircuit") == 15.0
     assert cp.loop_time("nest", nest) == 13.5
     recs = [cp.record("microcircuit", "eventsim", 1, 10.0, ev), cp.record("microcircuit", "nest", 1, 25.0, nest)]
+    assert recs[1]["model"] == "microcircuit" and recs[1]["script_model"] == nest["model"]
     rows = {r["tool"]: r for r in cp.summarise(recs)}
     assert rows["nest"]["loop_ratio"] == pytest.approx(2.5)
     assert rows["nest"]["events_per_s"] is None and rows["nest"]["rate_exc"] is None
