@@ -38,7 +38,7 @@ import numpy as np
 
 from eventsim.engine import elementary
 from eventsim.engine.dual import compile_functions, source_tag
-from eventsim.engine.elementary import exp_neg, exp_neg_ahead, exp_poly, expm1_neg  # noqa: F401 (compiled below)
+from eventsim.engine.elementary import exp_neg, exp_neg_ahead, exp_poly, expm1_neg, expm1_poly  # noqa: F401 (compiled below)
 
 # True only in the kernel compiled for delta synapses (_lif_delta_kernel): a constant of
 # compilation, so that numba/LLVM drop the synaptic currents (always 0 with delta synapses)
@@ -140,7 +140,7 @@ def init_state(pop):
 def phi(x):
     if x == 0.0:
         return 1.0
-    return -math.expm1(-x) / x
+    return -expm1_neg(-x) / x
 
 
 def psp(a, b, t):
@@ -151,8 +151,8 @@ def psp(a, b, t):
         return 0.0
     d = b - a
     if d >= 0.0:
-        return math.exp(-a * t) * t * phi(d * t)
-    return math.exp(-b * t) * t * phi(-d * t)
+        return exp_neg(-a * t) * t * phi(d * t)
+    return exp_neg(-b * t) * t * phi(-d * t)
 
 
 def psi(x):
@@ -255,7 +255,7 @@ def decay(a, b, dt, ea, inv_d):
     """
     d = b - a
     if d < 0.0:
-        return math.exp(-b * dt), psp(a, b, dt)
+        return exp_neg(-b * dt), psp(a, b, dt)
     x = d * dt
     if x == 0.0:
         return ea, ea * dt
@@ -435,11 +435,11 @@ def gap_bound(s, p, i_ext, t0, t1):
         if quick < p.v_th:
             return quick - p.v_th
     if c > 0.0:
-        ub = v if t0 == 0.0 else vi + c * math.exp(-p.a * t0)
+        ub = v if t0 == 0.0 else vi + c * exp_neg(-p.a * t0)
         if no_current:
             return ub - p.v_th
     else:
-        ub = vi + c * math.exp(-p.a * t1)
+        ub = vi + c * exp_neg(-p.a * t1)
     if i_ex != 0.0:
         ub += psp_bound(i_ex * p.inv_c, p.a, p.b_ex, p.tstar_ex, t0, t1)
     if i_in != 0.0:
@@ -468,13 +468,13 @@ def recordable(s, p):
     return (s[0], p.v_th, s[1] + s[2], s[1], s[2], s[3], s[4])
 
 
-FUNCTIONS = ("exp_poly", "exp_neg", "exp_neg_ahead", "expm1_neg",
+FUNCTIONS = ("exp_poly", "exp_neg", "exp_neg_ahead", "expm1_poly", "expm1_neg",
              "phi", "psp", "decay", "psp_bound", "psi", "chi", "apsp", "q_peak", "apsp_bound", "v_inf", "load", "store",
              "free_lif_leaked", "free_lif", "evolve", "leak", "evolve_leaked", "relative_leak", "evolve_relative",
              "evolve_refractory",
              "receive", "gap_now", "gap", "gap_bound", "spike_reset", "refractory_period", "recordable")
 # the event loop's per-event calls, inlined on the CPU (see compile_functions)
-INLINE = ("exp_poly", "exp_neg", "exp_neg_ahead", "expm1_neg",
+INLINE = ("exp_poly", "exp_neg", "exp_neg_ahead", "expm1_poly", "expm1_neg",
           "v_inf", "load", "store", "decay", "free_lif_leaked", "free_lif", "evolve", "leak", "evolve_leaked", "relative_leak",
           "evolve_relative", "receive", "gap_now", "gap_bound", "spike_reset",
           "refractory_period")
