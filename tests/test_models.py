@@ -325,6 +325,36 @@ def test_alif_gap_bound_is_an_upper_bound_on_every_interval():
             assert K.CPU.gap_bound(s, p, 0.0, t0, math.inf) >= g - 1e-9 * (1 + abs(g))
 
 
+def test_lif_gap_bound_with_one_synaptic_kernel():
+    # tau_syn_ex = tau_syn_in: the exact bound takes I_ex + I_in as one term. It stays an
+    # upper bound (random states, currents of both signs and either sum, the membrane's
+    # tau equal to the synapses' included), and where the two currents cancel it is the
+    # leak's alone: with the terms bounded apart, the excitatory one (its peak) stood
+    # above the threshold
+    from eventsim.models.neurons import _lif_kernel as K
+    rng = np.random.default_rng(22)
+    for trial in range(60):
+        tm = rng.uniform(2.0, 20.0)
+        ts = tm if trial % 6 == 0 else rng.uniform(0.2, 30.0)
+        pop = neuron_pop("lif", "n", 0, synapse="exp", tau_m=tm, tau_syn_ex=ts, tau_syn_in=ts,
+                         i_e=rng.uniform(-100.0, 500.0))
+        p = K.pack_params(pop)[0]
+        s = (rng.uniform(-80.0, -50.0), rng.uniform(0, 3000.0), -rng.uniform(0, 3000.0), 0.0, 0.0)
+        t0 = rng.choice([0.0, rng.uniform(0.0, 20.0)])
+        t1 = t0 + rng.uniform(1e-3, 30.0)
+        g = max(K.CPU.gap(s, p, 0.0, t) for t in np.linspace(t0, t1, 400))
+        assert K.CPU.gap_bound(s, p, 0.0, t0, t1) >= g - 1e-9 * (1 + abs(g))
+        assert K.CPU.gap_bound(s, p, 0.0, t0, math.inf) >= g - 1e-9 * (1 + abs(g))
+    pop = neuron_pop("lif", "n", 0, synapse="exp", tau_m=10.0, tau_syn_ex=0.5, tau_syn_in=0.5,
+                     v_rest=-65.0, v_th=-50.0, i_e=0.0)
+    p = K.pack_params(pop)[0]
+    s = (-51.0, 5000.0, -5000.0, 0.0, 0.0)   # (alone, 5000 pA would lift v by about 9 mV)
+    g = max(K.CPU.gap(s, p, 0.0, t) for t in np.linspace(0.1, 2.0, 400))
+    assert -1.2 < g < -1.1
+    assert K.CPU.gap_bound(s, p, 0.0, 0.1, 2.0) < 0.0
+    assert K.CPU.gap_bound((-51.0, 5000.0, 0.0, 0.0, 0.0), p, 0.0, 0.1, 2.0) > 0.0
+
+
 @pytest.mark.parametrize("tm,ts", [(10.0, 2.0), (5.0, 5.0), (3.0, 20.0)])
 def test_alpha_q_peak_is_the_maximum(tm, ts):
     from eventsim.models.neurons import _lif_kernel as K

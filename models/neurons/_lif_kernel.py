@@ -419,6 +419,17 @@ def gap_bound(s, p, i_ext, t0, t1):
     the negative ones are at most 0. Over the short gaps between inputs it is almost
     always negative, and then the exact bound (also negative: it is smaller) is not
     needed: the sign is all the crossing search uses.
+
+    Where tau_syn_ex = tau_syn_in (the microcircuit's populations, among others) the two
+    exp currents drive v through the same kernel P, so the exact bound takes their terms
+    as one, (I_ex + I_in) P(t): one psp instead of three, and a bound that is exact for
+    the sum, not for each term apart (an inhibitory current larger than the excitatory
+    one no longer leaves the excitatory term's bound standing). The bound only decides
+    which intervals the search skips, never where a crossing is found
+    (``neuron_loop.first_crossing``): the same spikes, fewer and cheaper evaluations
+    (the microcircuit's loop 2-5 % faster). The quick bound keeps the terms apart: with
+    the sum there too the loop ran about 4 % slower (measured in alternation, five pairs
+    of five; the compiled tight loop changes with it).
     """
     v, i_ex, i_in, di_ex, di_in = s
     vi = v_inf(p, i_ext)
@@ -434,6 +445,9 @@ def gap_bound(s, p, i_ext, t0, t1):
         quick += (max(di_ex, 0.0) + max(di_in, 0.0)) * p.inv_c * (0.5 * t1 * t1)
         if quick < p.v_th:
             return quick - p.v_th
+    if p.b_in == p.b_ex:
+        i_ex += i_in
+        i_in = 0.0
     if c > 0.0:
         ub = v if t0 == 0.0 else vi + c * exp_neg(-p.a * t0)
         if no_current:
