@@ -317,13 +317,16 @@ def test_the_compiled_window_loop_gives_the_per_window_run():
 
 
 def test_a_shard_that_is_done_takes_the_blocks_of_a_slower_one(monkeypatch):
-    """Work stealing (cpu_kernels.shard_blocks): two shards run one after the other (the
-    serial twins: no thread pool in the test process), so that shard 0 finds every block
-    of shard 1 untaken and advances them all, emitting shard 1's spikes and filing the
-    crossing checks of shard 1's neurons through kernels.merge_checks. Both the compiled
-    window loop and the per-window path must give the one-shard run to the bit: spikes,
-    counters, the queue and the checks after it. Deterministic: which shard takes a block
-    does not depend on timing here."""
+    """Work stealing (cpu_kernels.shard_blocks), with two shards run one after the other
+    (no thread pool in the test process). The per-window path runs every shard's
+    partition first, then the shards' blocks, so that shard 0 finds every block of shard
+    1 untaken and advances them all, emitting shard 1's spikes and filing the crossing
+    checks of shard 1's neurons through kernels.merge_checks. The compiled window loop
+    runs its launch's shards as they come (shard 0's partition and blocks, then shard
+    1's): shard 0 must leave shard 1's blocks alone, since their events are not
+    partitioned yet (taken, they would be advanced without them). Both must give the
+    one-shard run to the bit: spikes, counters, the queue and the checks after it.
+    Deterministic: which shard takes a block does not depend on timing here."""
     import numba
 
     from eventsim.engine import cpu
@@ -343,7 +346,22 @@ def test_a_shard_that_is_done_takes_the_blocks_of_a_slower_one(monkeypatch):
 
     want = run(1, True)
     monkeypatch.setattr(numba.config, "NUMBA_NUM_THREADS", 2)   # two shards on any machine
-    monkeypatch.setattr(cpu.CpuEngine, "_parallel", lambda self, parallel, serial: serial)
+
+    def partitions_first(n_shards, part_args, block_args, seg):
+        # gather_advance's launch with its shards one after the other, every partition
+        # first: a shard takes only blocks of shards whose partition is done, so here shard
+        # 0 takes all of shard 1's
+        kern = kernels_of[0]
+        for s in range(n_shards):
+            kern.shard_partition(s, *part_args, seg)
+        for s in range(n_shards):
+            kern.shard_blocks(s, *block_args, seg)
+
+    def serial(self, parallel, serial):
+        kernels_of[:] = [self.groups[0].kernels]
+        return partitions_first if serial is self.groups[0].kernels.gather_advance_serial else serial
+    kernels_of = []
+    monkeypatch.setattr(cpu.CpuEngine, "_parallel", serial)
     foreign, emitted = [], []
     merge = K.merge_checks
 

@@ -408,7 +408,7 @@ class CpuEngine(WindowLoop):
     def advance(self, t1):
         """Every shard's neurons through the window, population by population; spikes and
         new checks go to the shard's buffers. Populations of one model with the same
-        record layouts (typically all of them) go in one pair of launches of the shards,
+        record layouts (typically all of them) go in one launch of the shards,
         with the partition of step 1 (cpu_kernels.gather_advance)."""
         self.n_spk2[:] = 0
         shared = self._shared()
@@ -422,7 +422,7 @@ class CpuEngine(WindowLoop):
                          self.run_b, net.target, net.weight, self.delay_index, self.delay_table, self.delay_values,
                          self.use_table, self.W, self.B, self.cur_t, self.cur_id, self.cur_di, self.cur_pos, c_end,
                          self.blk_of, self.blk_shard, self.n_blk, self.version, self.blk_ptr2, self.part2,
-                         self.far_t2, self.far_id2, self.far_ver2, self.n_far)
+                         self.far_t2, self.far_id2, self.far_ver2, self.n_far, self._taken)
             block_args = (t1, self._group_i0, *self._group_lists(t1), *shared, *self._probe_lists(t1),
                           *self._stealing(), b, self.buckets)
             self._parallel(k.gather_advance, k.gather_advance_serial)(self.S, part_args, block_args, self._seg)
