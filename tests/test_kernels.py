@@ -27,3 +27,32 @@ def test_window_of_uses_float64_boundaries_k_times_W():
         assert window_of(b, W) == k                       # a boundary belongs to the window it starts
         assert window_of(np.nextafter(b, -np.inf), W) == k - 1 or k == 0
         assert window_of(b + 0.5 * W, W) == k
+
+
+def test_borrowed_arrays_share_the_data_without_a_reference_count():
+    """kernels.borrowed: the same data, shape and strides (a write through it lands in
+    the original), but no meminfo or parent: returned to Python, numba boxes it as an
+    array that owns nothing and keeps nothing alive (an array with its count would come
+    back as the original, or with numba's MemInfo as its base)."""
+    from numba import njit
+
+    from eventsim.engine.kernels import borrowed
+
+    @njit
+    def through(a):
+        b = borrowed(a)
+        b[1, 0] = -7.0
+        return b
+
+    @njit
+    def counted(a):
+        return a[:, :]
+
+    a = np.arange(24.0).reshape(4, 6)
+    view = a[:, ::2]   # strided
+    b = through(view)
+    assert a[1, 0] == -7.0 and b.shape == view.shape and b.strides == view.strides
+    assert np.array_equal(b, view) and np.shares_memory(b, a)
+    assert b.base is None and not b.flags.owndata
+    c = counted(view)
+    assert c.base is not None and np.shares_memory(c, a)

@@ -26,7 +26,7 @@ import numpy as np
 from numba import prange
 
 from .dual import compile_functions
-from .kernels import (PAD, consume_shards, count_spikes, exchange, fanout_segments, fanout_shard, fetch_add,
+from .kernels import (PAD, borrowed, consume_shards, count_spikes, exchange, fanout_segments, fanout_shard, fetch_add,
                       merge_checks, partition_shard, push_check, push_spike, room_needed, sort_block,
                       window_of, window_room)
 
@@ -55,6 +55,18 @@ def update_blocks(kb0, kb1, i0, t1, state, params, t_state, ref_end, i_stim, ver
     ending at t1 (see the module docstring); returns the new fill counts (n_spk, n_chk).
     segs: the blocks' bucket of the window and its segments (kernels.sort_block; n_seg =
     segs[1] = 0: none, every arrival is in part)."""
+    # the arrays as borrowed (kernels.borrowed): no atomic reference counting in the
+    # per-block calls below (the caller holds them)
+    state, params, t_state, ref_end, i_stim = (borrowed(state), borrowed(params), borrowed(t_state),
+                                               borrowed(ref_end), borrowed(i_stim))
+    version, updates, blk_ptr, blk_start, part = (borrowed(version), borrowed(updates), borrowed(blk_ptr),
+                                                  borrowed(blk_start), borrowed(part))
+    ev_ptr, ev_fill, ev_t, ev_w, ev_kind, ev_f = (borrowed(ev_ptr), borrowed(ev_fill), borrowed(ev_t),
+                                                  borrowed(ev_w), borrowed(ev_kind), borrowed(ev_f))
+    ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events = (
+        borrowed(ps_ptr), borrowed(ps_next), borrowed(ps_k), borrowed(ps_key), borrowed(ps_mean), borrowed(ps_w),
+        borrowed(ps_events))
+    rec_col, rec_next, rec_var, rec_data = borrowed(rec_col), borrowed(rec_next), borrowed(rec_var), borrowed(rec_data)
     spikes = (spk_t, spk_id)
     checks = (chk_t, chk_id, chk_ver)
     pois = (t1, ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events)

@@ -143,6 +143,24 @@ def fetch_add(typingctx, arr, i, v):
     return sig, codegen
 
 
+@intrinsic
+def borrowed(typingctx, arr):
+    """``arr`` without its reference count: the same array (data, shape, strides), with no
+    meminfo, as numba's carray makes; the caller keeps ``arr`` alive while the result is
+    used. Passed on to functions called per block, its reference counting costs a test
+    of a null pointer instead of an atomic add: with several threads, every call's
+    atomics on the same arrays' counts contended for one cache line."""
+    sig = arr(arr)
+
+    def codegen(context, builder, signature, args):
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        ary.meminfo = cgutils.get_null_value(ary.meminfo.type)
+        ary.parent = cgutils.get_null_value(ary.parent.type)
+        return ary._getvalue()
+    return sig, codegen
+
+
 def _prefetch_codegen(context, builder, signature, args):
     """LLVM's prefetch of the element of args[0] at the indices args[1:] (read, keep in
     every cache level, data): the code of ``prefetch`` and ``prefetch1``."""
