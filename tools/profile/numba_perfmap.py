@@ -16,10 +16,10 @@ is written then, so whatever is compiled later has no name); the script must run
 longer than --delay plus --seconds. Functions inlined into
 others are counted in their callers.
 
-Profile with numba's cache as a first run leaves it (delete the checkout's *.nbi/*.nbc
-first): 2026-12-07, in a checkout whose cache the test suite and other runs had filled,
-`window_of` and a float `max` were calls of their own in the microcircuit's loop (3 % of
-its profile), inlined after a fresh compile.
+Leave NUMBA_ENABLE_PROFILING unset (this needs no help from LLVM's JIT events): code
+compiled under it ran the microcircuit 20-30 % slower (2026-12-07; `window_of` and a float
+`max` were calls of their own), and numba's on-disk cache keeps that code for later runs
+without the variable: delete the checkout's *.nbi/*.nbc after a run with it.
 """
 import argparse
 import os
