@@ -211,7 +211,7 @@ def shard_blocks(s, t1, group_i0, states, params, t_state, ref_end, i_stim, vers
 def gather_advance(n_shards, part_args, block_args, seg):
     """Step 5 of the previous window, then steps 1 and 2 of this one, for several
     populations of one model (same record layouts), in one launch of n_shards shards.
-    Shard s runs ``shard_partition(s, *part_args, seg)``: shard s fans the previous window's n_fan
+    Shard s runs ``shard_partition(s, *part_args, seg)``: it fans the previous window's n_fan
     spikes (fan_t, fan_id) out into its own buckets (kernels.fanout_shard with its view of
     the synapse table, run_ptr2[s]; first, since an arrival one minimum delay later lands
     in this window's bucket) and partitions its events of the window
@@ -222,7 +222,7 @@ def gather_advance(n_shards, part_args, block_args, seg):
     One launch per window instead of one per step and population: a shard's share
     balanced over all populations together, its events still in cache, and no barrier
     between partition and blocks (a shard slow to partition has its blocks taken over
-    instead: at the microcircuit's scale 0.25 on 2 threads, 9 % less time than with a
+    instead: at the microcircuit's scale 0.25 on 2 threads, 10 % less time than with a
     launch for each). The caller makes
     the scratch ev_*2[s] as long as part2[s], zeroes the work counters before, and files
     the stolen blocks' checks after (``kernels.merge_checks``)."""
