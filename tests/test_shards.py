@@ -347,20 +347,20 @@ def test_a_shard_that_is_done_takes_the_blocks_of_a_slower_one(monkeypatch):
     want = run(1, True)
     monkeypatch.setattr(numba.config, "NUMBA_NUM_THREADS", 2)   # two shards on any machine
 
-    def partitions_first(n_shards, part_args, block_args, seg):
-        # gather_advance's launch with its shards one after the other, every partition
-        # first: a shard takes only blocks of shards whose partition is done, so here shard
-        # 0 takes all of shard 1's
-        kern = kernels_of[0]
-        for s in range(n_shards):
-            kern.shard_partition(s, *part_args, seg)
-        for s in range(n_shards):
-            kern.shard_blocks(s, *block_args, seg)
-
     def serial(self, parallel, serial):
-        kernels_of[:] = [self.groups[0].kernels]
-        return partitions_first if serial is self.groups[0].kernels.gather_advance_serial else serial
-    kernels_of = []
+        kern = self.groups[0].kernels
+        if serial is not kern.gather_advance_serial:
+            return serial
+
+        def partitions_first(n_shards, part_args, block_args, seg):
+            # gather_advance's launch with its shards one after the other, every partition
+            # first: a shard takes only blocks of shards whose partition is done, so here
+            # shard 0 takes all of shard 1's
+            for s in range(n_shards):
+                kern.shard_partition(s, *part_args, seg)
+            for s in range(n_shards):
+                kern.shard_blocks(s, *block_args, seg)
+        return partitions_first
     monkeypatch.setattr(cpu.CpuEngine, "_parallel", serial)
     foreign, emitted = [], []
     merge = K.merge_checks

@@ -6,7 +6,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 PROBE = r'''
-import ctypes, sys
+import sys
 sys.path.insert(0, sys.argv[1])
 import numba_perfmap as pm
 pm.patch()   # before numba compiles anything in this process

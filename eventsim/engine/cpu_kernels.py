@@ -216,7 +216,7 @@ def gather_advance(n_shards, part_args, block_args, seg):
     the synapse table, run_ptr2[s]; first, since an arrival one minimum delay later lands
     in this window's bucket) and partitions its events of the window
     (kernels.partition_shard: bucket b, its checks, the current steps cur_pos .. cur_end-1).
-    then ``shard_blocks(s, *block_args, seg)``: the blocks of every population (first id
+    Then ``shard_blocks(s, *block_args, seg)``: the blocks of every population (first id
     group_i0[g], records states[g] and params[g], state probe rec_*[g]: typed lists), its
     own first, then, by work stealing, those of shards still busy whose partition is done.
     One launch per window instead of one per step and population: a shard's share

@@ -10,8 +10,8 @@ polynomials' ranges both fall back to ``math``'s.
 
 The ranges are wide enough that almost every input of the microcircuit falls inside
 (e^{-dt/tau_m} for dt up to 1.25 ms; e^{-(1/tau_s - 1/tau_m) dt} - 1, 1.9 per ms there,
-for dt up to 0.53 ms, and with one doubling step up to 1.05 ms), and each polynomial is evaluated directly, with no range
-reduction: its latency lies on the chain from an input to the neuron's next threshold
+for dt up to 0.53 ms, and with one doubling step up to 1.05 ms), and each polynomial is
+evaluated directly, with no range reduction: its latency lies on the chain from an input to the neuron's next threshold
 test, and a reduction step (a table index, the reduced argument, the table factor)
 lengthened that chain so much that a table-driven form gained nothing over the library's
 call (docs/benchmarks.md, sessions 15 and 20).
