@@ -3,6 +3,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from procutil import HANG_GUARD_S
+
 ROOT = Path(__file__).resolve().parents[1]
 
 PROBE = r'''
@@ -26,7 +28,7 @@ print(n, cres.fndesc.mangled_name, cres.library.get_pointer_to_function(cres.fnd
 def test_perf_map_names_a_compiled_function_at_its_address(tmp_path):
     out = tmp_path / "perf.map"
     r = subprocess.run([sys.executable, "-c", PROBE, str(ROOT / "tools" / "profile"), str(out)],
-                       capture_output=True, text=True, timeout=300)
+                       capture_output=True, text=True, timeout=HANG_GUARD_S)   # hung child only
     assert r.returncode == 0, r.stderr
     n, name, address = r.stdout.split()
     rows = [line.split(None, 2) for line in out.read_text().splitlines()]
