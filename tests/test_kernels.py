@@ -56,3 +56,32 @@ def test_borrowed_arrays_share_the_data_without_a_reference_count():
     assert b.base is None and not b.flags.owndata
     c = counted(view)
     assert c.base is not None and np.shares_memory(c, a)
+
+
+def test_borrowed_item_reads_a_typed_lists_array_in_place_without_a_reference_count():
+    """kernels.borrowed_item: lst[i] of a typed list of arrays, the same data and shape (a
+    write through it lands in the list's array), returned with no meminfo or parent: numba
+    boxes it as a new array that owns nothing and keeps nothing alive (lst[i], counted,
+    comes back as the array the list was made of)."""
+    from numba import njit
+
+    from eventsim.engine.kernels import borrowed_item
+
+    @njit
+    def through(lst, i):
+        b = borrowed_item(lst, i)
+        b[2] = -1.5
+        return b
+
+    @njit
+    def counted(lst, i):
+        return lst[i]
+
+    arrays = [np.arange(5.0), np.arange(7.0) * 2, np.arange(3.0)]
+    lst = typed.List(arrays)
+    for i in range(3):
+        b = through(lst, i)
+        assert b.shape == arrays[i].shape and lst[i][2] == -1.5 and b[2] == -1.5
+        assert np.shares_memory(b, lst[i]) and b is not arrays[i] and b.base is None and not b.flags.owndata
+    assert np.array_equal(lst[1], [0.0, 2.0, -1.5, 6.0, 8.0, 10.0, 12.0])
+    assert counted(lst, 1) is arrays[1]

@@ -26,7 +26,7 @@ import numpy as np
 from numba import prange
 
 from .dual import compile_functions
-from .kernels import (PAD, borrowed, consume_shards, count_spikes, exchange, fanout_segments, fanout_shard, fetch_add,
+from .kernels import (PAD, borrowed, borrowed_item, consume_shards, count_spikes, exchange, fanout_segments, fanout_shard, fetch_add,
                       merge_checks, partition_shard, push_check, push_spike, room_needed, sort_block,
                       window_of, window_room)
 
@@ -163,6 +163,23 @@ def shard_blocks(s, t1, group_i0, states, params, t_state, ref_end, i_stim, vers
     S = n_work.shape[0]
     (_D, blk_syn, _my_kb2, _n_my, _raw_n, n_seg, seg_a, seg_b, lz_t, lz_src, _lz_n, lz_a, lz_b, target, weight,
      row_w) = seg
+    # what update_blocks gets, taken once and borrowed (kernels.borrowed, borrowed_item):
+    # each call would otherwise count every array, and every row taken of one, up at its
+    # entry and down at its exit, atomic adds on counts that both shards share
+    spk_t, spk_id = spk_t2[s], spk_id2[s]
+    chk_t, chk_id, chk_ver = chk_t2[s], chk_id2[s], chk_ver2[s]
+    f_t, f_id, f_ver = f_t2[s], f_id2[s], f_ver2[s]
+    t_state, ref_end, i_stim, version, updates = (borrowed(t_state), borrowed(ref_end), borrowed(i_stim),
+                                                  borrowed(version), borrowed(updates))
+    ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events = (
+        borrowed(ps_ptr), borrowed(ps_next), borrowed(ps_k), borrowed(ps_key), borrowed(ps_mean), borrowed(ps_w),
+        borrowed(ps_events))
+    blk_start, blk_ptr2, part2 = borrowed(blk_start), borrowed(blk_ptr2), borrowed(part2)
+    ev_ptr, ev_fill, ev_t = borrowed(ev_ptr2)[s], borrowed(ev_fill2)[s], borrowed(ev_t2)[s]
+    ev_w, ev_kind, ev_f = borrowed(ev_w2)[s], borrowed(ev_kind2)[s], borrowed(ev_f2)[s]
+    buckets, seg_a, seg_b, lz_t, lz_src, lz_a, lz_b = (borrowed(buckets), borrowed(seg_a), borrowed(seg_b),
+                                                       borrowed(lz_t), borrowed(lz_src), borrowed(lz_a), borrowed(lz_b))
+    blk_syn, target, weight, row_w = borrowed(blk_syn), borrowed(target), borrowed(weight), borrowed(row_w)
     for k in range(S):
         o = (s + k) % S
         if k > 0 and fetch_add(taken, o * PAD + 1, 0) == 0:
@@ -188,15 +205,16 @@ def shard_blocks(s, t1, group_i0, states, params, t_state, ref_end, i_stim, vers
                 j = j1
                 # checks of the shard's own neurons to its list, of others' to f_*2[s]
                 if o == s:
-                    c_t, c_id, c_ver, n_c = chk_t2[s], chk_id2[s], chk_ver2[s], n_chk
+                    c_t, c_id, c_ver, n_c = chk_t, chk_id, chk_ver, n_chk
                 else:
-                    c_t, c_id, c_ver, n_c = f_t2[s], f_id2[s], f_ver2[s], n_f
+                    c_t, c_id, c_ver, n_c = f_t, f_id, f_ver, n_f
                 n_spk, n_c = update_blocks(
-                    kb0, kb1, group_i0[g], t1, states[g], params[g], t_state, ref_end, i_stim, version, updates,
-                    blk_ptr2[o], blk_start, part2[o], ev_ptr2[s], ev_fill2[s], ev_t2[s], ev_w2[s], ev_kind2[s], ev_f2[s],
-                    ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, spk_t2[s], spk_id2[s], n_spk,
+                    kb0, kb1, group_i0[g], t1, borrowed_item(states, g), borrowed_item(params, g), t_state, ref_end,
+                    i_stim, version, updates, blk_ptr2[o], blk_start, part2[o], ev_ptr, ev_fill, ev_t, ev_w, ev_kind,
+                    ev_f, ps_ptr, ps_next, ps_k, ps_key, ps_mean, ps_w, ps_events, spk_t, spk_id, n_spk,
                     c_t, c_id, c_ver, n_c,
-                    rec_cols[g], rec_nexts[g], rec_vars[g], rec_datas[g], smp_t0[g], smp_dt[g], k_lim[g], row0[g],
+                    borrowed_item(rec_cols, g), borrowed_item(rec_nexts, g), borrowed_item(rec_vars, g),
+                    borrowed_item(rec_datas, g), smp_t0[g], smp_dt[g], k_lim[g], row0[g],
                     (buckets[o, b], n_seg[o, b], seg_a[o, b], seg_b[o, b], lz_t[o, b], lz_src[o, b], lz_a[o, b],
                      lz_b[o, b], blk_syn, target, weight, row_w))
                 if o == s:

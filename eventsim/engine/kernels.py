@@ -161,6 +161,34 @@ def borrowed(typingctx, arr):
     return sig, codegen
 
 
+@intrinsic
+def borrowed_item(typingctx, lst, i):
+    """lst[i] of a typed list of arrays, borrowed (as ``borrowed`` makes it), read in place:
+    no bounds check (0 <= i < len(lst), the caller's promise) and no reference count.
+    numba's own lst[i] is a call that counts the item up and its caller counts it down:
+    two atomic adds per item taken, on counts that every thread taking it shares."""
+    if not (isinstance(lst, types.ListType) and isinstance(lst.item_type, types.Array)):
+        return None
+    if not isinstance(i, types.Integer):
+        return None
+    from numba.typed.listobject import _container_get_data
+    aryty = lst.item_type
+    sig = aryty(lst, i)
+
+    def codegen(context, builder, signature, args):
+        lp = _container_get_data(context, builder, signature.args[0], args[0])
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(cgutils.voidptr_t, [cgutils.voidptr_t]),
+                                            "numba_list_base_ptr")
+        base = builder.bitcast(builder.call(fn, [lp]), context.get_data_type(aryty).as_pointer())
+        ptr = cgutils.gep(builder, base, args[1])
+        item = context.data_model_manager[aryty].load_from_data_pointer(builder, ptr)
+        ary = context.make_array(aryty)(context, builder, item)
+        ary.meminfo = cgutils.get_null_value(ary.meminfo.type)
+        ary.parent = cgutils.get_null_value(ary.parent.type)
+        return ary._getvalue()
+    return sig, codegen
+
+
 def _prefetch_codegen(context, builder, signature, args):
     """LLVM's prefetch of the element of args[0] at the indices args[1:] (read, keep in
     every cache level, data): the code of ``prefetch`` and ``prefetch1``."""
@@ -214,24 +242,25 @@ PAD = 16
 @njit(cache=True)
 def push_spike(buf_t, buf_id, n, t, i):
     """Append (t, i) to growable buffers (one-element typed lists of arrays); returns n + 1."""
-    if n == buf_t[0].shape[0]:
+    if n == borrowed_item(buf_t, 0).shape[0]:
         buf_t[0] = _grown(buf_t[0], n)
         buf_id[0] = _grown(buf_id[0], n)
-    buf_t[0][n] = t
-    buf_id[0][n] = i
+    # (the arrays read in place: numba's buf_t[0] counts them up and down, a call each)
+    borrowed_item(buf_t, 0)[n] = t
+    borrowed_item(buf_id, 0)[n] = i
     return n + 1
 
 
 @njit(cache=True)
 def push_check(buf_t, buf_id, buf_ver, n, t, i, ver):
     """Append a crossing check (t, neuron i, version ver); returns n + 1."""
-    if n == buf_t[0].shape[0]:
+    if n == borrowed_item(buf_t, 0).shape[0]:
         buf_t[0] = _grown(buf_t[0], n)
         buf_id[0] = _grown(buf_id[0], n)
         buf_ver[0] = _grown(buf_ver[0], n)
-    buf_t[0][n] = t
-    buf_id[0][n] = i
-    buf_ver[0][n] = ver
+    borrowed_item(buf_t, 0)[n] = t
+    borrowed_item(buf_id, 0)[n] = i
+    borrowed_item(buf_ver, 0)[n] = ver
     return n + 1
 
 
