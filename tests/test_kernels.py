@@ -85,3 +85,18 @@ def test_borrowed_item_reads_a_typed_lists_array_in_place_without_a_reference_co
         assert np.shares_memory(b, lst[i]) and b is not arrays[i] and b.base is None and not b.flags.owndata
     assert np.array_equal(lst[1], [0.0, 2.0, -1.5, 6.0, 8.0, 10.0, 12.0])
     assert counted(lst, 1) is arrays[1]
+
+
+def test_window_of_scaled_finds_the_same_window_as_window_of():
+    """The fan-out's window_of_scaled (a product by 1/W for the first guess): the same k
+    as window_of for times on and next to boundaries and in between, for windows whose
+    inverse is not exact in binary."""
+    from eventsim.engine.kernels import window_of_scaled
+    rng = np.random.default_rng(3)
+    for W in (0.1, 0.3, 0.7, 1.0 / 3.0, 0.125, 1.5):
+        ks = np.arange(0, 200000, 997)
+        ts = np.concatenate([ks * W, np.nextafter(ks * W, np.inf), np.nextafter(ks * W, -np.inf)[1:],
+                             rng.uniform(0, 2e4, 2000)])
+        for t in ts:
+            k = window_of_scaled(t, W, 1.0 / W)
+            assert k == window_of(t, W) and k * W <= t < (k + 1) * W

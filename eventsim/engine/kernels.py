@@ -265,6 +265,19 @@ def push_check(buf_t, buf_id, buf_ver, n, t, i, ver):
 
 
 @njit(cache=True)
+def window_of_scaled(t, W, inv_w):
+    """``window_of(t, W)`` given inv_w = 1 / W: the same k (the first guess, floor(t inv_w),
+    may be one off; the same corrections against k W make it k), a product instead of a
+    division."""
+    k = int(math.floor(t * inv_w))
+    while k * W > t:
+        k -= 1
+    while (k + 1) * W <= t:
+        k += 1
+    return k
+
+
+@njit(cache=True)
 def window_of(t, W):
     """Index k of the window [k W, (k + 1) W) that contains t (boundaries are k * W in float64)."""
     k = int(math.floor(t / W))
@@ -996,9 +1009,16 @@ def fanout_shard(spk_t, spk_id, n_spk, run_ptr, run_a, run_b, target, weight,
     table, most sources have one or a few distinct delays). The caller guarantees room
     (every bucket has at least the shard's share of the out-degrees free).
     """
+    inv_w = 1.0 / W
     for j in range(n_spk):
         src = spk_id[j]
         ts = spk_t[j]
+        # the spike's window k0 and bucket b0: an arrival's bucket is b0 + (k - k0) (k >= k0,
+        # wrapped once past B), its window k found with a product instead of a division
+        # (window_of_scaled: the same k); with a delay per synapse (the microcircuit's),
+        # a division and a modulo per synapse were a third of the fan-out's time
+        k0 = window_of(ts, W)
+        b0 = k0 % B
         last_d = -1.0
         ta = 0.0
         b = 0
@@ -1014,7 +1034,9 @@ def fanout_shard(spk_t, spk_id, n_spk, run_ptr, run_a, run_b, target, weight,
                     last_d = d
                     ta = ts + d
                     b_count[b] = pos
-                    b = window_of(ta, W) % B
+                    b = b0 + (window_of_scaled(ta, W, inv_w) - k0)
+                    while b >= B:
+                        b -= B
                     pos = b_count[b]
                 rec = buckets[b, pos]
                 rec.t = ta
