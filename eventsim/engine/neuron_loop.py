@@ -185,7 +185,7 @@ def crossing_free_until(s, p, i_ext, h0):
 def next_arrival(q0, q1, ps_next):
     """The earliest next arrival of streams q0 .. q1-1 (INF without streams)."""
     tp = INF
-    for q in range(q0, q1):
+    for q in range(np.uint64(q0), np.uint64(q1)):
         if ps_next[q, 0] < tp:
             tp = ps_next[q, 0]
     return tp
@@ -298,10 +298,14 @@ def advance(i_begin, i_end, base, i0, t1, state, params,
     recording = rec_col.shape[0] > 0
     for i in range(i_begin, i_end):
         li = i - i0
-        e = ev_ptr[i - base]
-        e_end = ev_ptr[i - base + 1]
-        q0 = ps_ptr[i]
-        q1 = ps_ptr[i + 1]
+        # (the neuron's indices as unsigned: no test for a negative index at each access)
+        ui = np.uint64(i)
+        uli = np.uint64(li)
+        ux = np.uint64(i - base)
+        e = ev_ptr[ux]
+        e_end = ev_ptr[ux + np.uint64(1)]
+        q0 = ps_ptr[ui]
+        q1 = ps_ptr[ui + np.uint64(1)]
         # tp: the neuron's next Poisson arrival (INF without streams), kept up to date
         # as arrivals are taken (take_arrival)
         tp = next_arrival(q0, q1, ps_next)
@@ -309,19 +313,19 @@ def advance(i_begin, i_end, base, i0, t1, state, params,
             continue  # nothing arrives in this window: the neuron is not touched (nor read)
         one_stream = q1 == q0 + 1
         uq0 = np.uint64(q0)
-        st = state[li]
+        st = state[uli]
         s = load(st)
-        p = params[li if params.shape[0] > 1 else 0]   # one record: shared by the population
-        t = t_state[i]
+        p = params[uli if params.shape[0] > 1 else np.uint64(0)]   # one record: shared by the population
+        t = t_state[ui]
         tref = refractory_period(p)
-        ver = version[i]
-        rend = ref_end[i]
-        istim = i_stim[i]
+        ver = version[ui]
+        rend = ref_end[ui]
+        istim = i_stim[ui]
         n_upd = 0
         had_input = False
         touched = False
-        col = rec_col[li] if recording else -1
-        k_smp = rec_next[li] if col >= 0 else 0
+        col = rec_col[uli] if recording else -1
+        k_smp = rec_next[uli] if col >= 0 else 0
         # the decay over each input's interval from the one before, computed ahead for the
         # common case below where the neuron has many events (the factor of input e holds
         # while t is the time of event e-1, or the neuron's time before its first event:
@@ -523,11 +527,11 @@ def advance(i_begin, i_end, base, i0, t1, state, params,
                     n_chk = schedule_check(checks, n_chk, t + lb, i, ver)
                 break
         store(st, s)
-        t_state[i] = t
-        version[i] = ver
-        ref_end[i] = rend
-        i_stim[i] = istim
-        updates[i] += n_upd
+        t_state[ui] = t
+        version[ui] = ver
+        ref_end[ui] = rend
+        i_stim[ui] = istim
+        updates[ui] += n_upd
         if col >= 0:
             rec_next[li] = k_smp
     return n_spk, n_chk
