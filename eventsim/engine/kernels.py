@@ -323,16 +323,18 @@ def partition_shard(s, t1, bucket, nb, far_t, far_id, far_ver, n_far, version,
     # are consecutive. Counting and writing run by run keeps the block's count and
     # cursor in a register; per record, each increment would wait for the last one
     # through memory)
-    k_run = 0
+    # (indices as unsigned in the passes over the bucket: no test for a negative index)
+    one = np.uint64(1)
+    uk_run = np.uint64(0)
     n_run = 0
-    for j in range(nb):
-        k = blk_of[bucket[j].tgt]
-        if k != k_run:
-            counts[k_run + 1] += n_run
-            k_run = k
+    for uj in range(np.uint64(nb)):
+        uk = np.uint64(blk_of[np.uint64(bucket[uj].tgt)])
+        if uk != uk_run:
+            counts[uk_run + one] += n_run
+            uk_run = uk
             n_run = 0
         n_run += 1
-    counts[k_run + 1] += n_run
+    counts[uk_run + one] += n_run
     for j in range(n_far):
         if far_t[j] < t1 and far_ver[j] == version[far_id[j]]:
             counts[blk_of[far_id[j]] + 1] += 1
@@ -347,22 +349,22 @@ def partition_shard(s, t1, bucket, nb, far_t, far_id, far_ver, n_far, version,
     for k in range(n_blk + 1):
         blk_ptr[k] = counts[k]
     fill = counts  # reused as the write cursor per block
-    k_run = 0
-    pos = fill[0]
-    for j in range(nb):
-        r = bucket[j]
-        k = blk_of[r.tgt]
-        if k != k_run:
-            fill[k_run] = pos
-            k_run = k
-            pos = fill[k]
-        o = part[pos]
-        pos += 1
+    uk_run = np.uint64(0)
+    upos = np.uint64(fill[0])
+    for uj in range(np.uint64(nb)):
+        r = bucket[uj]
+        uk = np.uint64(blk_of[np.uint64(r.tgt)])
+        if uk != uk_run:
+            fill[uk_run] = upos
+            uk_run = uk
+            upos = np.uint64(fill[uk])
+        o = part[upos]
+        upos += one
         o.t = r.t
         o.w = r.w
         o.tgt = r.tgt
         o.kind = KIND_SYN
-    fill[k_run] = pos
+    fill[uk_run] = upos
     keep = 0
     for j in range(n_far):
         i = far_id[j]
@@ -1022,9 +1024,10 @@ def fanout_shard(spk_t, spk_id, n_spk, run_ptr, run_a, run_b, target, weight,
         last_d = -1.0
         ta = 0.0
         b = 0
-        pos = b_count[0]   # bucket b's fill, kept here while b stays (see partition_shard)
+        pos = np.uint64(b_count[0])   # bucket b's fill, kept here while b stays (see partition_shard)
         for r in range(run_ptr[src], run_ptr[src + 1]):
-            for syn in range(run_a[r], run_b[r]):
+            # (indices as unsigned: no test for a negative index at each synapse)
+            for syn in range(np.uint64(run_a[r]), np.uint64(run_b[r])):
                 # (written out: through synapse_delay, even inlined, this loop took 1.7x as long)
                 if use_table:
                     d = delay_table[delay_index[syn]]
@@ -1037,12 +1040,12 @@ def fanout_shard(spk_t, spk_id, n_spk, run_ptr, run_a, run_b, target, weight,
                     b = b0 + (window_of_scaled(ta, W, inv_w) - k0)
                     while b >= B:
                         b -= B
-                    pos = b_count[b]
-                rec = buckets[b, pos]
+                    pos = np.uint64(b_count[b])
+                rec = buckets[np.uint64(b), pos]
                 rec.t = ta
                 rec.w = weight[syn]
                 rec.tgt = target[syn]
-                pos += 1
+                pos += np.uint64(1)
         b_count[b] = pos
 
 
