@@ -264,28 +264,28 @@ def push_check(buf_t, buf_id, buf_ver, n, t, i, ver):
     return n + 1
 
 
-@njit(cache=True)
-def window_of_scaled(t, W, inv_w):
-    """``window_of(t, W)`` given inv_w = 1 / W: the same k (the first guess, floor(t inv_w),
-    may be one off; the same corrections against k W make it k), a product instead of a
-    division."""
-    k = int(math.floor(t * inv_w))
+@njit(cache=True, inline="always")
+def _window_near(k, t, W):
+    """The window index k' with k' W <= t < (k' + 1) W (products in float64), from a guess k
+    one off at most: what decides a window is these products, not the guess."""
     while k * W > t:
         k -= 1
     while (k + 1) * W <= t:
         k += 1
     return k
+
+
+@njit(cache=True)
+def window_of_scaled(t, W, inv_w):
+    """``window_of(t, W)`` given inv_w = 1 / W: the same k from a product instead of a
+    division (its guess, floor(t inv_w), may be one off; ``_window_near`` decides)."""
+    return _window_near(int(math.floor(t * inv_w)), t, W)
 
 
 @njit(cache=True)
 def window_of(t, W):
     """Index k of the window [k W, (k + 1) W) that contains t (boundaries are k * W in float64)."""
-    k = int(math.floor(t / W))
-    while k * W > t:
-        k -= 1
-    while (k + 1) * W <= t:
-        k += 1
-    return k
+    return _window_near(int(math.floor(t / W)), t, W)
 
 
 def _synapse_delay(s, delay_index, delay_table, delay_values, use_table):
