@@ -27,9 +27,11 @@ def _net(seed, n_src=40, n_tgt=300, p=0.2):
 
 
 def _fan_out_all(fans, maxseg, room, indptr, target, weight, W, B, D, blk_start):
-    """The fans through fanout_shard (plain records) and fanout_segments (spike segments
-    with room for `room` spikes per bucket, written out as records without)."""
+    """The fans through fanout_shard (plain records, counted per bucket and block in
+    q["cnt"]) and fanout_segments (spike segments with room for `room` spikes per
+    bucket, written out as records without)."""
     n_blk = blk_start.size - 1
+    blk_of = np.repeat(np.arange(n_blk, dtype=np.int32), np.diff(blk_start))
     blk_syn = np.zeros((indptr.size - 1, n_blk + 1), dtype=np.int32)
     assert K.block_synapses(indptr, target, blk_start, blk_syn)
     cap = 100000
@@ -40,7 +42,8 @@ def _fan_out_all(fans, maxseg, room, indptr, target, weight, W, B, D, blk_start)
          "seg_a": np.zeros((B, maxseg, n_blk), dtype=np.int64), "seg_b": np.zeros((B, maxseg, n_blk), dtype=np.int64),
          "lz_t": np.zeros((B, room)), "lz_src": np.zeros((B, room), dtype=np.int64),
          "lz_n": np.zeros(B, dtype=np.int64), "lz_a": np.full((B, maxseg), -1, dtype=np.int64),
-         "lz_b": np.zeros((B, maxseg), dtype=np.int64), "blk_syn": blk_syn}
+         "lz_b": np.zeros((B, maxseg), dtype=np.int64), "blk_syn": blk_syn,
+         "cnt": np.zeros((B, n_blk + 1), dtype=np.int64)}
     run_ptr = np.arange(indptr.size, dtype=np.int64)
     d_index, d_table = np.zeros(target.size, np.uint16), np.array([D])
     my_kb = np.arange(n_blk, dtype=np.int64)
@@ -52,7 +55,7 @@ def _fan_out_all(fans, maxseg, room, indptr, target, weight, W, B, D, blk_start)
     for st, si in fans:
         si = si.astype(np.int64)
         K.fanout_shard(st, si, st.size, run_ptr, indptr[:-1], indptr[1:], target, weight, d_index, d_table,
-                       np.zeros(0), True, W, B, plain, plain_n)
+                       np.zeros(0), True, W, B, plain, plain_n, blk_of, q["cnt"])
         K.fanout_segments(st, si, st.size, D, W, B, blk_syn, my_kb, n_blk, target, weight, q["bucket"], q["n"],
                           q["raw_n"], q["n_seg"], q["seg_a"], q["seg_b"], q["lz_t"], q["lz_src"], q["lz_n"],
                           q["lz_a"], q["lz_b"])
@@ -106,16 +109,30 @@ def test_segments_give_the_partition_and_sort_of_plain_records(maxseg, room):
         assert written and not lazy
     cap = seg.shape[1]
     empty = np.zeros(0)
+    # the fan-out's counts per block: those of its records (bucket 2 holds the restored
+    # record too, which no fan-out counted)
+    cnt = q["cnt"]
+    for b in range(B):
+        want = np.bincount(blk_of[plain[b, :plain_n[b]]["tgt"]], minlength=n_blk)
+        assert np.array_equal(cnt[b, 1:] + (np.arange(n_blk) == blk_of[5]) * (b == 2), want), b
+        assert cnt[b, 0] == 0
     for b in range(B):
         t1 = (np.argmax(np.arange(100) % B == b) + 100) * W   # (checks and current steps: none)
         outs = []
-        for bk, nb in ((plain, plain_n[b]), (seg, raw_n[b])):
+        # the plain bucket partitioned with the fan-out's counts (bucket 2: they do not add
+        # up to its records, and the partition counts them itself), counting, and the
+        # bucket with segments (its plain records counted)
+        for bk, nb, cnt_row, use in ((plain, plain_n[b], cnt[b].copy(), True), (plain, plain_n[b], cnt[b].copy(), False),
+                                     (seg, raw_n[b], np.zeros(n_blk + 1, np.int64), False)):
             part = np.zeros(cap, dtype=K.PART_DTYPE)
             blk_ptr = np.zeros(n_blk + 1, dtype=np.int64)
             K.partition_shard(0, t1, bk[b], nb, empty, np.zeros(0, np.int64), np.zeros(0, np.int64), 0,
                               np.zeros(n_tgt, np.int64), empty, np.zeros(0, np.int64), empty, 0, 0, blk_of,
-                              blk_shard, n_blk, blk_ptr, part)
+                              blk_shard, n_blk, blk_ptr, part, cnt_row, use)
+            assert not cnt_row.any()   # (zeroed for the bucket's next window)
             outs.append((part, blk_ptr))
+        assert np.array_equal(outs[0][1], outs[1][1]) and np.array_equal(outs[0][0], outs[1][0]), b
+        outs = outs[1:]
         for kb in range(n_blk):
             j0, nj = blk_start[kb], blk_start[kb + 1] - blk_start[kb]
             got = []

@@ -133,6 +133,7 @@ class CpuEngine(WindowLoop):
         self.recent_id = np.zeros(0, dtype=np.int64)
         self._fan = self._no_fan
         self.b_count[:] = 0
+        self._counts_reset(valid=True)
         self._linearize()
         for g in self.groups:
             g.state = g.kernel_module.init_state(g.pop)
@@ -221,6 +222,7 @@ class CpuEngine(WindowLoop):
             for b, x in enumerate(per[s]):
                 self.buckets[s, b, :x.size] = x
                 self.b_count[s, b] = x.size
+        self._counts_reset(valid=False)   # (the records came in without the fan-out's counts)
         self._linearize()
         if "discarded" in d:
             self.discarded = np.asarray(d["discarded"], dtype=np.int64).copy()
@@ -359,8 +361,20 @@ class CpuEngine(WindowLoop):
         self.lz_n = self._per_shard(self.B, np.int64)
         self.lz_a = np.full((self.S, self.B, K.MAXSEG), -1, dtype=np.int64)
         self.lz_b = np.zeros_like(self.lz_a)
+        # per shard and bucket, its records per block as the fan-out counted them
+        # (kernels.fanout_shard; blk_cnt[s, b, k + 1]: block k's), valid for the bucket's
+        # partition where cnt_ok[s, b] (no record came in or went out another way since
+        # the bucket was last emptied: kernels.consume_shards sets it, a restore clears it)
+        self.blk_cnt = np.zeros((self.S, self.B, self.n_blk + 1), dtype=np.int64)
+        self.cnt_ok = np.ones((self.S, self.B), dtype=np.int8)
         self._seg = (D, blk_syn, self._work_kb2, self._n_work, self.raw_n, self.n_seg, self.seg_a, self.seg_b,
-                     self.lz_t, self.lz_src, self.lz_n, self.lz_a, self.lz_b, net.target, net.weight, self.row_w)
+                     self.lz_t, self.lz_src, self.lz_n, self.lz_a, self.lz_b, net.target, net.weight, self.row_w,
+                     self.blk_cnt, self.cnt_ok)
+
+    def _counts_reset(self, valid):
+        """The fan-out's counts per block zeroed; valid: the buckets are empty."""
+        self.blk_cnt[:] = 0
+        self.cnt_ok[:] = 1 if valid else 0
 
     def _linearize(self):
         """Every bucket's records as plain records (after a fan-out or a restore that
@@ -373,8 +387,8 @@ class CpuEngine(WindowLoop):
     def _write_segments(self):
         """Every bucket's spike segments written out as records (kernels.write_spike_segments),
         before anything reads the buckets' records or adds plain records after them."""
-        _D, blk_syn, my_kb2, n_my, _raw_n, n_seg, seg_a, _seg_b, lz_t, lz_src, _lz_n, lz_a, lz_b, tgt, wt, _rw = \
-            self._seg
+        _D, blk_syn, my_kb2, n_my, _raw_n, n_seg, seg_a, _seg_b, lz_t, lz_src, _lz_n, lz_a, lz_b, tgt, wt = \
+            self._seg[:15]
         for s in range(self.S):
             for b in range(self.B):
                 if n_seg[s, b]:
@@ -399,7 +413,7 @@ class CpuEngine(WindowLoop):
         self._parallel(K.partition_shards, K.partition_shards_serial)(
             t1, b, self.buckets, self.b_count, self.far_t2, self.far_id2, self.far_ver2, self.n_far, self.version,
             self.cur_t, self.cur_id, self.cur_di, self.cur_pos, c_end, self.blk_of, self.blk_shard, self.n_blk,
-            self.blk_ptr2, self.part2, self.largest)
+            self.blk_ptr2, self.part2, self.largest, self.blk_cnt, self.cnt_ok, not self.stdp.active)
         self.cur_pos = c_end
         largest = int(self.largest.max())
         if largest > self.ev_t2.shape[1]:
@@ -573,7 +587,8 @@ class CpuEngine(WindowLoop):
         self._write_segments()
         self._parallel(K.fanout_shards, K.fanout_shards_serial)(
             st, si, si.size, self.run_ptr2, self.run_a, self.run_b, net.target, net.weight, self.delay_index,
-            self.delay_table, self.delay_values, self.use_table, self.W, self.B, self.buckets, self.b_count)
+            self.delay_table, self.delay_values, self.use_table, self.W, self.B, self.buckets, self.b_count,
+            self.blk_of, self.blk_cnt)
         self._linearize()
 
     def _fan_out_now(self):
