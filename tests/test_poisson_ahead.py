@@ -103,3 +103,16 @@ def test_block_with_more_arrivals_than_the_sort_takes_leaves_the_rest_to_the_loo
         total += len(want)
     assert int(sim.counters()["stimuli"]["drive"]["events"]) == total
     assert int(sim.counters()["projections"]["p"]["synaptic_events"]) > n * n_src * 10   # (they came)
+
+
+def test_the_loops_next_arrival_is_the_earliest_of_a_neurons_streams():
+    """neuron_loop.next_arrival, compiled as the loop calls it: the earliest next arrival
+    of a neuron's streams q0 .. q1-1 (the lowest at equal times does not matter for the
+    time), infinity without any; one stream is read directly (its own path), several
+    are searched."""
+    from eventsim.engine import cpu_kernels, neuron_loop
+    loop = neuron_loop.compile_loop("eventsim.models.neurons._lif_exp_kernel", "cpu", cpu_kernels)
+    ps_next = np.array([[3.5, 9.0], [1.25, 2.0], [7.0, 8.0], [1.25, 5.0], [0.5, 0.75]])
+    for q0, q1 in ((0, 0), (2, 2), (0, 1), (1, 2), (4, 5), (0, 3), (2, 4), (0, 5), (1, 4)):
+        want = ps_next[q0:q1, 0].min() if q1 > q0 else np.inf
+        assert loop.next_arrival(q0, q1, ps_next) == want, (q0, q1)

@@ -183,7 +183,14 @@ def crossing_free_until(s, p, i_ext, h0):
 
 
 def next_arrival(q0, q1, ps_next):
-    """The earliest next arrival of streams q0 .. q1-1 (INF without streams)."""
+    """The earliest next arrival of streams q0 .. q1-1 (INF without streams).
+
+    One stream (the common case: a neuron's Poisson input) is read directly: the loop,
+    vectorised by the compiler, took a dozen instructions and a mispredicted branch or
+    two to find that it had one element, at every neuron and window (the microcircuit
+    at 0.25 on one thread 5 % faster without)."""
+    if q1 == q0 + 1:
+        return ps_next[np.uint64(q0), 0]
     tp = INF
     for q in range(np.uint64(q0), np.uint64(q1)):
         if ps_next[q, 0] < tp:
@@ -384,7 +391,8 @@ def advance(i_begin, i_end, base, i0, t1, state, params,
                     tn = tp
                     w = ps_w[uq0]
                     tie = ps_next[uq0, 1] == tn
-                if tie or tn >= t1 or tn <= t or t < rend or tn < rend:
+                # (tn < rend needs no test: here t >= rend and tn > t)
+                if tie or tn >= t1 or tn <= t or t < rend:
                     break
                 if gap_bound(s, p, istim, 0.0, tn - t) >= 0.0:
                     break
