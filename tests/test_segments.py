@@ -120,15 +120,16 @@ def test_segments_give_the_partition_and_sort_of_plain_records(maxseg, room):
         t1 = (np.argmax(np.arange(100) % B == b) + 100) * W   # (checks and current steps: none)
         outs = []
         # the plain bucket partitioned with the fan-out's counts (bucket 2: they do not add
-        # up to its records, and the partition counts them itself), counting, and the
-        # bucket with segments (its plain records counted)
-        for bk, nb, cnt_row, use in ((plain, plain_n[b], cnt[b].copy(), True), (plain, plain_n[b], cnt[b].copy(), False),
-                                     (seg, raw_n[b], np.zeros(n_blk + 1, np.int64), False)):
+        # up to its records, and the partition counts them itself), counting (no counts),
+        # and the bucket with segments (its plain records counted)
+        no_counts = np.zeros(n_blk + 1, np.int64)
+        for bk, nb, cnt_row in ((plain, plain_n[b], cnt[b].copy()), (plain, plain_n[b], no_counts.copy()),
+                                (seg, raw_n[b], no_counts.copy())):
             part = np.zeros(cap, dtype=K.PART_DTYPE)
             blk_ptr = np.zeros(n_blk + 1, dtype=np.int64)
             K.partition_shard(0, t1, bk[b], nb, empty, np.zeros(0, np.int64), np.zeros(0, np.int64), 0,
                               np.zeros(n_tgt, np.int64), empty, np.zeros(0, np.int64), empty, 0, 0, blk_of,
-                              blk_shard, n_blk, blk_ptr, part, cnt_row, use)
+                              blk_shard, n_blk, blk_ptr, part, cnt_row)
             assert not cnt_row.any()   # (zeroed for the bucket's next window)
             outs.append((part, blk_ptr))
         assert np.array_equal(outs[0][1], outs[1][1]) and np.array_equal(outs[0][0], outs[1][0]), b

@@ -133,7 +133,7 @@ class CpuEngine(WindowLoop):
         self.recent_id = np.zeros(0, dtype=np.int64)
         self._fan = self._no_fan
         self.b_count[:] = 0
-        self._counts_reset(valid=True)
+        self.blk_cnt[:] = 0   # (the fan-out's counts of the records just dropped)
         self._linearize()
         for g in self.groups:
             g.state = g.kernel_module.init_state(g.pop)
@@ -222,7 +222,7 @@ class CpuEngine(WindowLoop):
             for b, x in enumerate(per[s]):
                 self.buckets[s, b, :x.size] = x
                 self.b_count[s, b] = x.size
-        self._counts_reset(valid=False)   # (the records came in without the fan-out's counts)
+        self.blk_cnt[:] = 0   # (the records came in without the fan-out's counts: the partition counts them)
         self._linearize()
         if "discarded" in d:
             self.discarded = np.asarray(d["discarded"], dtype=np.int64).copy()
@@ -362,19 +362,12 @@ class CpuEngine(WindowLoop):
         self.lz_a = np.full((self.S, self.B, K.MAXSEG), -1, dtype=np.int64)
         self.lz_b = np.zeros_like(self.lz_a)
         # per shard and bucket, its records per block as the fan-out counted them
-        # (kernels.fanout_shard; blk_cnt[s, b, k + 1]: block k's), valid for the bucket's
-        # partition where cnt_ok[s, b] (no record came in or went out another way since
-        # the bucket was last emptied: kernels.consume_shards sets it, a restore clears it)
+        # (kernels.fanout_shard; blk_cnt[s, b, k + 1]: block k's), taken by the bucket's
+        # partition where they add up to its records (kernels.partition_shard)
         self.blk_cnt = np.zeros((self.S, self.B, self.n_blk + 1), dtype=np.int64)
-        self.cnt_ok = np.ones((self.S, self.B), dtype=np.int8)
         self._seg = (D, blk_syn, self._work_kb2, self._n_work, self.raw_n, self.n_seg, self.seg_a, self.seg_b,
                      self.lz_t, self.lz_src, self.lz_n, self.lz_a, self.lz_b, net.target, net.weight, self.row_w,
-                     self.blk_cnt, self.cnt_ok)
-
-    def _counts_reset(self, valid):
-        """The fan-out's counts per block zeroed; valid: the buckets are empty."""
-        self.blk_cnt[:] = 0
-        self.cnt_ok[:] = 1 if valid else 0
+                     self.blk_cnt)
 
     def _linearize(self):
         """Every bucket's records as plain records (after a fan-out or a restore that
@@ -413,7 +406,7 @@ class CpuEngine(WindowLoop):
         self._parallel(K.partition_shards, K.partition_shards_serial)(
             t1, b, self.buckets, self.b_count, self.far_t2, self.far_id2, self.far_ver2, self.n_far, self.version,
             self.cur_t, self.cur_id, self.cur_di, self.cur_pos, c_end, self.blk_of, self.blk_shard, self.n_blk,
-            self.blk_ptr2, self.part2, self.largest, self.blk_cnt, self.cnt_ok, not self.stdp.active)
+            self.blk_ptr2, self.part2, self.largest, self.blk_cnt)
         self.cur_pos = c_end
         largest = int(self.largest.max())
         if largest > self.ev_t2.shape[1]:

@@ -113,12 +113,11 @@ def shard_partition(s, t1, b, buckets, b_count, fan_t, fan_id, n_fan, run_ptr2, 
     spikes, then its partition of this window's events (n_chk2[s]: its checks kept);
     then taken[s * PAD + 1] counts 1: its blocks may be taken (``shard_blocks``).
     seg = (D, blk_syn, my_kb2, n_my, raw_n, n_seg, seg_a, seg_b, lz_t, lz_src, lz_n, lz_a, lz_b,
-    target, weight, row_w, blk_cnt, cnt_ok): with blk_syn not empty (one delay D), the fan-out
+    target, weight, row_w, blk_cnt): with blk_syn not empty (one delay D), the fan-out
     files the arrivals by block (kernels.fanout_segments) and the partition takes the
     bucket's plain records only; else the fan-out counts its records per block and bucket
-    (blk_cnt), and the partition takes those counts where they hold (cnt_ok)."""
-    (D, blk_syn, my_kb2, n_my, raw_n, n_seg, seg_a, seg_b, lz_t, lz_src, lz_n, lz_a, lz_b, _tg, _wt, _rw, blk_cnt,
-     cnt_ok) = seg
+    (blk_cnt), and the partition takes those counts where they cover the bucket."""
+    D, blk_syn, my_kb2, n_my, raw_n, n_seg, seg_a, seg_b, lz_t, lz_src, lz_n, lz_a, lz_b, _tg, _wt, _rw, blk_cnt = seg
     segmented = blk_syn.shape[0] > 0
     if n_fan > 0:
         if segmented:
@@ -131,8 +130,7 @@ def shard_partition(s, t1, b, buckets, b_count, fan_t, fan_id, n_fan, run_ptr2, 
     nb = raw_n[s, b] if segmented else b_count[s, b]
     n_chk2[s] = partition_shard(s, t1, buckets[s, b], nb, chk_t2[s][0], chk_id2[s][0], chk_ver2[s][0],
                                 n_chk2[s], version, cur_t, cur_id, cur_di, cur_pos, cur_end, blk_of, blk_shard,
-                                n_blk, blk_ptr2[s], part2[s], blk_cnt[s, b],
-                                (not segmented) and cnt_ok[s, b] != 0)[0]
+                                n_blk, blk_ptr2[s], part2[s], blk_cnt[s, b])[0]
     fetch_add(taken, s * PAD + 1, 1)   # done: other shards may take its blocks (shard_blocks)
 
 
@@ -165,7 +163,7 @@ def shard_blocks(s, t1, group_i0, states, params, t_state, ref_end, i_stim, vers
     n_f = n_f2[s]
     S = n_work.shape[0]
     (_D, blk_syn, _my_kb2, _n_my, _raw_n, n_seg, seg_a, seg_b, lz_t, lz_src, _lz_n, lz_a, lz_b, target, weight,
-     row_w, _cnt, _ok) = seg
+     row_w, _cnt) = seg
     # what update_blocks gets, taken once and borrowed (kernels.borrowed, borrowed_item):
     # each call would otherwise count every array, and every row taken of one, up at its
     # entry and down at its exit, atomic adds on counts that both shards share

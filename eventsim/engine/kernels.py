@@ -301,7 +301,7 @@ synapse_delay = njit(cache=True, inline="always")(_synapse_delay)
 
 @njit(cache=True)
 def partition_shard(s, t1, bucket, nb, far_t, far_id, far_ver, n_far, version,
-                    cur_t, cur_id, cur_di, cur_pos, cur_end, blk_of, blk_shard, n_blk, blk_ptr, part, cnt_row, use_cnt):
+                    cur_t, cur_id, cur_di, cur_pos, cur_end, blk_of, blk_shard, n_blk, blk_ptr, part, cnt_row):
     """Shard s's events of the window ending at t1, partitioned by block of target
     neurons (stable).
 
@@ -319,9 +319,13 @@ def partition_shard(s, t1, bucket, nb, far_t, far_id, far_ver, n_far, version,
     nb + n_far + (cur_end - cur_pos) records.
 
     cnt_row: the fan-out's counts of the bucket's records per block (cnt_row[k + 1]:
-    block k's; ``fanout_shard``), taken instead of counting where use_cnt (the caller
-    knows that no record came in or went out another way since the bucket was last
-    emptied) and they add up to nb; zeroed here in any case.
+    block k's; ``fanout_shard``), taken instead of counting where they add up to nb;
+    zeroed here in any case. They count only records that ``fanout_shard`` filed, and
+    every way records leave a bucket zeroes them first (this partition before
+    ``consume_shards``; ``CpuEngine.reset_state`` and a restore zero the table), so they
+    add up to nb exactly when every record of the bucket was counted: a bucket with
+    records filed otherwise (a restore, STDP's fan-out, spike segments written out,
+    records kept past a cut) is counted here.
     """
     counts = np.zeros(n_blk + 1, dtype=np.int64)
     # (per record, without a branch: the plain records are those of nets with many
@@ -338,7 +342,7 @@ def partition_shard(s, t1, bucket, nb, far_t, far_id, far_ver, n_far, version,
     total = 0
     for k in range(n_blk + 1):
         total += cnt_row[k]
-    if use_cnt and total == nb:
+    if total == nb:
         for k in range(n_blk + 1):
             counts[k] = cnt_row[k]
     else:
@@ -406,16 +410,16 @@ def partition_shard(s, t1, bucket, nb, far_t, far_id, far_ver, n_far, version,
 
 def partition_shards(t1, b, buckets, b_count, far_t2, far_id2, far_ver2, n_far, version,
                      cur_t, cur_id, cur_di, cur_pos, cur_end, blk_of, blk_shard, n_blk, blk_ptr2, part2, largest,
-                     blk_cnt, cnt_ok, use_cnt):
+                     blk_cnt):
     """``partition_shard`` for every shard at once (shard s: row s of the *2 arrays, its
     bucket b, its checks; new check counts into n_far[s], largest block into largest[s]).
-    blk_cnt[s, b]: the fan-out's counts per block, valid where cnt_ok[s, b] and use_cnt."""
+    blk_cnt[s, b]: the fan-out's counts per block."""
     for s_ in prange(n_far.shape[0]):
         s = np.int64(s_)   # prange's index is unsigned; typed lists want a signed one
         n_far[s], largest[s] = partition_shard(
             s, t1, buckets[s, b], b_count[s, b], far_t2[s][0], far_id2[s][0], far_ver2[s][0], n_far[s], version,
             cur_t, cur_id, cur_di, cur_pos, cur_end, blk_of, blk_shard, n_blk, blk_ptr2[s], part2[s],
-            blk_cnt[s, b], use_cnt and cnt_ok[s, b] != 0)
+            blk_cnt[s, b])
 
 
 @njit(cache=True)
@@ -923,10 +927,9 @@ def consume_shards(b, cut, t_cut, buckets, b_count, seg):
     """Every shard's bucket b emptied; with ``cut`` (a window cut short by run(until)) the
     records with t >= t_cut are kept (in their order: as plain records, see
     fanout_segments; spike segments written out first). seg: the engine's segment
-    arrays (cpu_kernels.shard_partition); an emptied bucket's counts per block (zeroed by
-    its partition) hold again, a bucket with records kept has none that hold."""
+    arrays (cpu_kernels.shard_partition)."""
     (_D, blk_syn, my_kb2, n_my, raw_n, n_seg, seg_a, _seg_b, lz_t, lz_src, lz_n, lz_a, lz_b, target, weight, _rw,
-     _cnt, cnt_ok) = seg
+     _cnt) = seg
     for s in range(buckets.shape[0]):
         bucket = buckets[s, b]
         keep = 0
@@ -938,7 +941,6 @@ def consume_shards(b, cut, t_cut, buckets, b_count, seg):
                     bucket[keep] = bucket[j]
                     keep += 1
         b_count[s, b] = keep
-        cnt_ok[s, b] = 1 if keep == 0 else 0
         raw_n[s, b] = keep
         n_seg[s, b] = 0
         lz_n[s, b] = 0
