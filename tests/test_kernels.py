@@ -100,3 +100,26 @@ def test_window_of_scaled_finds_the_same_window_as_window_of():
         for t in ts:
             k = window_of_scaled(t, W, 1.0 / W)
             assert k == window_of(t, W) and k * W <= t < (k + 1) * W
+
+
+def test_grown_buckets_keep_each_buckets_records_and_nothing_else():
+    """kernels.copy_fills (CpuEngine._alloc_buckets): every bucket's filled records, in
+    order, to the larger rows; what lies past a bucket's fill is not copied (it is never
+    read: stale records of a consumed window stay behind)."""
+    from eventsim.engine.kernels import ARRIVAL_DTYPE, copy_fills
+    rng = np.random.default_rng(3)
+    S, B, cap = 2, 5, 7
+    old = np.zeros((S, B, cap), dtype=ARRIVAL_DTYPE)
+    old["t"] = rng.random(old.shape)
+    old["w"] = rng.normal(size=old.shape)
+    old["tgt"] = rng.integers(0, 1000, size=old.shape)
+    fill = np.zeros((S, 16), dtype=np.int64)   # (rows padded as CpuEngine's b_count)
+    fill[:, :B] = rng.integers(0, cap + 1, size=(S, B))
+    fill[0, 0], fill[1, 4] = cap, 0
+    new = np.zeros((S, B, 3 * cap), dtype=ARRIVAL_DTYPE)
+    copy_fills(old, new, fill)
+    for s in range(S):
+        for b in range(B):
+            n = fill[s, b]
+            assert np.array_equal(new[s, b, :n], old[s, b, :n])
+            assert not np.any(new[s, b, n:]["t"]) and not np.any(new[s, b, n:]["tgt"])

@@ -240,7 +240,7 @@ class CpuEngine(WindowLoop):
         old = getattr(self, "buckets", None)
         buckets = np.zeros((self.S, self.B, cap), dtype=K.ARRIVAL_DTYPE)
         if old is not None:
-            buckets[:, :, :old.shape[2]] = old
+            K.copy_fills(old, buckets, self.b_count)   # (each bucket's records: the rest is never read)
         self.buckets = buckets
         self.cap = cap
 

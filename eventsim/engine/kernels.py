@@ -122,6 +122,20 @@ def refill(buf, a, size):
 
 
 @njit(cache=True)
+def copy_fills(old, new, b_count):
+    """The records of every bucket, old[s, b, :b_count[s, b]], into new (the buckets grown:
+    larger rows). Only what is filled: the rows' rest is never read, and copying whole
+    rows of structured records through numpy (its per-field strided transfer, and the
+    new rows' pages touched) held up the window loop for a third of a second at full
+    scale, all threads waiting."""
+    for s in range(old.shape[0]):
+        for b in range(old.shape[1]):
+            n = min(b_count[s, b], old.shape[2])
+            for j in range(n):
+                new[s, b, j] = old[s, b, j]
+
+
+@njit(cache=True)
 def refill_shard(bufs, s, a, size):
     """``refill`` of shard s's growable buffer."""
     refill(bufs[s], a, size)
