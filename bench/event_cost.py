@@ -1,12 +1,20 @@
 """Cost per event of the neuron update, without network effects: one JSON line.
 
-    python bench/event_cost.py [--duration MS] [--threads N]
+    python bench/event_cost.py [--duration MS] [--threads N] [--synapse delta|exp]
 
-Two tiny networks of 100 LIF neurons (delta synapses, threshold out of reach, so
-nothing but integration happens): one driven only by a 1 MHz Poisson stimulus per
-neuron (draws merged inside the update), one only by 1000 poisson_source neurons at
-1 kHz through all-to-all synapses (queue, partition, per-block sort, update). Figures:
-ns per event of CPU time (time.process_time) for each.
+--synapse delta (the default): two tiny networks of 100 LIF neurons (delta synapses,
+threshold out of reach, so nothing but integration happens): one driven only by a 1 MHz
+Poisson stimulus per neuron (draws merged inside the update), one only by 1000
+poisson_source neurons at 1 kHz through all-to-all synapses (queue, partition, per-block
+sort, update). Figures: ns per event of CPU time (time.process_time) for each.
+
+--synapse exp: the microcircuit's case. 4000 LIF neurons with exponential synapses
+(its parameters, threshold out of reach) get 30 kHz of input each, three inputs per
+0.1 ms window as at full scale, from a Poisson stimulus only, from 2000 LIF neurons
+firing at about 22 Hz through synapses with the microcircuit's excitatory delays only
+(normal 1.5 +- 0.75 ms, at least 0.1: the window is 0.1 ms), or half from each. Figures:
+ns per input (CPU time of the run over the inputs delivered, the sources' own updates
+and fan-out included) for each.
 """
 import argparse
 import json
@@ -52,26 +60,70 @@ delay = 1.5
 """
 
 
-def cost(text, duration, threads):
+EXP_LIF = """
+[population.params]
+c_m = 250.0
+tau_m = 10.0
+v_rest = -65.0
+v_reset = -65.0
+t_ref = 2.0
+synapse = "exp"
+tau_syn_ex = 0.5
+tau_syn_in = 0.5
+"""
+
+
+def exp_network(poisson_indegree, source_indegree):
+    """The --synapse exp network: 30 kHz per target neuron, poisson_indegree x 8 Hz from
+    the stimulus and source_indegree x about 22 Hz from the sources (one synapse at least:
+    it sets the window to the delays' minimum, 0.1 ms)."""
+    text = ("[simulation]\nduration = 10.0\nseed = 5\n\n[[population]]\nname = \"src\"\nsize = 2000\n"
+            "model = \"lif\"" + EXP_LIF + "v_th = -50.0\ni_e = 380.0\n[population.init]\n"
+            "v = {uniform = [-65.0, -50.0]}\n\n[[population]]\nname = \"n\"\nsize = 4000\nmodel = \"lif\""
+            + EXP_LIF + "v_th = 1e9\n")
+    if poisson_indegree:
+        text += ("\n[[stimulus]]\nname = \"bg\"\nkind = \"poisson\"\ntarget = \"n\"\nrate = 8.0\n"
+                 f"indegree = {poisson_indegree}\nweight = 87.8\ndelay = 1.5\n")
+    return text + ("\n[[projection]]\nsource = \"src\"\ntarget = \"n\"\nrule = \"fixed_indegree\"\n"
+                   f"indegree = {max(source_indegree, 1)}\nweight = 87.8\n"
+                   "delay = {normal = [1.5, 0.75], min = 0.1}\n")
+
+
+def cost(text, duration, threads, warmup=1.0):
+    """ns per event (CPU time) of a run of ``duration`` ms after ``warmup`` ms (compilation,
+    and the sources' first spikes, outside the timing), and the events counted."""
     path = Path(tempfile.mkdtemp()) / "s.toml"
     path.write_text(text)
     sc = eventsim.load(path)
     sim = eventsim.Simulation(eventsim.build_network(sc), seed=1, threads=threads)
-    sim.run(1.0)   # compile outside the timing
+
+    def events():
+        c = sim.counters()
+        return (sum(int(x["synaptic_events"]) for x in c["projections"].values())
+                + sum(int(x["events"]) for x in c["stimuli"].values()))
+    sim.run(warmup)
+    e0 = events()
     t = time.process_time()
-    sim.run(duration)
+    sim.run(warmup + duration)
     dt = time.process_time() - t
-    c = sim.counters()
-    events = sum(int(x["synaptic_events"]) for x in c["projections"].values()) + \
-        sum(int(x["events"]) for x in c["stimuli"].values())
-    return round(1e9 * dt / events, 1), events
+    n = events() - e0
+    return round(1e9 * dt / n, 1), n
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--duration", type=float, default=1000.0, help="ms")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--synapse", choices=("delta", "exp"), default="delta")
     args = ap.parse_args()
+    if args.synapse == "exp":
+        res = dict(benchmark="event_cost", synapse="exp", threads=args.threads)
+        for name, (k_poisson, k_source) in (("poisson", (3750, 0)), ("arrival", (0, 1360)),
+                                            ("mixed", (1875, 680))):
+            ns, n = cost(exp_network(k_poisson, k_source), args.duration, args.threads, warmup=20.0)
+            res[f"{name}_ns_per_event"], res[f"{name}_events"] = ns, n
+        print(json.dumps(res))
+        return
     p_ns, p_n = cost(POISSON_ONLY, args.duration, args.threads)
     a_ns, a_n = cost(ARRIVALS_ONLY, args.duration, args.threads)
     print(json.dumps(dict(benchmark="event_cost", poisson_ns_per_event=p_ns, poisson_events=p_n,
