@@ -60,7 +60,7 @@ delay = 1.5
 """
 
 
-EXP_LIF = """
+EXP_LIF = """model = "lif"
 [population.params]
 c_m = 250.0
 tau_m = 10.0
@@ -71,22 +71,51 @@ synapse = "exp"
 tau_syn_ex = 0.5
 tau_syn_in = 0.5
 """
+EXP_NETWORK = """[simulation]
+duration = 10.0
+seed = 5
+
+[[population]]
+name = "src"
+size = 2000
+""" + EXP_LIF + """v_th = -50.0
+i_e = 380.0
+[population.init]
+v = {uniform = [-65.0, -50.0]}
+
+[[population]]
+name = "n"
+size = 4000
+""" + EXP_LIF + """v_th = 1e9
+
+[[projection]]
+source = "src"
+target = "n"
+rule = "fixed_indegree"
+indegree = SOURCE_INDEGREE
+weight = 87.8
+delay = {normal = [1.5, 0.75], min = 0.1}
+"""
+EXP_STIMULUS = """
+[[stimulus]]
+name = "bg"
+kind = "poisson"
+target = "n"
+rate = 8.0
+indegree = POISSON_INDEGREE
+weight = 87.8
+delay = 1.5
+"""
 
 
 def exp_network(poisson_indegree, source_indegree):
     """The --synapse exp network: 30 kHz per target neuron, poisson_indegree x 8 Hz from
     the stimulus and source_indegree x about 22 Hz from the sources (one synapse at least:
     it sets the window to the delays' minimum, 0.1 ms)."""
-    text = ("[simulation]\nduration = 10.0\nseed = 5\n\n[[population]]\nname = \"src\"\nsize = 2000\n"
-            "model = \"lif\"" + EXP_LIF + "v_th = -50.0\ni_e = 380.0\n[population.init]\n"
-            "v = {uniform = [-65.0, -50.0]}\n\n[[population]]\nname = \"n\"\nsize = 4000\nmodel = \"lif\""
-            + EXP_LIF + "v_th = 1e9\n")
+    text = EXP_NETWORK.replace("SOURCE_INDEGREE", str(max(source_indegree, 1)))
     if poisson_indegree:
-        text += ("\n[[stimulus]]\nname = \"bg\"\nkind = \"poisson\"\ntarget = \"n\"\nrate = 8.0\n"
-                 f"indegree = {poisson_indegree}\nweight = 87.8\ndelay = 1.5\n")
-    return text + ("\n[[projection]]\nsource = \"src\"\ntarget = \"n\"\nrule = \"fixed_indegree\"\n"
-                   f"indegree = {max(source_indegree, 1)}\nweight = 87.8\n"
-                   "delay = {normal = [1.5, 0.75], min = 0.1}\n")
+        text += EXP_STIMULUS.replace("POISSON_INDEGREE", str(poisson_indegree))
+    return text
 
 
 def cost(text, duration, threads, warmup=1.0):
