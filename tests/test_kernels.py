@@ -123,3 +123,25 @@ def test_grown_buckets_keep_each_buckets_records_and_nothing_else():
             n = fill[s, b]
             assert np.array_equal(new[s, b, :n], old[s, b, :n])
             assert not np.any(new[s, b, n:]["t"]) and not np.any(new[s, b, n:]["tgt"])
+
+
+def test_prefetch_takes_arrays_of_every_element_type_in_one_function():
+    """Regression: llvm.prefetch was declared with the pointer type of its first use, so a
+    function prefetching a float64 array after an int32 one (the fan-out: targets,
+    weights, delays, bucket records) failed to compile."""
+    from numba import njit
+
+    from eventsim.engine.kernels import ARRIVAL_DTYPE, prefetch, prefetch1
+
+    @njit
+    def touch(a, b, recs, grid):
+        prefetch1(a, 1)
+        prefetch1(b, 1)
+        prefetch1(recs, 5)   # (past the end: a hint, never a fault)
+        prefetch(grid, 0, 1)
+        return a[1] + b[1] + recs[0].t + grid[0, 1]
+
+    recs = np.zeros(2, dtype=ARRIVAL_DTYPE)
+    recs[0]["t"] = 0.25
+    grid = np.arange(4.0).reshape(2, 2)
+    assert touch(np.array([1, 2], np.int32), np.array([0.5, 1.5]), recs, grid) == 2 + 1.5 + 0.25 + 1.0

@@ -208,7 +208,9 @@ def _prefetch_codegen(context, builder, signature, args):
     every cache level, data): the code of ``prefetch`` and ``prefetch1``."""
     aryty = signature.args[0]
     ary = context.make_array(aryty)(context, builder, args[0])
-    ptr = cgutils.get_item_pointer(context, builder, aryty, ary, list(args[1:]))
+    # (as i8*: one declaration of llvm.prefetch serves arrays of every element type in a module)
+    ptr = builder.bitcast(cgutils.get_item_pointer(context, builder, aryty, ary, list(args[1:])),
+                          ir.IntType(8).as_pointer())
     i32 = ir.IntType(32)
     fn = cgutils.get_or_insert_function(
         builder.module, ir.FunctionType(ir.VoidType(), [ptr.type, i32, i32, i32]), "llvm.prefetch.p0")
@@ -379,6 +381,9 @@ def partition_shard(s, t1, bucket, nb, far_t, far_id, far_ver, n_far, version,
         blk_ptr[k] = counts[k]
     fill = counts  # reused as the write cursor per block
     for uj in range(np.uint64(nb)):
+        # (the bucket was filled windows ago: at full scale it comes from memory, and
+        # its lines are asked for PF_PART records ahead)
+        prefetch1(bucket, uj + np.uint64(PF_PART))
         r = bucket[uj]
         uk = np.uint64(blk_of[np.uint64(r.tgt)])
         upos = np.uint64(fill[uk])
@@ -783,6 +788,10 @@ MAXSEG = 4
 # spike segments (sort_block): rows fetched this many spikes ahead, their synapses' targets
 PF_ROW = 16
 PF_SYN = 8
+# the partition's bucket records read this many ahead (kernels.partition_shard), and the
+# fan-out's bucket records written this many ahead (fanout_shard)
+PF_PART = 32
+PF_FAN = 8
 
 
 @njit(cache=True)
@@ -1058,7 +1067,11 @@ def fanout_shard(spk_t, spk_id, n_spk, run_ptr, run_a, run_b, target, weight,
         ta = 0.0
         b = 0
         pos = np.uint64(b_count[0])   # bucket b's fill, kept here while b stays (see partition_shard)
+        if j + 1 < n_spk:
+            _prefetch_run(run_ptr[spk_id[j + 1]], run_ptr[spk_id[j + 1] + 1], run_a, target, weight, delay_index,
+                          delay_values, use_table)
         for r in range(run_ptr[src], run_ptr[src + 1]):
+            _prefetch_run(r + 1, run_ptr[src + 1], run_a, target, weight, delay_index, delay_values, use_table)
             # (indices as unsigned: no test for a negative index at each synapse)
             for syn in range(np.uint64(run_a[r]), np.uint64(run_b[r])):
                 # (written out: through synapse_delay, even inlined, this loop took 1.7x as long)
@@ -1074,6 +1087,9 @@ def fanout_shard(spk_t, spk_id, n_spk, run_ptr, run_a, run_b, target, weight,
                     while b >= B:
                         b -= B
                     pos = np.uint64(b_count[b])
+                # (a bucket's next lines asked for ahead: each is written first by this
+                # loop, which otherwise waits for it from memory)
+                prefetch(buckets, np.uint64(b), pos + np.uint64(PF_FAN))
                 rec = buckets[np.uint64(b), pos]
                 tg = target[syn]
                 rec.t = ta
@@ -1082,6 +1098,21 @@ def fanout_shard(spk_t, spk_id, n_spk, run_ptr, run_a, run_b, target, weight,
                 cnt[np.uint64(b), np.uint64(blk_of[np.uint64(tg)]) + np.uint64(1)] += 1
                 pos += np.uint64(1)
         b_count[b] = pos
+
+
+@njit(cache=True, inline="always")
+def _prefetch_run(r, r_end, run_a, target, weight, delay_index, delay_values, use_table):
+    """``fanout_shard``: the first lines of run r's synapses (r < r_end) asked for ahead.
+    A spike's runs start anywhere in a synapse table of gigabytes at full scale, and the
+    hardware's prefetcher follows a run only after its first misses."""
+    if r < r_end:
+        a = np.uint64(run_a[r])
+        prefetch1(target, a)
+        prefetch1(weight, a)
+        if use_table:
+            prefetch1(delay_index, a)
+        else:
+            prefetch1(delay_values, a)
 
 
 @njit(cache=True)
