@@ -151,6 +151,36 @@ def test_segments_give_the_partition_and_sort_of_plain_records(maxseg, room):
                 assert np.array_equal(x, y), (b, kb)
 
 
+def test_sort_block_files_plain_records_in_time_order():
+    """Without segments, sort_block's events of each neuron come out stable-sorted by time, ties
+    (many here: twelve distinct times) in the order of the partition's records, checks
+    and current steps among the arrivals; the order of numpy's stable lexsort of (neuron,
+    time)."""
+    rng = np.random.default_rng(7)
+    nj, j0, n = 50, 100, 600
+    part = np.zeros(n, dtype=K.PART_DTYPE)
+    part["tgt"] = j0 + rng.integers(0, nj, n)
+    part["t"] = rng.choice(np.linspace(1.0, 1.5, 12), n)
+    part["w"] = np.arange(n)   # (each record told apart by its weight)
+    part["kind"] = np.select([np.arange(n) < 450, np.arange(n) < 530], [K.KIND_SYN, K.KIND_CHECK], K.KIND_CURRENT)
+    a, b = 30, n - 20   # (the block's records: part[a:b])
+    sel = part[a:b]
+    B, maxseg, n_blk = 3, 4, 2
+    bucket = np.zeros((B, 8), dtype=K.ARRIVAL_DTYPE)
+    segs = (bucket[0], 0, np.zeros((maxseg, n_blk), np.int64), np.zeros((maxseg, n_blk), np.int64), np.zeros(4),
+            np.zeros(4, np.int64), np.full(maxseg, -1, np.int64), np.zeros(maxseg, np.int64),
+            np.zeros((2, n_blk + 1), np.int32), np.zeros(1, np.int32), np.zeros(1), np.zeros(2))
+    ev_ptr, fill = np.zeros(nj + 1, np.int64), np.zeros(nj, np.int64)
+    ev_t, ev_w, ev_k = np.zeros(2 * n), np.zeros(2 * n), np.zeros(2 * n, np.int32)
+    K.sort_block(part, a, b, 0, j0, nj, segs, NO_POISSON, ev_ptr, fill, ev_t, ev_w, ev_k)
+    order = np.lexsort((sel["t"], sel["tgt"]))
+    want_ptr = np.concatenate([[0], np.cumsum(np.bincount(sel["tgt"] - j0, minlength=nj))])
+    assert np.array_equal(ev_ptr, want_ptr) and np.array_equal(fill, want_ptr[1:])
+    m = b - a
+    assert np.array_equal(ev_w[:m], sel["w"][order])
+    assert np.array_equal(ev_t[:m], sel["t"][order]) and np.array_equal(ev_k[:m], sel["kind"][order])
+
+
 def test_spike_segments_written_out_are_the_records_of_the_eager_fan_out():
     """write_spike_segments leaves in a bucket exactly the records the fan-out that
     writes every segment (no room for spikes) leaves there."""

@@ -36,3 +36,31 @@ def test_perf_map_names_a_compiled_function_at_its_address(tmp_path):
     hits = [(int(a, 16), int(s, 16)) for a, s, sym in rows if sym == name]
     # the function's own symbol, where the JIT put it, with its size
     assert hits and hits[0][0] == int(address) and hits[0][1] > 0
+
+
+FINDER_PROBE = r'''
+import sys
+sys.path.insert(0, sys.argv[1])
+import ab_pair
+sys.meta_path.insert(0, ab_pair._CheckoutFinder(__import__("pathlib").Path(sys.argv[2])))
+import eventsim, eventsim.models.neurons
+print(eventsim.WHERE, eventsim.models.neurons.WHERE)
+'''
+
+
+def test_ab_pair_imports_each_checkout_from_its_own_folders(tmp_path):
+    """tools/profile/ab_pair.py: a run imports eventsim from the checkout's eventsim/ and
+    eventsim.models from its models/ (the package's layout), ahead of the installed one."""
+    for sub, tag in (("eventsim", "pkg"), ("models", "models"), ("models/neurons", "neurons")):
+        (tmp_path / sub).mkdir(parents=True)
+        (tmp_path / sub / "__init__.py").write_text(f"WHERE = {tag!r}\n")
+    r = subprocess.run([sys.executable, "-c", FINDER_PROBE, str(ROOT / "tools" / "profile"), str(tmp_path)],
+                       capture_output=True, text=True, timeout=HANG_GUARD_S)   # hung child only
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["pkg", "neurons"]
+
+
+def test_ab_pair_refuses_a_folder_that_is_not_a_checkout(tmp_path):
+    r = subprocess.run([sys.executable, str(ROOT / "tools" / "profile" / "ab_pair.py"), "--a", str(tmp_path),
+                        "--b", str(ROOT)], capture_output=True, text=True, timeout=HANG_GUARD_S)
+    assert r.returncode == 2 and "not a checkout of eventsim" in r.stderr and "Traceback" not in r.stderr
