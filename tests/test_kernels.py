@@ -1,4 +1,5 @@
 """Small model-independent kernels: growable buffers, window boundaries."""
+from pathlib import Path
 import numpy as np
 from numba import typed
 
@@ -145,3 +146,36 @@ def test_prefetch_takes_arrays_of_every_element_type_in_one_function():
     recs[0]["t"] = 0.25
     grid = np.arange(4.0).reshape(2, 2)
     assert touch(np.array([1, 2], np.int32), np.array([0.5, 1.5]), recs, grid) == 2 + 1.5 + 0.25 + 1.0
+
+
+def test_buckets_are_zeroed_memory_of_their_own_in_small_pages():
+    """cpu.zeros_small_pages (the buckets, which grow while the loop runs): zeroed,
+    writable, C-contiguous, each array its own memory; and, where the kernel lists the
+    mapping in /proc/self/smaps, not eligible for transparent huge pages (whose
+    compaction at first writes stalled the loop)."""
+    from eventsim.engine.cpu import zeros_small_pages
+    from eventsim.engine.kernels import ARRIVAL_DTYPE
+    a = zeros_small_pages((2, 3, 200_000), ARRIVAL_DTYPE)
+    b = zeros_small_pages((2, 3, 200_000), ARRIVAL_DTYPE)
+    assert a.shape == (2, 3, 200_000) and a.dtype == ARRIVAL_DTYPE and a.flags.c_contiguous and a.flags.writeable
+    assert not a["t"].any() and not a["tgt"].any()
+    a[1, 2, 7] = (1.5, -2.0, 9, 0)
+    assert b[1, 2, 7]["t"] == 0.0 and a[1, 2, 7]["tgt"] == 9
+    assert zeros_small_pages((0, 4), np.float64).shape == (0, 4)
+    smaps = Path("/proc/self/smaps")
+    if smaps.exists():
+        mid = a.__array_interface__["data"][0] + a.nbytes // 2   # (numpy's own arrays: a first page apart)
+        eligible = None
+        lines = smaps.read_text().splitlines()
+        for k, line in enumerate(lines):
+            head = line.split()[0]
+            if "-" in head and all(c in "0123456789abcdef-" for c in head):
+                lo, hi = (int(x, 16) for x in head.split("-"))
+                if lo <= mid < hi:
+                    for rest in lines[k + 1:]:
+                        if rest.startswith("THPeligible:"):
+                            eligible = int(rest.split()[1])
+                            break
+                    break
+        if eligible is not None:
+            assert eligible == 0
