@@ -64,3 +64,31 @@ def test_ab_pair_refuses_a_folder_that_is_not_a_checkout(tmp_path):
     r = subprocess.run([sys.executable, str(ROOT / "tools" / "profile" / "ab_pair.py"), "--a", str(tmp_path),
                         "--b", str(ROOT)], capture_output=True, text=True, timeout=HANG_GUARD_S)
     assert r.returncode == 2 and "not a checkout of eventsim" in r.stderr and "Traceback" not in r.stderr
+
+
+STUB = {   # a checkout whose run gets to the barrier at once (no network, no numba)
+    "eventsim/__init__.py": "",
+    "eventsim/engine/__init__.py": "",
+    "eventsim/engine/simulation.py": "class Simulation:\n    def __init__(self, *a, **k): pass\n"
+                                     "    def run(self, t): pass\n",
+    "eventsim/network/__init__.py": "",
+    "eventsim/network/build.py": "def build_network(sc): return None\n",
+    "eventsim/scenario/__init__.py": "import types\ndef load_scenario(*a, **k): return types.SimpleNamespace(seed=1)\n",
+    "models/__init__.py": "",
+}
+
+
+def test_ab_pair_stops_both_runs_when_one_fails(tmp_path):
+    """Regression: a run that failed before the barrier (here, at import) left the other
+    waiting there for ever, and ab_pair with it (it waited for A before looking at B). Now the failure stops both: exit 1, the
+    failed run's error shown."""
+    good, bad = tmp_path / "good", tmp_path / "bad"
+    for root, files in ((good, STUB), (bad, dict(STUB, **{"eventsim/__init__.py": "raise ImportError('broken')\n"}))):
+        for rel, text in files.items():
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            (root / rel).write_text(text)
+    r = subprocess.run([sys.executable, str(ROOT / "tools" / "profile" / "ab_pair.py"), "--a", str(good),
+                        "--b", str(bad), "--rounds", "1"], capture_output=True, text=True,
+                       timeout=HANG_GUARD_S)   # hung child only
+    assert r.returncode == 1, r.stderr
+    assert "run B of round 1 failed" in r.stderr and "ImportError: broken" in r.stderr

@@ -101,25 +101,40 @@ def main(argv=None) -> int:
               "--transient", str(args.transient), "--t-sim", str(args.t_sim), "--threads", str(args.threads)]
     ratios = []
     for k in range(args.rounds):
-        with tempfile.TemporaryDirectory() as barrier:
-            procs = {}
+        with tempfile.TemporaryDirectory() as barrier, tempfile.TemporaryDirectory() as logs:
+            procs, core, files = {}, {}, {}
             for j, (tag, d) in enumerate((("A", args.a), ("B", args.b))):
                 cmd = [sys.executable, __file__, *common, "--child", str(Path(d).resolve()), tag, barrier]
+                core[tag] = cores[(j + k) % 2] if pin else None
                 if pin:
-                    cmd = ["taskset", "-c", str(cores[(j + k) % 2]), *cmd]
-                procs[tag] = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                    cmd = ["taskset", "-c", str(core[tag]), *cmd]
+                # (output to files, read once both are done: the two are waited on together)
+                files[tag] = (open(Path(logs) / f"{tag}.out", "w+"), open(Path(logs) / f"{tag}.err", "w+"))
+                procs[tag] = subprocess.Popen(cmd, stdout=files[tag][0], stderr=files[tag][1], text=True)
+            # a run that fails before the barrier would leave the other waiting there for
+            # ever: the first failure stops both
+            failed = None
+            while failed is None and any(p.poll() is None for p in procs.values()):
+                failed = next((tag for tag, p in procs.items() if p.poll() not in (None, 0)), None)
+                time.sleep(0.05)
+            failed = failed or next((tag for tag, p in procs.items() if p.returncode != 0), None)
             res = {}
-            for tag, p in procs.items():
-                out, err = p.communicate()
-                if p.returncode != 0:
-                    for q in procs.values():
-                        q.kill()
-                    print(f"ab_pair: run {tag} of round {k + 1} failed:\n{err[-2000:]}", file=sys.stderr)
-                    return 1
-                res[tag] = json.loads(out.strip().splitlines()[-1])
+            for tag, (out, err) in files.items():
+                out.seek(0)
+                err.seek(0)
+                res[tag] = (out.read(), err.read())
+                out.close()
+                err.close()
+            if failed is not None:
+                for p in procs.values():
+                    if p.poll() is None:
+                        p.kill()
+                        p.wait()
+                print(f"ab_pair: run {failed} of round {k + 1} failed:\n{res[failed][1][-2000:]}", file=sys.stderr)
+                return 1
+            res = {tag: json.loads(out.strip().splitlines()[-1]) for tag, (out, _err) in res.items()}
         ratio = res["B"]["cpu_s"] / res["A"]["cpu_s"]
         ratios.append(ratio)
-        core = {"A": cores[k % 2], "B": cores[(k + 1) % 2]} if pin else {"A": None, "B": None}
         print(f"round {k + 1}: A {res['A']['cpu_s']:.3f} s (core {core['A']}), "
               f"B {res['B']['cpu_s']:.3f} s (core {core['B']}), B / A {ratio:.3f}", flush=True)
         if args.out:
