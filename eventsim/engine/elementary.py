@@ -16,22 +16,15 @@ test, and a reduction step (a table index, the reduced argument, the table facto
 lengthened that chain so much that a table-driven form gained nothing over the library's
 call (docs/benchmarks.md, sessions 15 and 20).
 
-Near 0, where almost every input falls, each has a shorter polynomial
-(``exp_poly_short`` on [-2^-6, 0]: the microcircuit's membrane up to dt = 0.156 ms,
-``expm1_poly_short`` on [-1/4, 0]: its synapses up to 0.13 ms), 14 terms fewer per input
-than the polynomials of the whole range; a branch on the range that goes the same way at
-almost every input chooses. The microcircuit's loop about 4 % faster (session 27,
-docs/benchmarks.md). Each short polynomial is accurate to the same bounds as the long
-one (its truncation is far below rounding), but rounds its own way: the two differ by
-one ulp in about one point in 10^4. The four reference runs of docs/benchmarks.md gave
-the same spikes to the bit after the change; another network may see a spike time move
-by its last bit, within the contract's tolerances.
-
 Accuracy (tests/test_elementary.py, against 60-digit decimal references): ``exp_neg``
 within 0.6 ulp on [-2^-3, 0] (0.51 on [-2^-6, 0]); ``expm1_neg`` within 0.65 ulp on
 [-2^-2, 0], 1.2 ulp on [-1, 0] and 1.6 ulp on [-2, -1); glibc's ``exp`` and ``expm1``
-reach 0.50 and 0.75 ulp on the same points. The truncation errors (the first term left
-out, relative) are below 2^-56. Both are plain arithmetic, so that the cuda target
+reach 0.50 and 0.75 ulp on the same points. The truncation errors are below 2^-58
+relative: each polynomial's q is a near-minimax fit (tools/fit_elementary.py), of degree
+6 for e^x and 11 for e^x - 1, where Taylor's needed 8 and 15 (session 27: six terms
+fewer per input, without a branch; the microcircuit's loop 4 % faster with its full
+in-degrees and 9 % with scaled ones, docs/benchmarks.md; spike times of a network move
+in their last bits, 1e-12 ms after 300 ms of CUBA). Both are plain arithmetic, so that the cuda target
 computes what the CPU computes (no library of its own in between), and numba's CUDA
 simulator runs this source as it is.
 
@@ -44,82 +37,59 @@ import math
 
 
 def exp_poly(x):
-    """``exp_neg``'s polynomial away from 0: e^x for -2^-3 <= x <= 0, 1 + x + x^2 q(x) with q of
-    degree 8 (truncation x^11/11! < 2^-58 relative), in Estrin's scheme: its latency (it
-    lies between an input's arrival and the neuron's next threshold test) is half of
-    Horner's."""
+    """``exp_neg``'s polynomial: e^x for -2^-3 <= x <= 0, 1 + x + x^2 q(x) with q of
+    degree 6, in Estrin's scheme: its latency (it lies between an input's arrival and the
+    neuron's next threshold test) is half of Horner's. q is a near-minimax fit of
+    (e^x - 1 - x)/x^2 on [-2^-3, 0] (Chebyshev interpolation at 60 digits:
+    tools/fit_elementary.py), within 1.7e-16 of it there: the truncation error is below
+    2^-58 relative, where Taylor's q needed degree 8 for it."""
     x2 = x * x
     x4 = x2 * x2
-    q = (((1.0 / 2.0 + x * (1.0 / 6.0)) + x2 * (1.0 / 24.0 + x * (1.0 / 120.0)))
-         + x4 * ((1.0 / 720.0 + x * (1.0 / 5040.0)) + x2 * (1.0 / 40320.0 + x * (1.0 / 362880.0)))
-         + (x4 * x4) * (1.0 / 3628800.0))
-    return 1.0 + (x + x2 * q)
-
-
-def exp_poly_short(x):
-    """``exp_neg``'s polynomial near 0: e^x for -2^-6 <= x <= 0, 1 + x + x^2 q(x) with q of
-    degree 5 (truncation x^8/8! < 2^-63 relative), in Estrin's scheme. Where ``exp_poly``
-    applies too, the two differ in about one point in 10^4, by one ulp."""
-    x2 = x * x
-    q = ((1.0 / 2.0 + x * (1.0 / 6.0)) + x2 * (1.0 / 24.0 + x * (1.0 / 120.0))) + (x2 * x2) * (1.0 / 720.0 + x * (1.0 / 5040.0))
+    q = (((0.49999999999999983 + x * 0.16666666666654625) + x2 * (0.041666666651245174 + x * 0.0083333325921337))
+         + x4 * ((0.0013888719081693336 + x * 0.00019821262679681735) + x2 * 2.3627378260456814e-05))
     return 1.0 + (x + x2 * q)
 
 
 def exp_neg(x):
-    """e^x, for x <= 0 mostly small: ``exp_poly_short`` on [-2^-6, 0], ``exp_poly`` on
-    [-2^-3, -2^-6), math.exp elsewhere (and for nan)."""
-    if -0.015625 <= x <= 0.0:
-        return exp_poly_short(x)
+    """e^x, for x <= 0 mostly small: ``exp_poly`` on [-2^-3, 0], math.exp elsewhere (and
+    for nan)."""
     if -0.125 <= x <= 0.0:
         return exp_poly(x)
     return math.exp(x)
 
 
 def exp_neg_ahead(x):
-    """``exp_neg(x)`` where it is ``exp_poly_short(x)``, nan elsewhere: no branch and no
-    call, so that a loop of it over many x vectorises (the neuron loop computes a neuron's
+    """``exp_neg(x)`` where it is ``exp_poly(x)``, nan elsewhere: no branch and no call,
+    so that a loop of it over many x vectorises (the neuron loop computes a neuron's
     decay factors of a window ahead this way); the caller takes ``exp_neg`` where it
     finds nan."""
-    y = exp_poly_short(x)
-    return y if (-0.015625 <= x) & (x <= 0.0) else math.nan
+    y = exp_poly(x)
+    return y if (-0.125 <= x) & (x <= 0.0) else math.nan
 
 
 def expm1_poly(x):
-    """e^x - 1 for -1 <= x <= 0: x + (x^2/2 + x^3 q(x)), q of degree 15 (truncation
-    x^19/19! < 2^-56 relative to e^x - 1), in Estrin's scheme as ``exp_poly``. x^2/2
-    stands apart, the largest term after x, rounded once: with all of x^2 (1/2 + x q)
-    in one term the error reached 1.75 ulp on [-1, -1/2], 1.2 this way."""
+    """e^x - 1 for -1 <= x <= 0: x + (x^2/2 + x^3 q(x)), q of degree 11, a near-minimax fit
+    of (e^x - 1 - x - x^2/2)/x^3 on [-1, 0] (as ``exp_poly``'s), within 1.1e-17
+    of it there (the rounding of its first coefficient, 1/6, is most of that): the
+    truncation error is below 2^-62 relative to e^x - 1, where Taylor's q needed degree 15
+    for 2^-56. In Estrin's scheme as ``exp_poly``. x^2/2 stands apart, the largest term
+    after x, rounded once: with all of x^2 (1/2 + x q) in one term the error reached
+    1.75 ulp on [-1, -1/2], 1.2 this way."""
     x2 = x * x
     x4 = x2 * x2
     x8 = x4 * x4
-    q = ((((1.0 / 6.0 + x * (1.0 / 24.0)) + x2 * (1.0 / 120.0 + x * (1.0 / 720.0)))
-          + x4 * ((1.0 / 5040.0 + x * (1.0 / 40320.0)) + x2 * (1.0 / 362880.0 + x * (1.0 / 3628800.0))))
-         + x8 * (((1.0 / 39916800.0 + x * (1.0 / 479001600.0))
-                  + x2 * (1.0 / 6227020800.0 + x * (1.0 / 87178291200.0)))
-                 + x4 * ((1.0 / 1307674368000.0 + x * (1.0 / 20922789888000.0))
-                         + x2 * (1.0 / 355687428096000.0 + x * (1.0 / 6402373705728000.0)))))
-    return x + (0.5 * x2 + (x2 * x) * q)
-
-
-def expm1_poly_short(x):
-    """``expm1_neg``'s polynomial near 0: e^x - 1 for -1/4 <= x <= 0, ``expm1_poly``'s form
-    with q of degree 10 (truncation x^14/14! < 2^-62 relative to e^x - 1). Where
-    ``expm1_poly`` applies too, the two differ in about one point in 10^4, by one ulp."""
-    x2 = x * x
-    x4 = x2 * x2
-    q = ((((1.0 / 6.0 + x * (1.0 / 24.0)) + x2 * (1.0 / 120.0 + x * (1.0 / 720.0)))
-          + x4 * ((1.0 / 5040.0 + x * (1.0 / 40320.0)) + x2 * (1.0 / 362880.0 + x * (1.0 / 3628800.0))))
-         + (x4 * x4) * ((1.0 / 39916800.0 + x * (1.0 / 479001600.0)) + x2 * (1.0 / 6227020800.0)))
+    q = (((0.16666666666666666 + x * 0.04166666666666665) + x2 * (0.00833333333333247 + x * 0.001388888888872712))
+         + x4 * ((0.00019841269825620665 + x * 2.480158640720805e-05)
+                 + x2 * (2.7557286761537225e-06 + x * 2.755654152433202e-07))
+         + x8 * ((2.5039626817896517e-08 + x * 2.0743464091464554e-09)
+                 + x2 * (1.514301957269351e-10 + x * 7.722609696190044e-12)))
     return x + (0.5 * x2 + (x2 * x) * q)
 
 
 def expm1_neg(x):
-    """e^x - 1, for x <= 0 mostly small: ``expm1_poly_short`` on [-1/4, 0], ``expm1_poly`` on
-    [-1, -1/4); on [-2, -1) from m =
+    """e^x - 1, for x <= 0 mostly small: ``expm1_poly`` on [-1, 0]; on [-2, -1) from m =
     ``expm1_poly(x/2)`` as m (2 + m) (no cancellation: m < 0 < 2 + m); math.expm1
     elsewhere (and for nan)."""
-    if -0.25 <= x <= 0.0:
-        return expm1_poly_short(x)
     if -1.0 <= x <= 0.0:
         return expm1_poly(x)
     if -2.0 <= x < -1.0:
@@ -128,5 +98,4 @@ def expm1_neg(x):
     return math.expm1(x)
 
 
-# (callees first)
-FUNCTIONS = ("exp_poly", "exp_poly_short", "exp_neg", "exp_neg_ahead", "expm1_poly", "expm1_poly_short", "expm1_neg")
+FUNCTIONS = ("exp_poly", "exp_neg", "exp_neg_ahead", "expm1_poly", "expm1_neg")

@@ -19,7 +19,7 @@ The state tuple is LIF's (v, i_ex, i_in, di_ex, di_in) followed by a.
 import math
 
 import numpy as np
-from eventsim.engine.elementary import exp_neg, exp_poly, exp_poly_short, expm1_neg, expm1_poly, expm1_poly_short  # noqa: F401 (compiled below)
+from eventsim.engine.elementary import exp_neg, exp_poly, expm1_neg, expm1_poly  # noqa: F401 (compiled below)
 from eventsim.models.neurons import _lif_kernel as _lif
 
 # LIF's plain functions, under the names their bodies call them by (compiled below)
@@ -156,14 +156,14 @@ def recordable(s, p):
     return (s[0], p.v_th + s[5], s[1] + s[2], s[1], s[2], s[3], s[4], s[5])
 
 
-FUNCTIONS = ("exp_poly", "exp_poly_short", "exp_neg", "expm1_poly", "expm1_poly_short", "expm1_neg",
+FUNCTIONS = ("exp_poly", "exp_neg", "expm1_poly", "expm1_neg",
              "phi", "psp", "decay", "psp_bound", "psi", "chi", "apsp", "q_peak", "apsp_bound", "v_inf", "free_lif_leaked",
              "free_lif",
              "lif_evolve", "lif_evolve_refractory", "lif_receive", "lif_gap", "lif_gap_bound",
              "load", "store", "membrane", "evolve", "evolve_refractory", "receive", "gap_now", "gap",
              "gap_bound", "spike_reset", "refractory_period", "recordable")
 # the event loop's per-event calls, inlined on the CPU (see compile_functions)
-INLINE = ("exp_poly", "exp_poly_short", "exp_neg", "expm1_poly", "expm1_poly_short", "expm1_neg",
+INLINE = ("exp_poly", "exp_neg", "expm1_poly", "expm1_neg",
           "v_inf", "load", "store", "decay", "free_lif_leaked", "free_lif", "membrane", "lif_evolve", "lif_receive", "lif_gap_bound", "evolve",
           "receive", "gap_now", "gap_bound", "spike_reset", "refractory_period")
 # the sources whose code this module compiles besides its own: LIF's functions (their hash

@@ -38,7 +38,7 @@ import numpy as np
 
 from eventsim.engine import elementary
 from eventsim.engine.dual import compile_functions, source_tag
-from eventsim.engine.elementary import exp_neg, exp_neg_ahead, exp_poly, exp_poly_short, expm1_neg, expm1_poly, expm1_poly_short  # noqa: F401 (compiled below)
+from eventsim.engine.elementary import exp_neg, exp_neg_ahead, exp_poly, expm1_neg, expm1_poly  # noqa: F401 (compiled below)
 
 # True only in the kernel compiled for delta synapses (_lif_delta_kernel): a constant of
 # compilation, so that numba/LLVM drop the synaptic currents (always 0 with delta synapses)
@@ -482,13 +482,13 @@ def recordable(s, p):
     return (s[0], p.v_th, s[1] + s[2], s[1], s[2], s[3], s[4])
 
 
-FUNCTIONS = ("exp_poly", "exp_poly_short", "exp_neg", "exp_neg_ahead", "expm1_poly", "expm1_poly_short", "expm1_neg",
+FUNCTIONS = ("exp_poly", "exp_neg", "exp_neg_ahead", "expm1_poly", "expm1_neg",
              "phi", "psp", "decay", "psp_bound", "psi", "chi", "apsp", "q_peak", "apsp_bound", "v_inf", "load", "store",
              "free_lif_leaked", "free_lif", "evolve", "leak", "evolve_leaked", "relative_leak", "evolve_relative",
              "evolve_refractory",
              "receive", "gap_now", "gap", "gap_bound", "spike_reset", "refractory_period", "recordable")
 # the event loop's per-event calls, inlined on the CPU (see compile_functions)
-INLINE = ("exp_poly", "exp_poly_short", "exp_neg", "exp_neg_ahead", "expm1_poly", "expm1_poly_short", "expm1_neg",
+INLINE = ("exp_poly", "exp_neg", "exp_neg_ahead", "expm1_poly", "expm1_neg",
           "v_inf", "load", "store", "decay", "free_lif_leaked", "free_lif", "evolve", "leak", "evolve_leaked", "relative_leak",
           "evolve_relative", "receive", "gap_now", "gap_bound", "spike_reset",
           "refractory_period")
