@@ -14,7 +14,12 @@ near-minimax (its error spreads evenly over the interval, where Taylor's is all 
 far end), so that a lower degree reaches the same error. tests/test_elementary.py checks
 the functions against 60-digit references, whatever their coefficients.
 """
-import mpmath as mp
+import sys
+
+try:
+    import mpmath as mp
+except ImportError:
+    sys.exit("tools/fit_elementary.py needs mpmath (pip install mpmath): not one of eventsim's dependencies")
 
 mp.mp.dps = 60
 
